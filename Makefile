@@ -1,0 +1,48 @@
+# perfsite: `make run` serves the site, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install translations lint messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d perfsite/translations >/dev/null
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# The suite runs on SQLite; when TEST_DATABASE_URL is set (CI sets it) it runs
+# again, whole, on that database (PostgreSQL).
+test: install
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the whole suite again on $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest -q; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true needs TEST_DATABASE_URL (PostgreSQL)"; exit 1; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+# Refresh the message catalogue after adding strings (then translate zh_CN).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o perfsite/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i perfsite/translations/messages.pot -d perfsite/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache

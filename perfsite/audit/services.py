@@ -1,0 +1,89 @@
+"""Writing and reading the audit log.
+
+Rule: every change to people, departments, roles, cycles (and later goals, scores,
+ratings and outcomes) records one AuditEvent with actor, UTC time, action, object and
+the before/after values of what changed. Services call `record`; they never commit.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AuditEvent, Person
+
+
+def _json_value(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(_json_value(v) for v in value)
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def snapshot(obj, fields) -> dict:
+    """The JSON-safe values of `fields` on `obj`, for an event's before/after."""
+    return {f: _json_value(getattr(obj, f)) for f in fields}
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the keys whose values differ, so an event shows exactly what moved."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(action: str, obj=None, *, before=None, after=None, actor: Person | None = None,
+           object_type: str | None = None, label: str | None = None) -> AuditEvent:
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    event = AuditEvent(
+        action=action,
+        actor=actor,
+        object_type=object_type or (obj.__tablename__ if obj is not None else ""),
+        object_id=getattr(obj, "id", None),
+        object_label=(label if label is not None else _label(obj))[:200],
+        before=before,
+        after=after,
+    )
+    db.session.add(event)
+    return event
+
+
+def _label(obj) -> str:
+    if obj is None:
+        return ""
+    for attr in ("display_name", "name", "title", "username"):
+        value = getattr(obj, attr, None)
+        if value:
+            return str(value)
+    return str(obj)
+
+
+def search_events(*, action: str | None = None, object_type: str | None = None,
+                  actor_id: int | None = None, since: date | None = None,
+                  until: date | None = None):
+    """A select() of events, newest first, narrowed by the given filters."""
+    stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if since:
+        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(since, time.min, UTC))
+    if until:
+        next_day = datetime.combine(until + timedelta(days=1), time.min, UTC)
+        stmt = stmt.where(AuditEvent.occurred_at < next_day)
+    return stmt

@@ -1,0 +1,66 @@
+"""Configuration read from the environment.
+
+DATABASE_URL            SQLAlchemy URL; default a SQLite file under instance/.
+SECRET_KEY              session signing key; generated into instance/secret_key on first run.
+RATELIMIT_STORAGE_URI   Flask-Limiter storage; memory:// by default, redis://… in production.
+SESSION_COOKIE_SECURE   "1" when the site is served over HTTPS.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _normalise_db_url(url: str) -> str:
+    # "postgres://" and "postgresql://" both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: Path) -> dict:
+    instance_path.mkdir(parents=True, exist_ok=True)
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'perfsite.db'}"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(db_url),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
+    }
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "LANGUAGES": {"en": "English", "zh_CN": "简体中文"},
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Failed logins allowed before 429, per client address and per username.
+    "LOGIN_FAILURE_LIMITS": "10 per 5 minutes",
+    "LOGIN_FAILURE_LIMITS_PER_USER": "5 per 5 minutes",
+    # argon2 cost; tests lower it so that the suite stays fast.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "PAGE_SIZE": 50,
+    # htmx is served from a CDN with SRI and falls back to static/vendor.
+    "HTMX_VERSION": "2.0.11",
+    "HTMX_CDN_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
+    "HTMX_SRI": "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg",
+}

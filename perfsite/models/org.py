@@ -1,0 +1,149 @@
+"""People, departments, roles and login sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    EXECUTIVE = "executive"
+    HR_ADMIN = "hr_admin"
+    HEAD = "head"
+    STAFF = "staff"
+
+    @property
+    def label(self):
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.EXECUTIVE: _l("Executive"),
+    Role.HR_ADMIN: _l("HR admin"),
+    Role.HEAD: _l("Department head"),
+    Role.STAFF: _l("Staff"),
+}
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", use_alter=True), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Department]] = relationship(back_populates="parent")
+    head: Mapped[Person | None] = relationship(foreign_keys=[head_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class PersonRole(db.Model):
+    __tablename__ = "person_role"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Person(UserMixin, db.Model):
+    __tablename__ = "person"
+    __table_args__ = (CheckConstraint("manager_id IS NULL OR manager_id <> id", name="not_own_manager"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    employee_number: Mapped[str | None] = mapped_column(String(30), unique=True)
+    job_title: Mapped[str] = mapped_column(String(120), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    manager: Mapped[Person | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
+    role_rows: Mapped[list[PersonRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # Set by the auth service while logging in: Flask-Login stores get_id() in the
+    # session cookie, and we want that to be the server-side session token.
+    login_token = None
+
+    def get_id(self) -> str | None:
+        return self.login_token
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(r.role) for r in self.role_rows}
+
+    def has_role(self, role: Role) -> bool:
+        return any(r.role == role for r in self.role_rows)
+
+    def set_roles(self, roles) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_rows = [r for r in self.role_rows if Role(r.role) in wanted]
+        have = self.roles
+        for role in sorted(wanted - have):
+            self.role_rows.append(PersonRole(role=role.value))
+
+    def __repr__(self) -> str:
+        return f"<Person {self.username}>"
+
+
+class LoginSession(db.Model):
+    """A server-side record of one login; logout or deactivation revokes it."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    person: Mapped[Person] = relationship()
+
+
+class OrgImport(db.Model):
+    """An uploaded org-chart file, parsed and kept between preview and commit."""
+
+    __tablename__ = "org_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[list] = mapped_column(db.JSON)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[Person] = relationship()

@@ -1,0 +1,252 @@
+"""The org chart: people, departments, roles.
+
+Rules:
+- Usernames, e-mail addresses and employee numbers are unique (case-insensitively).
+- Nobody manages themselves, directly or through a chain of managers.
+- Departments form a tree: a department is never its own ancestor.
+- A person who has records is never deleted, only deactivated; deactivation ends their
+  sessions at once.
+- Saving over a newer version is refused (ConflictError) so that nobody overwrites a
+  colleague's edit unknowingly.
+- Every change is audited with before/after.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from ..audit.services import changed, record, snapshot
+from ..auth.services import end_all_sessions
+from ..extensions import db
+from ..models import Department, Person, Role
+from ..permissions import people_scope, subtree_ids
+
+PERSON_FIELDS = ("username", "display_name", "email", "employee_number", "job_title",
+                 "department_id", "manager_id", "active")
+DEPARTMENT_FIELDS = ("code", "name", "parent_id", "head_id", "active")
+
+
+class OrgError(ValueError):
+    """A rule of the org chart was broken; `field` names the form field to blame."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.field = field
+
+
+class ConflictError(Exception):
+    """The record changed since the editor loaded it."""
+
+    def __init__(self, current):
+        super().__init__("changed meanwhile")
+        self.current = current
+
+
+def check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != obj.version:
+        raise ConflictError(obj)
+
+
+# People -------------------------------------------------------------------------------
+
+def _person_snapshot(person: Person) -> dict:
+    data = snapshot(person, PERSON_FIELDS)
+    data["roles"] = sorted(r.value for r in person.roles)
+    return data
+
+
+def manager_would_loop(person_id: int | None, manager_id: int | None,
+                       managers: dict[int, int | None] | None = None) -> bool:
+    """Would making `manager_id` the manager of `person_id` create a cycle?
+
+    `managers` maps person id to manager id; when omitted it is read from the database.
+    """
+    if manager_id is None:
+        return False
+    if person_id is not None and manager_id == person_id:
+        return True
+    if person_id is None:
+        return False
+    if managers is None:
+        managers = dict(db.session.execute(select(Person.id, Person.manager_id)).tuples().all())
+    seen = set()
+    current = manager_id
+    while current is not None and current not in seen:
+        if current == person_id:
+            return True
+        seen.add(current)
+        current = managers.get(current)
+    return False
+
+
+def _check_person(person: Person) -> None:
+    person.username = (person.username or "").strip().lower()
+    person.email = (person.email or "").strip().lower()
+    person.employee_number = (person.employee_number or "").strip() or None
+    person.display_name = (person.display_name or "").strip()
+    if not person.username:
+        raise OrgError(_l("A username is required."), "username")
+    if not person.display_name:
+        raise OrgError(_l("A name is required."), "display_name")
+    others = select(Person.id).where(Person.id != (person.id or 0))
+    if db.session.scalar(others.where(func.lower(Person.username) == person.username)):
+        raise OrgError(_l("This username is taken."), "username")
+    if db.session.scalar(others.where(func.lower(Person.email) == person.email)):
+        raise OrgError(_l("Another person has this e-mail address."), "email")
+    if person.employee_number and db.session.scalar(
+        others.where(Person.employee_number == person.employee_number)
+    ):
+        raise OrgError(_l("Another person has this employee number."), "employee_number")
+    if person.manager_id is not None and manager_would_loop(person.id, person.manager_id):
+        raise OrgError(_l("This manager would make a loop: a person cannot be managed, "
+                          "directly or indirectly, by someone they manage."), "manager_id")
+
+
+def create_person(*, roles=(Role.STAFF,), **fields) -> Person:
+    person = Person(**fields)
+    person.set_roles(roles)
+    _check_person(person)
+    db.session.add(person)
+    db.session.flush()
+    record("person.created", person, after=_person_snapshot(person))
+    return person
+
+
+def update_person(person: Person, *, expected_version: int | None = None, roles=None,
+                  **fields) -> None:
+    check_version(person, expected_version)
+    before = _person_snapshot(person)
+    for key, value in fields.items():
+        if key not in PERSON_FIELDS:
+            raise KeyError(key)
+        setattr(person, key, value)
+    if roles is not None:
+        person.set_roles(roles)
+    _check_person(person)
+    old, new = changed(before, _person_snapshot(person))
+    if new:
+        record("person.updated", person, before=old, after=new)
+
+
+def deactivate_person(person: Person) -> None:
+    if not person.active:
+        return
+    person.active = False
+    end_all_sessions(person)
+    record("person.deactivated", person, before={"active": True}, after={"active": False})
+
+
+def activate_person(person: Person) -> None:
+    if person.active:
+        return
+    person.active = True
+    record("person.activated", person, before={"active": False}, after={"active": True})
+
+
+def search_people(viewer, *, query: str = "", department_id: int | None = None,
+                  include_inactive: bool = False):
+    """A select() of the people `viewer` may list, matching the search, by name."""
+    stmt = select(Person).order_by(Person.display_name, Person.id)
+    scope = people_scope(viewer)
+    if scope is not None:
+        stmt = stmt.where(Person.department_id.in_(scope))
+    if department_id:
+        stmt = stmt.where(Person.department_id.in_(subtree_ids([department_id])))
+    if not include_inactive:
+        stmt = stmt.where(Person.active.is_(True))
+    query = query.strip()
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(or_(
+            func.lower(Person.display_name).like(like),
+            func.lower(Person.username).like(like),
+            func.lower(Person.email).like(like),
+            func.lower(Person.job_title).like(like),
+            Person.employee_number.like(f"%{query}%"),
+        ))
+    return stmt
+
+
+# Departments ------------------------------------------------------------------------
+
+def _check_department(department: Department) -> None:
+    department.code = (department.code or "").strip().upper()
+    department.name = (department.name or "").strip()
+    if not department.code:
+        raise OrgError(_l("A code is required."), "code")
+    if not department.name:
+        raise OrgError(_l("A name is required."), "name")
+    others = select(Department.id).where(Department.id != (department.id or 0))
+    if db.session.scalar(others.where(func.upper(Department.code) == department.code)):
+        raise OrgError(_l("Another department has this code."), "code")
+    if db.session.scalar(others.where(func.lower(Department.name) == department.name.lower())):
+        raise OrgError(_l("Another department has this name."), "name")
+    if department.id is not None and department.parent_id is not None:
+        if department.parent_id in subtree_ids([department.id]):
+            raise OrgError(_l("A department cannot sit inside itself or one of its own "
+                              "sub-departments."), "parent_id")
+
+
+def _give_head_role(department: Department) -> None:
+    if department.head_id is None:
+        return
+    head = db.session.get(Person, department.head_id)
+    if head is not None and not head.has_role(Role.HEAD):
+        update_person(head, roles=head.roles | {Role.HEAD})
+
+
+def create_department(**fields) -> Department:
+    department = Department(**fields)
+    _check_department(department)
+    db.session.add(department)
+    db.session.flush()
+    _give_head_role(department)
+    record("department.created", department, after=snapshot(department, DEPARTMENT_FIELDS))
+    return department
+
+
+def update_department(department: Department, *, expected_version: int | None = None,
+                      **fields) -> None:
+    check_version(department, expected_version)
+    before = snapshot(department, DEPARTMENT_FIELDS)
+    for key, value in fields.items():
+        if key not in DEPARTMENT_FIELDS:
+            raise KeyError(key)
+        setattr(department, key, value)
+    _check_department(department)
+    _give_head_role(department)
+    old, new = changed(before, snapshot(department, DEPARTMENT_FIELDS))
+    if new:
+        record("department.updated", department, before=old, after=new)
+
+
+def deactivate_department(department: Department) -> None:
+    """Only an empty department is deactivated: nobody active in it, no active children."""
+    people = db.session.scalar(
+        select(func.count(Person.id)).where(Person.department_id == department.id,
+                                            Person.active.is_(True))
+    )
+    children = db.session.scalar(
+        select(func.count(Department.id)).where(Department.parent_id == department.id,
+                                                Department.active.is_(True))
+    )
+    if people or children:
+        raise OrgError(_l("Move its %(people)d active people and %(children)d active "
+                          "sub-departments elsewhere first.", people=people, children=children))
+    department.active = False
+    record("department.deactivated", department, before={"active": True},
+           after={"active": False})
+
+
+def department_options(active_only: bool = True) -> list[tuple[int, str]]:
+    stmt = select(Department.id, Department.name).order_by(Department.name)
+    if active_only:
+        stmt = stmt.where(Department.active.is_(True))
+    return [tuple(r) for r in db.session.execute(stmt)]
+
+
+def manager_options() -> list[tuple[int, str]]:
+    stmt = (select(Person.id, Person.display_name, Person.username)
+            .where(Person.active.is_(True)).order_by(Person.display_name))
+    return [(pid, f"{name} ({username})") for pid, name, username in db.session.execute(stmt)]
