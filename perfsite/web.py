@@ -30,7 +30,7 @@ def render(template_name: str, fragment: str | None = None, status: int = 200,
 
 def is_safe_next(target: str | None) -> bool:
     """Only same-site relative paths are followed after login."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False
     host_url = urlsplit(request.host_url)
     test_url = urlsplit(urljoin(request.host_url, target))

@@ -137,7 +137,7 @@ class Browserless:
         return getattr(self.client, name)
 
     def token(self, path: str = "/login") -> str:
-        return csrf_from(self.client.get(path).get_data(as_text=True))
+        return csrf_from(self.client.get(path, follow_redirects=True).get_data(as_text=True))
 
     def login(self, username: str, password: str = "perfsite-demo"):
         response = self.client.post("/login", data={

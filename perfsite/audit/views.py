@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -48,9 +49,7 @@ def index():
         since=form.since.data if valid else None,
         until=form.until.data if valid else None,
     )
+    stmt = stmt.options(selectinload(AuditEvent.actor))  # one query for every actor shown
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    if actor_ids:  # one query for every actor on the page
-        db.session.scalars(select(Person).where(Person.id.in_(actor_ids))).all()
     return render("audit/index.html", "audit/_events.html", form=form, page=page,
                   status=200 if valid else 422)

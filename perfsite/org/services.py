@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..audit.services import changed, record, snapshot
 from ..auth.services import end_all_sessions
@@ -81,6 +82,12 @@ def manager_would_loop(person_id: int | None, manager_id: int | None,
 
 
 def _check_person(person: Person) -> None:
+    # Checks query the database; do not let autoflush write the unchecked values first.
+    with db.session.no_autoflush:
+        _check_person_fields(person)
+
+
+def _check_person_fields(person: Person) -> None:
     person.username = (person.username or "").strip().lower()
     person.email = (person.email or "").strip().lower()
     person.employee_number = (person.employee_number or "").strip() or None
@@ -147,7 +154,8 @@ def activate_person(person: Person) -> None:
 def search_people(viewer, *, query: str = "", department_id: int | None = None,
                   include_inactive: bool = False):
     """A select() of the people `viewer` may list, matching the search, by name."""
-    stmt = select(Person).order_by(Person.display_name, Person.id)
+    stmt = (select(Person).order_by(Person.display_name, Person.id)
+            .options(selectinload(Person.department), selectinload(Person.manager)))
     scope = people_scope(viewer)
     if scope is not None:
         stmt = stmt.where(Person.department_id.in_(scope))
@@ -171,6 +179,11 @@ def search_people(viewer, *, query: str = "", department_id: int | None = None,
 # Departments ------------------------------------------------------------------------
 
 def _check_department(department: Department) -> None:
+    with db.session.no_autoflush:
+        _check_department_fields(department)
+
+
+def _check_department_fields(department: Department) -> None:
     department.code = (department.code or "").strip().upper()
     department.name = (department.name or "").strip()
     if not department.code:

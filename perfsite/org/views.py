@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import permissions as can
 from ..extensions import db
@@ -11,8 +12,13 @@ from ..forms import EmptyForm
 from ..models import Department, Person
 from ..web import is_htmx, render
 from . import services
-from .forms import (DepartmentForm, DepartmentInlineForm, PeopleSearchForm, PersonForm,
-                    PersonInlineForm)
+from .forms import (
+    DepartmentForm,
+    DepartmentInlineForm,
+    PeopleSearchForm,
+    PersonForm,
+    PersonInlineForm,
+)
 
 bp = Blueprint("org", __name__)
 
@@ -74,19 +80,8 @@ def people():
         include_inactive=bool(form.inactive.data),
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    _load_related(page.items)
     return render("org/people.html", "org/_people_results.html", form=form, page=page,
                   action_form=EmptyForm())
-
-
-def _load_related(people) -> None:
-    """Load departments and managers of a page of people in two queries, not 2 per row."""
-    dept_ids = {p.department_id for p in people if p.department_id}
-    manager_ids = {p.manager_id for p in people if p.manager_id}
-    if dept_ids:
-        db.session.scalars(select(Department).where(Department.id.in_(dept_ids))).all()
-    if manager_ids:
-        db.session.scalars(select(Person).where(Person.id.in_(manager_ids))).all()
 
 
 def _fill_person_form(form: PersonForm) -> None:
@@ -243,13 +238,10 @@ def reset_password(person_id):
 @can.require(can.can_list_departments)
 def departments():
     scope = can.people_scope(current_user)
-    stmt = select(Department).order_by(Department.name)
+    stmt = select(Department).order_by(Department.name).options(selectinload(Department.head))
     if scope is not None:
         stmt = stmt.where(Department.id.in_(scope))
     all_departments = db.session.scalars(stmt).all()
-    head_ids = {d.head_id for d in all_departments if d.head_id}
-    if head_ids:
-        db.session.scalars(select(Person).where(Person.id.in_(head_ids))).all()
     counts = dict(db.session.execute(
         select(Person.department_id, func.count(Person.id))
         .where(Person.active.is_(True)).group_by(Person.department_id)

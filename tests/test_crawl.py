@@ -1,0 +1,111 @@
+"""Crawl every page each demo login can reach: no 5xx, every POST form carries a CSRF token,
+and a POST without the token is refused with 400."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from perfsite.demo import seed_demo_company
+from perfsite.extensions import db
+
+from .conftest import Browserless
+
+DEMO_LOGINS = ("exec", "hr", "head", "staff", "peer")
+MAX_PAGES = 400
+# Pages each login must reach by following links (so the crawl really covers the site).
+EXPECTED_PATHS = {
+    "hr": {"/people", "/people/N", "/people/N/edit", "/departments", "/departments/N",
+           "/departments/N/edit", "/cycles/", "/cycles/N", "/cycles/N/edit", "/audit",
+           "/account/password"},
+    "exec": {"/people", "/people/N", "/departments", "/departments/N", "/cycles/", "/cycles/N"},
+    "head": {"/people", "/people/N", "/departments", "/departments/N"},
+    "staff": {"/", "/people/N", "/account/password"},
+    "peer": {"/", "/people/N", "/account/password"},
+}
+
+
+class _PageParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("href", "hx-get"):
+            if attrs.get(name):
+                self.links.append(attrs[name])
+        if tag == "form":
+            self._form = {"method": (attrs.get("method") or "get").lower(),
+                          "action": attrs.get("action") or "", "inputs": set()}
+            self.forms.append(self._form)
+        if tag == "input" and self._form is not None and attrs.get("name"):
+            self._form["inputs"].add(attrs["name"])
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+
+@pytest.fixture
+def demo_company(app):
+    with app.app_context():
+        seed_demo_company()
+        db.session.commit()
+
+
+def _internal(url: str) -> str | None:
+    url = urldefrag(url)[0]
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("/static/"):
+        return None
+    return url
+
+
+def _crawl(client) -> tuple[dict[str, int], list[tuple[str, dict]]]:
+    seen: dict[str, int] = {}
+    forms: list[tuple[str, dict]] = []
+    queue = deque(["/"])
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        response = client.get(url)
+        seen[url] = response.status_code
+        if "text/html" not in response.content_type:
+            continue
+        parser = _PageParser()
+        parser.feed(response.get_data(as_text=True))
+        forms.extend((url, form) for form in parser.forms)
+        for link in parser.links:
+            target = _internal(link)
+            if target and target not in seen:
+                queue.append(target)
+    return seen, forms
+
+
+@pytest.mark.parametrize("username", DEMO_LOGINS)
+def test_every_reachable_page_answers_without_server_error(app, demo_company, username):
+    client = Browserless(app.test_client())
+    assert client.login(username).status_code == 302
+    seen, forms = _crawl(client)
+    reached = {re.sub(r"\d+", "N", urlsplit(u).path) for u in seen}
+    missing = EXPECTED_PATHS[username] - reached
+    assert not missing, f"{username} did not reach {missing}"
+    errors = {url: status for url, status in seen.items() if status >= 500}
+    assert not errors, errors
+    post_forms = [(page, form) for page, form in forms if form["method"] == "post"]
+    assert post_forms, "every page has at least the logout form"
+    for page, form in post_forms:
+        assert "csrf_token" in form["inputs"], f"a POST form on {page} has no CSRF token"
+
+    actions = sorted({form["action"] for _page, form in post_forms if form["action"]})
+    for action in actions:
+        response = client.client.post(action, data={"locale": "en"})
+        assert response.status_code == 400, f"POST {action} without CSRF got {response.status_code}"

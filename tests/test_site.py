@@ -1,0 +1,94 @@
+"""Site-wide behaviour: health check, error pages, language, htmx loading."""
+
+import re
+
+from sqlalchemy import select
+
+from perfsite.extensions import db
+from perfsite.models import Person
+
+
+def test_healthz_answers_without_a_session(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_error_pages_use_the_site_layout(login_as, company):
+    response = login_as("staff").get("/no-such-page")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "Not found" in body and 'class="site-header"' in body
+
+
+def test_unexpected_errors_answer_500_in_the_layout(app, login_as, company):
+    app.config["PROPAGATE_TEST_ERRORS"] = False
+
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    from perfsite import PUBLIC_ENDPOINTS
+
+    PUBLIC_ENDPOINTS.add("boom")
+    try:
+        response = app.test_client().get("/boom-for-test")
+    finally:
+        PUBLIC_ENDPOINTS.discard("boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
+
+
+def test_language_defaults_from_the_browser(client):
+    page = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert 'lang="zh-CN"' in page.get_data(as_text=True)
+    page = client.get("/login", headers={"Accept-Language": "en-GB"})
+    assert 'lang="en"' in page.get_data(as_text=True)
+
+
+def test_language_choice_is_remembered_on_the_person(app, login_as, company):
+    staff = login_as("staff")
+    response = staff.post_form("/language", {"locale": "zh_CN", "next": "/"})
+    assert response.status_code == 302
+    assert 'lang="zh-CN"' in staff.get("/").get_data(as_text=True)
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.username == "staff"))
+        assert person.locale == "zh_CN"
+    staff.post_form("/logout")
+    again = login_as("staff")
+    assert 'lang="zh-CN"' in again.get("/").get_data(as_text=True)
+
+
+def test_language_switch_ignores_unknown_locales_and_offsite_next(login_as, company):
+    staff = login_as("staff")
+    response = staff.post_form("/language", {"locale": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+    assert 'lang="en"' in staff.get("/").get_data(as_text=True)
+
+
+def test_htmx_is_pinned_with_sri_and_a_local_fallback(client, app):
+    page = client.get("/login").get_data(as_text=True)
+    script = re.search(r'<script src="(https://[^"]+)" integrity="(sha384-[^"]+)"'
+                       r' crossorigin="anonymous">', page)
+    assert script and "htmx.org@2.0.11" in script.group(1)
+    assert "window.htmx || document.write" in page
+    fallback = re.search(r'/static/vendor/(htmx-[\d.]+\.min\.js)', page).group(1)
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    local = Path(app.static_folder, "vendor", fallback).read_bytes()
+    digest = base64.b64encode(hashlib.sha384(local).digest()).decode()
+    assert script.group(2) == f"sha384-{digest}", "the SRI hash must match the local copy"
+
+
+def test_csrf_token_travels_as_an_htmx_header_from_the_body(login_as, company):
+    page = login_as("hr").get("/people").get_data(as_text=True)
+    assert re.search(r'<body hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'>', page)
+
+
+def test_htmx_post_without_the_csrf_header_is_refused(login_as, company):
+    hr = login_as("hr")
+    response = hr.post(f"/people/{company.staff.id}/inline", data={"display_name": "X"},
+                       headers={"HX-Request": "true"})
+    assert response.status_code == 400
