@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 os.environ.setdefault("PERFSITE_INSTANCE", tempfile.mkdtemp(prefix="perfsite-test-instance-"))
 os.environ.setdefault("SECRET_KEY", "tests-only-secret")
@@ -32,6 +33,13 @@ TEST_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "SERVER_NAME": None,
 }
+
+
+@event.listens_for(Engine, "connect")
+def _fast_test_sqlite(dbapi_connection, connection_record):
+    # Tests do not need SQLite to fsync every commit.
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def pytest_report_header(config):
@@ -78,11 +86,28 @@ def _empty_all_tables(app) -> None:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
                 conn.execute(text("PRAGMA foreign_keys=ON"))
-        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _shared_app(database_url):
+    # One app for the session: Jinja compiles each template once, not once per test.
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
 
 
 @pytest.fixture
-def app(database_url):
+def app(_shared_app):
+    """The app on an empty database, with fresh rate limits."""
+    from perfsite.extensions import limiter
+
+    with _shared_app.app_context():
+        limiter.reset()
+    yield _shared_app
+    _empty_all_tables(_shared_app)
+
+
+@pytest.fixture
+def fresh_app(database_url):
+    """A new app instance, for tests that add routes or change configuration."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
     yield app
     _empty_all_tables(app)

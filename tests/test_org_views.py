@@ -106,7 +106,7 @@ def test_full_edit_conflict_shows_the_saved_values(app, login_as, company):
     stale = _version(page)
     data = {"username": "staff", "display_name": "Liu Yang", "email": "staff@example.com",
             "employee_number": "", "job_title": "Saved first", "department_id": company.eng.id,
-            "manager": "head", "roles": "staff", "version": stale}
+            "manager_username": "head", "roles": "staff", "version": stale}
     assert hr.post_form(f"/people/{company.staff.id}/edit", data,
                         token_from="/people").status_code == 302
     response = hr.post_form(f"/people/{company.staff.id}/edit",
@@ -120,7 +120,7 @@ def test_unknown_manager_username_is_reported_next_to_the_field(login_as, compan
     hr = login_as("hr")
     response = hr.post_form("/people/new", {
         "username": "new.person", "display_name": "New Person", "email": "new@example.com",
-        "department_id": company.eng.id, "manager": "ghost", "roles": "staff"},
+        "department_id": company.eng.id, "manager_username": "ghost", "roles": "staff"},
         token_from="/people/new")
     assert response.status_code == 422
     assert "No person has this username." in response.get_data(as_text=True)
@@ -129,7 +129,7 @@ def test_unknown_manager_username_is_reported_next_to_the_field(login_as, compan
 def test_double_submitted_new_person_creates_one_record(app, login_as, company):
     hr = login_as("hr")
     data = {"username": "twice", "display_name": "Twice", "email": "twice@example.com",
-            "department_id": company.eng.id, "manager": "head", "roles": "staff"}
+            "department_id": company.eng.id, "manager_username": "head", "roles": "staff"}
     first = hr.post_form("/people/new", data, token_from="/people/new")
     second = hr.post_form("/people/new", data, token_from="/people/new")
     assert first.status_code == 302 and second.status_code == 422
@@ -142,7 +142,7 @@ def test_department_inline_edit_rejects_unknown_head(login_as, company):
     hr = login_as("hr")
     form = hr.htmx("GET", f"/departments/{company.eng.id}/inline").get_data(as_text=True)
     response = hr.htmx("POST", f"/departments/{company.eng.id}/inline",
-                       {"name": "Engineering", "head": "ghost", "version": _version(form)},
+                       {"name": "Engineering", "head_username": "ghost", "version": _version(form)},
                        token_from="/departments")
     assert response.status_code == 422
     assert "No person has this username." in response.get_data(as_text=True)

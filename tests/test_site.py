@@ -21,7 +21,8 @@ def test_error_pages_use_the_site_layout(login_as, company):
     assert "Not found" in body and 'class="site-header"' in body
 
 
-def test_unexpected_errors_answer_500_in_the_layout(app, login_as, company):
+def test_unexpected_errors_answer_500_in_the_layout(fresh_app):
+    app = fresh_app
     app.config["PROPAGATE_TEST_ERRORS"] = False
 
     @app.get("/boom-for-test")

@@ -28,7 +28,7 @@ class PersonForm(VersionedForm):
     employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
     department_id = OptionalIntSelectField(_l("Department"))
-    manager = StringField(_l("Manager (username)"), validators=[Optional(), Length(max=60)],
+    manager_username = StringField(_l("Manager (username)"), validators=[Optional(), Length(max=60)],
                           description=_l("Leave empty for someone without a manager."))
     roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
 
@@ -46,12 +46,12 @@ class DepartmentForm(VersionedForm):
                        description=_l("A short unique code, used in imports, e.g. ENG."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     parent_id = OptionalIntSelectField(_l("Parent department"))
-    head = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
+    head_username = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
 
 
 class DepartmentInlineForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    head = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
+    head_username = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
 
 
 class PeopleSearchForm(FlaskForm):

@@ -51,9 +51,9 @@ def _apply_error(form, error: services.OrgError) -> None:
     db.session.rollback()
     field = getattr(form, error.field or "", None)
     if field is None and error.field == "manager_id":
-        field = getattr(form, "manager", None)
+        field = getattr(form, "manager_username", None)
     if field is None and error.field == "head_id":
-        field = getattr(form, "head", None)
+        field = getattr(form, "head_username", None)
     if str(error):
         (field.errors if field is not None else form.form_errors).append(str(error))
 
@@ -91,7 +91,7 @@ def _fill_person_form(form: PersonForm) -> None:
 def _save_person_form(form: PersonForm, person: Person | None) -> tuple[Person | None, int]:
     """Create or update from the form: (person, 200), or (None, 422/409) with form errors."""
     try:
-        manager_id = _person_by_username(form.manager)
+        manager_id = _person_by_username(form.manager_username)
         fields = dict(username=form.username.data, display_name=form.display_name.data,
                       email=form.email.data, employee_number=form.employee_number.data,
                       job_title=form.job_title.data or "", department_id=form.department_id.data,
@@ -144,7 +144,7 @@ def edit_person(person_id):
     form = PersonForm(obj=person)
     _fill_person_form(form)
     if request.method == "GET":
-        form.manager.data = person.manager.username if person.manager else ""
+        form.manager_username.data = person.manager.username if person.manager else ""
         form.roles.data = [r.value for r in person.roles]
         form.version.data = person.version
     status = 422 if form.is_submitted() else 200
@@ -276,7 +276,7 @@ def _fill_department_form(form, department=None):
 
 
 def _head_id(form):
-    return _person_by_username(form.head)
+    return _person_by_username(form.head_username)
 
 
 @bp.route("/departments/new", methods=["GET", "POST"])
@@ -320,7 +320,7 @@ def edit_department(department_id):
     form = DepartmentForm(obj=department)
     _fill_department_form(form, department)
     if request.method == "GET":
-        form.head.data = department.head.username if department.head else ""
+        form.head_username.data = department.head.username if department.head else ""
         form.version.data = department.version
     status = 200
     if form.validate_on_submit():
@@ -357,7 +357,7 @@ def department_inline(department_id):
     department = get_department(department_id, lambda u, d: can.can_administer_org(u))
     form = DepartmentInlineForm(obj=department)
     if request.method == "GET":
-        form.head.data = department.head.username if department.head else ""
+        form.head_username.data = department.head.username if department.head else ""
         form.version.data = department.version
     status = 200
     if form.validate_on_submit():
