@@ -59,6 +59,8 @@ DEFAULTS = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "PAGE_SIZE": 50,
+    # Uploads (org chart files) larger than this are refused before they are read.
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     # htmx is served from a CDN with SRI and falls back to static/vendor.
     "HTMX_VERSION": "2.0.11",
     "HTMX_CDN_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",

@@ -18,6 +18,8 @@ import pytest
 
 from perfsite import create_app
 
+from .planning_factories import matrix_value  # planning (issue 3)
+
 OK, DENY, LOGIN = "ok", "deny", "login"
 ROLES = ("anon", "staff", "head", "hr", "exec")
 USERNAMES = {"staff": "staff", "head": "head", "hr": "hr", "exec": "exec"}
@@ -27,6 +29,10 @@ HR_ONLY = (LOGIN, DENY, DENY, OK, DENY)
 HR_EXEC = (LOGIN, DENY, DENY, OK, OK)
 MANAGERS = (LOGIN, DENY, OK, OK, OK)  # heads (their subtree), HR and executives
 PUBLIC = (OK, OK, OK, OK, OK)
+# planning (issue 3)
+EXEC_ONLY = (LOGIN, DENY, DENY, DENY, OK)
+PLANNERS = (LOGIN, DENY, OK, DENY, OK)  # the head over the department (and their head)
+ONLY_THE_PERSON = (LOGIN, DENY, DENY, DENY, DENY)  # none of the five is `colleague`
 
 MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     # (endpoint, method):            (anon, staff, head, hr, exec)
@@ -77,6 +83,54 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("cycles.move_phase", "GET"): HR_ONLY,
     ("cycles.move_phase", "POST"): HR_ONLY,
     ("audit.index", "GET"): HR_ONLY,
+    # planning (issue 3; tests/test_planning_*.py) -------------------------------------
+    # person_id is `colleague` (Engineering, managed by `head`), department_id Engineering;
+    # target/goal/kpi ids come from tests/planning_factories.py. `exec` heads the executive
+    # team above Engineering, so they may plan there too; HR facilitates and only reads.
+    ("planning.index", "GET"): ALL,
+    ("planning.my_plan", "GET"): ALL,
+    ("planning.target_list", "GET"): ALL,
+    ("planning.new_target", "GET"): EXEC_ONLY,
+    ("planning.new_target", "POST"): EXEC_ONLY,
+    ("planning.target", "GET"): ALL,
+    ("planning.edit_target", "GET"): EXEC_ONLY,
+    ("planning.edit_target", "POST"): EXEC_ONLY,
+    ("planning.publish_target", "POST"): EXEC_ONLY,
+    ("planning.retire_target", "GET"): EXEC_ONLY,
+    ("planning.retire_target", "POST"): EXEC_ONLY,
+    ("planning.target_history", "GET"): ALL,
+    ("planning.department_plan", "GET"): ALL,  # staff belong to Engineering
+    ("planning.new_goal", "GET"): PLANNERS,
+    ("planning.new_goal", "POST"): PLANNERS,
+    ("planning.goal_row", "GET"): ALL,
+    ("planning.goal_inline", "GET"): PLANNERS,
+    ("planning.goal_inline", "POST"): PLANNERS,
+    ("planning.delete_goal", "POST"): PLANNERS,
+    ("planning.realign_goal", "GET"): PLANNERS,
+    ("planning.realign_goal", "POST"): PLANNERS,
+    ("planning.goal_actual", "GET"): PLANNERS,
+    ("planning.goal_actual", "POST"): PLANNERS,
+    ("planning.mark_ready", "POST"): PLANNERS,
+    ("planning.copy_department_plans", "POST"): PLANNERS,
+    ("planning.person_plan", "GET"): MANAGERS,  # staff never see a colleague's plan
+    ("planning.new_kpi", "GET"): PLANNERS,
+    ("planning.new_kpi", "POST"): PLANNERS,
+    ("planning.kpi_row", "GET"): MANAGERS,
+    ("planning.kpi_inline", "GET"): PLANNERS,
+    ("planning.kpi_inline", "POST"): PLANNERS,
+    ("planning.delete_kpi", "POST"): PLANNERS,
+    ("planning.decide_kpi", "GET"): PLANNERS,
+    ("planning.decide_kpi", "POST"): PLANNERS,
+    ("planning.kpi_actual", "GET"): PLANNERS,
+    ("planning.kpi_actual", "POST"): PLANNERS,
+    ("planning.copy_kpi", "GET"): PLANNERS,
+    ("planning.copy_kpi", "POST"): PLANNERS,
+    ("planning.copy_previous_plan", "POST"): PLANNERS,
+    ("planning.submit_plan", "POST"): ONLY_THE_PERSON,  # colleague's own plan: nobody else
+    ("planning.approve_plan", "POST"): PLANNERS,
+    ("planning.return_plan", "POST"): PLANNERS,
+    ("planning.reopen_plan", "POST"): PLANNERS,
+    ("planning.tree", "GET"): ALL,
 }
 
 # How to fill each URL parameter, from the company fixture (see factories.make_company).
@@ -86,6 +140,10 @@ URL_VALUES = {
     "department_id": lambda company, app: company.eng.id,
     "cycle_id": lambda company, app: company.cycle.id,
     "import_id": lambda company, app: _org_import_by_hr(company, app),
+    # planning (issue 3)
+    "target_id": matrix_value("target_id"),
+    "goal_id": matrix_value("goal_id"),
+    "kpi_id": matrix_value("kpi_id"),
 }
 
 

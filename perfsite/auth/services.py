@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ..audit.services import record
 from ..extensions import db
@@ -73,7 +73,7 @@ def _burn(hasher: PasswordHasher, password: str) -> None:
 def authenticate(username: str, password: str) -> Person | None:
     """The active person with this username and password, or None (for any failure)."""
     person = db.session.scalar(
-        select(Person).where(func.lower(Person.username) == username.strip().lower())
+        select(Person).where(Person.username == username.strip().lower())
     )
     if not verify_password(person, password) or not person.active:
         return None

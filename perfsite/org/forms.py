@@ -28,8 +28,9 @@ class PersonForm(VersionedForm):
     employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
     department_id = OptionalIntSelectField(_l("Department"))
-    manager_username = StringField(_l("Manager (username)"), validators=[Optional(), Length(max=60)],
-                          description=_l("Leave empty for someone without a manager."))
+    manager_username = StringField(
+        _l("Manager (username)"), validators=[Optional(), Length(max=60)],
+        description=_l("Leave empty for someone without a manager."))
     roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
 
 

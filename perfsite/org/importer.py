@@ -43,7 +43,9 @@ COLUMNS = ("username", "display_name", "email", "employee_number", "job_title", 
            "manager", "roles", "active")
 REQUIRED_COLUMNS = ("username", "display_name", "email")
 MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
+# Each row goes through the org services (checks, audit) one by one inside the request;
+# beyond this many rows that takes too long for one request.
+MAX_ROWS = 2000
 # An XLSX sheet can carry a million formatted but empty rows; this many blank rows in a
 # row end the data.
 _BLANK_RUN_ENDS_SHEET = 1000
@@ -228,7 +230,9 @@ def _unquote_formula(cell: str) -> str:
 def store_upload(filename: str, data: bytes, uploader: Person) -> OrgImport:
     """Parse the file and keep its rows for the preview; nothing in the org chart changes."""
     rows = parse_file(filename, data)
-    org_import = OrgImport(filename=(filename or "upload")[:255], rows=rows,
+    # Some browsers send the whole client-side path; keep only the file's own name.
+    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
+    org_import = OrgImport(filename=filename[:255], rows=rows,
                            created_by_id=uploader.id)
     db.session.add(org_import)
     db.session.flush()
@@ -387,9 +391,8 @@ def _read_row(row: RowPlan, org: _OrgNow, actor: Person | None) -> None:
     elif existing is None or email != existing.email.lower():
         try:
             validate_email(email, check_deliverability=False)
-        except EmailNotValidError as error:
-            row.error("email", _("This is not a valid e-mail address: %(reason)s",
-                                 reason=str(error)))
+        except EmailNotValidError:
+            row.error("email", _l("This is not a valid e-mail address."))
     holder = org.by_email.get(email)
     if email and holder is not None and holder is not existing:
         row.error("email", _("%(username)s already has this e-mail address.",
@@ -615,16 +618,21 @@ def apply_plan(plan: ImportPlan) -> None:
     for row in _managers_first(pending):
         try:
             if row.action == CREATE:
-                ids[row.username] = _create(row, ids).id
+                ids[row.username] = _create(row, ids).id  # create_person flushes
             else:
                 _update(people[row.person_id], row, ids)
-            # The services check against the database without autoflush: write each row
-            # before the next one is checked.
-            db.session.flush()
+                # The services check against the database without autoflush: write each
+                # update before the next row is checked.
+                db.session.flush()
         except OrgError as error:
-            row.error(error.field, str(error))
+            # A rule the preview did not foresee (or a change made meanwhile): blame the
+            # column the service named.
+            row.error(SERVICE_FIELD_COLUMNS.get(error.field, error.field), str(error))
             row.action = PROBLEM
             raise ImportRejected(plan) from error
+
+
+SERVICE_FIELD_COLUMNS = {"department_id": "department", "manager_id": "manager"}
 
 
 def _fields(row: RowPlan, ids: dict[str, int]) -> dict:

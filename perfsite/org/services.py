@@ -14,7 +14,7 @@ Rules:
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import changed, record, snapshot
@@ -97,15 +97,18 @@ def _check_person_fields(person: Person) -> None:
     if not person.display_name:
         raise OrgError(_l("A name is required."), "display_name")
     others = select(Person.id).where(Person.id != (person.id or 0))
-    if db.session.scalar(others.where(func.lower(Person.username) == person.username)):
+    # Usernames and e-mails are stored lower-case, so plain equality uses the unique indexes.
+    if db.session.scalar(others.where(Person.username == person.username)):
         raise OrgError(_l("This username is taken."), "username")
-    if db.session.scalar(others.where(func.lower(Person.email) == person.email)):
+    if db.session.scalar(others.where(Person.email == person.email)):
         raise OrgError(_l("Another person has this e-mail address."), "email")
     if person.employee_number and db.session.scalar(
         others.where(Person.employee_number == person.employee_number)
     ):
         raise OrgError(_l("Another person has this employee number."), "employee_number")
-    if person.manager_id is not None and manager_would_loop(person.id, person.manager_id):
+    manager_changed = inspect(person).attrs.manager_id.history.has_changes()
+    if (person.manager_id is not None and manager_changed
+            and manager_would_loop(person.id, person.manager_id)):
         raise OrgError(_l("This manager would make a loop: a person cannot be managed, "
                           "directly or indirectly, by someone they manage."), "manager_id")
 

@@ -40,7 +40,7 @@ def _person_by_username(field) -> int | None:
     username = (field.data or "").strip().lower()
     if not username:
         return None
-    person_id = db.session.scalar(select(Person.id).where(func.lower(Person.username) == username))
+    person_id = db.session.scalar(select(Person.id).where(Person.username == username))
     if person_id is None:
         field.errors.append(_("No person has this username."))
         raise services.OrgError("")
