@@ -39,9 +39,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# Refresh the message catalogue after adding strings (then translate zh_CN).
+# Refresh the message catalogue after adding strings, then translate the new entries in
+# perfsite/translations/zh_Hans_CN (Babel's name for zh_CN, Simplified Chinese).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o perfsite/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output -o perfsite/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i perfsite/translations/messages.pot -d perfsite/translations
 
 clean:

@@ -43,6 +43,7 @@ def test_unexpected_errors_answer_500_in_the_layout(fresh_app):
 def test_language_defaults_from_the_browser(client):
     page = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert 'lang="zh-CN"' in page.get_data(as_text=True)
+    assert "登录" in page.get_data(as_text=True)
     page = client.get("/login", headers={"Accept-Language": "en-GB"})
     assert 'lang="en"' in page.get_data(as_text=True)
 
@@ -51,7 +52,9 @@ def test_language_choice_is_remembered_on_the_person(app, login_as, company):
     staff = login_as("staff")
     response = staff.post_form("/language", {"locale": "zh_CN", "next": "/"})
     assert response.status_code == 302
-    assert 'lang="zh-CN"' in staff.get("/").get_data(as_text=True)
+    home = staff.get("/").get_data(as_text=True)
+    assert 'lang="zh-CN"' in home
+    assert ">首页</a>" in home, "the zh_CN catalogue is loaded, not just the lang attribute"
     with app.app_context():
         person = db.session.scalar(select(Person).where(Person.username == "staff"))
         assert person.locale == "zh_CN"

@@ -6,7 +6,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "perfsite" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+# Babel names Simplified Chinese for China "zh_Hans_CN"; the UI calls it zh_CN.
+CATALOGUE = ROOT / "perfsite" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 METHODS = [("perfsite/**.py", "python"), ("templates/**.html", "jinja2")]
 

@@ -23,7 +23,7 @@ def role_choices():
 class PersonForm(VersionedForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=60),
                                                        USERNAME_RULE])
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=30)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
@@ -37,7 +37,7 @@ class PersonForm(VersionedForm):
 class PersonInlineForm(VersionedForm):
     """The fields a row on the people list edits in place."""
 
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
     department_id = OptionalIntSelectField(_l("Department"))
 

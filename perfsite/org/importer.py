@@ -382,7 +382,7 @@ def _read_row(row: RowPlan, org: _OrgNow, actor: Person | None) -> None:
 
     display_name = values.get("display_name", "").strip()
     if not display_name:
-        row.error("display_name", _l("A name is required."))
+        row.error("display_name", _l("A full name is required."))
     row.wanted["display_name"] = display_name
 
     email = values.get("email", "").strip().lower()

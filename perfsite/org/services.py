@@ -95,7 +95,7 @@ def _check_person_fields(person: Person) -> None:
     if not person.username:
         raise OrgError(_l("A username is required."), "username")
     if not person.display_name:
-        raise OrgError(_l("A name is required."), "display_name")
+        raise OrgError(_l("A full name is required."), "display_name")
     others = select(Person.id).where(Person.id != (person.id or 0))
     # Usernames and e-mails are stored lower-case, so plain equality uses the unique indexes.
     if db.session.scalar(others.where(Person.username == person.username)):
@@ -248,8 +248,8 @@ def deactivate_department(department: Department) -> None:
                                                 Department.active.is_(True))
     )
     if people or children:
-        raise OrgError(_l("Move its %(people)d active people and %(children)d active "
-                          "sub-departments elsewhere first.", people=people, children=children))
+        raise OrgError(_l("Move its active people (%(people)d) and active sub-departments "
+                          "(%(children)d) elsewhere first.", people=people, children=children))
     department.active = False
     record("department.deactivated", department, before={"active": True},
            after={"active": False})
