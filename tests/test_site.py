@@ -42,10 +42,10 @@ def test_unexpected_errors_answer_500_in_the_layout(fresh_app):
 
 def test_language_defaults_from_the_browser(client):
     page = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
-    assert 'lang="zh-CN"' in page.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page.get_data(as_text=True)
     assert "登录" in page.get_data(as_text=True)
     page = client.get("/login", headers={"Accept-Language": "en-GB"})
-    assert 'lang="en"' in page.get_data(as_text=True)
+    assert '<html lang="en">' in page.get_data(as_text=True)
 
 
 def test_language_choice_is_remembered_on_the_person(app, login_as, company):
@@ -53,21 +53,21 @@ def test_language_choice_is_remembered_on_the_person(app, login_as, company):
     response = staff.post_form("/language", {"locale": "zh_CN", "next": "/"})
     assert response.status_code == 302
     home = staff.get("/").get_data(as_text=True)
-    assert 'lang="zh-CN"' in home
+    assert '<html lang="zh-CN">' in home
     assert ">首页</a>" in home, "the zh_CN catalogue is loaded, not just the lang attribute"
     with app.app_context():
         person = db.session.scalar(select(Person).where(Person.username == "staff"))
         assert person.locale == "zh_CN"
     staff.post_form("/logout")
     again = login_as("staff")
-    assert 'lang="zh-CN"' in again.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in again.get("/").get_data(as_text=True)
 
 
 def test_language_switch_ignores_unknown_locales_and_offsite_next(login_as, company):
     staff = login_as("staff")
     response = staff.post_form("/language", {"locale": "xx", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
-    assert 'lang="en"' in staff.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in staff.get("/").get_data(as_text=True)
 
 
 def test_htmx_is_pinned_with_sri_and_a_local_fallback(client, app):

@@ -348,8 +348,8 @@ def department_row(department_id):
     department = get_department(department_id)
     count = db.session.scalar(select(func.count(Person.id)).where(
         Person.department_id == department.id, Person.active.is_(True)))
-    return render("org/_department_row.html", department=department, depth=0,
-                  count=count)
+    return render("org/_department_row.html", department=department,
+                  depth=can.department_depth(department.id), count=count)
 
 
 @bp.route("/departments/<int:department_id>/inline", methods=["GET", "POST"])
