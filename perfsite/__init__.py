@@ -48,11 +48,13 @@ def create_app(config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register every table with the metadata)
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .coaching.views import bp as coaching_bp  # during the cycle (issue 4)
     from .cycles.views import bp as cycles_bp
     from .main.views import bp as main_bp
     from .org.views import bp as org_bp
+    from .planning.views import bp as planning_bp
 
-    for bp in (main_bp, auth_bp, org_bp, cycles_bp, audit_bp):
+    for bp in (main_bp, auth_bp, org_bp, cycles_bp, audit_bp, planning_bp, coaching_bp):
         app.register_blueprint(bp)
 
     from . import cli, errors, web

@@ -21,3 +21,14 @@ def register(app) -> None:
         db.session.commit()
         click.echo("Demo company ready: "
                    + ", ".join(f"{n} {what} added" for what, n in added.items()))
+
+    # e-mailed reminders (issue 4) ---------------------------------------------------------
+    @app.cli.command("send-reminders")
+    def send_reminders() -> None:
+        """E-mail each person a digest of to-dos not sent before (for cron)."""
+        from .coaching.services.reminders import send_reminders as send
+        from .models import utcnow
+
+        sent = send(utcnow(), log=click.echo)
+        db.session.commit()
+        click.echo(f"{sent} reminder e-mails sent.")

@@ -4,6 +4,8 @@ DATABASE_URL            SQLAlchemy URL; default a SQLite file under instance/.
 SECRET_KEY              session signing key; generated into instance/secret_key on first run.
 RATELIMIT_STORAGE_URI   Flask-Limiter storage; memory:// by default, redis://… in production.
 SESSION_COOKIE_SECURE   "1" when the site is served over HTTPS.
+MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS ("1"), SITE_URL
+                        e-mailed reminders (`flask send-reminders`); none without MAIL_SERVER.
 """
 
 import os
@@ -39,6 +41,14 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(db_url),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
+        # e-mailed reminders (issue 4)
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "perfsite@localhost"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS") == "1",
+        "SITE_URL": os.environ.get("SITE_URL", ""),
     }
 
 

@@ -67,6 +67,17 @@ def subtree_ids(root_ids) -> frozenset[int]:
     return frozenset(seen)
 
 
+def department_depth(department_id: int) -> int:
+    """How many ancestors a department has (0 for a top-level one), for indenting trees."""
+    parents = {dept_id: parent_id for dept_id, parent_id, _head in _department_links()}
+    depth, current, seen = 0, parents.get(department_id), set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        depth += 1
+        current = parents.get(current)
+    return depth
+
+
 def managed_department_ids(user) -> frozenset[int]:
     """Departments a head manages: those they head and everything beneath them."""
     if not user.is_authenticated:
@@ -140,6 +151,129 @@ def can_view_cycles(user) -> bool:
 
 
 def can_read_audit(user) -> bool:
+    return is_hr(user)
+
+
+# Planning: targets, department goals, personal plans (issue 3) -----------------------
+#
+# Executives write strategy targets; everyone reads published ones. A head plans the
+# departments they manage (their subtree); a department's people read its plan. A person's
+# plan is read by those who may view the person, and managed (KPIs assigned, approved,
+# returned) by their manager or the head of their department, never by the person.
+
+def can_use_planning(user) -> bool:
+    return user.is_authenticated
+
+
+def can_edit_targets(user) -> bool:
+    return is_executive(user)
+
+
+def can_view_draft_targets(user) -> bool:
+    return sees_whole_company(user)
+
+
+def can_view_target(user, target) -> bool:
+    return target.status != "draft" or can_view_draft_targets(user)
+
+
+def can_view_department_plan(user, department: Department) -> bool:
+    return (sees_whole_company(user) or department.id in managed_department_ids(user)
+            or (user.is_authenticated and user.department_id == department.id))
+
+
+def can_manage_department_goals(user, department: Department) -> bool:
+    return department.id in managed_department_ids(user)
+
+
+def can_view_goal(user, goal) -> bool:
+    return can_view_department_plan(user, goal.department) or (
+        user.is_authenticated and user.department_id is not None
+        and any(c.department_id == user.department_id for c in goal.contributors))
+
+
+def can_manage_goal(user, goal) -> bool:
+    return goal.department_id in managed_department_ids(user)
+
+
+def can_view_plan_of(user, person: Person) -> bool:
+    return can_view_person(user, person)
+
+
+def can_manage_plan_of(user, person: Person) -> bool:
+    """Assign KPIs, decide proposals, approve or return: the manager or the head, not self."""
+    if not user.is_authenticated or person.id == user.id:
+        return False
+    return (person.manager_id == user.id
+            or person.department_id in managed_department_ids(user))
+
+
+def can_propose_kpis(user, person: Person) -> bool:
+    return user.is_authenticated and person.id == user.id
+
+
+def can_work_on_plan_of(user, person: Person) -> bool:
+    """The person themselves or someone who manages their plan."""
+    return can_propose_kpis(user, person) or can_manage_plan_of(user, person)
+
+
+# During the cycle: check-ins, obstacles, resource requests, coaching (issue 4) -----------
+#
+# A person checks in on their own KPIs. Their check-ins are read by whoever may view the
+# person (themselves, their manager and heads above them, HR, executives). Obstacles and
+# requests are read by the raiser, the owner, the raiser's heads, HR and executives; the
+# owner (or a head now managing the raiser) moves them, an escalated request is decided
+# by an executive. HR sees everything but decides nothing. Private notes are read by the
+# heads managing the person and HR, and NEVER by the person themselves.
+
+def can_view_checkins_of(user, person: Person) -> bool:
+    return can_view_person(user, person)
+
+
+def can_check_in(user, kpi) -> bool:
+    return user.is_authenticated and kpi.plan.person_id == user.id
+
+
+def can_coach(user, person: Person) -> bool:
+    """Reply to check-ins and write private notes: the manager or the head, not self."""
+    return can_manage_plan_of(user, person)
+
+
+def can_view_coaching_page(user, person: Person) -> bool:
+    return user.is_authenticated and person.id != user.id and (
+        is_hr(user) or can_coach(user, person))
+
+
+def can_read_private_notes(user, person: Person) -> bool:
+    if not user.is_authenticated or person.id == user.id:
+        return False  # never the person the notes are about, whatever else they are
+    return is_hr(user) or can_coach(user, person)
+
+
+def can_view_item(user, item) -> bool:
+    """An obstacle or resource request."""
+    if not user.is_authenticated:
+        return False
+    return (user.id in (item.raised_by_id, item.owner_id,
+                        getattr(item, "escalated_to_id", None))
+            or sees_whole_company(user) or can_manage_plan_of(user, item.raised_by))
+
+
+def can_handle_item(user, item) -> bool:
+    """Take in hand, resolve, approve, decline or escalate an open item: its owner or a
+    head now managing the person who raised it."""
+    if not user.is_authenticated or user.id == item.raised_by_id:
+        return False
+    return user.id == item.owner_id or can_manage_plan_of(user, item.raised_by)
+
+
+def can_decide_escalated(user, request_item) -> bool:
+    """The executive it went to, or any executive."""
+    return is_executive(user) and user.id != request_item.raised_by_id
+
+
+def can_view_overview(user) -> bool:
+    """Every open and overdue obstacle and request, company-wide."""
     return is_hr(user)
 
 

@@ -84,6 +84,7 @@ NAV_SECTIONS = {
     "org.departments": "departments", "org.department": "departments",
     "org.new_department": "departments", "org.edit_department": "departments",
     "org.department_inline": "departments",
+    "coaching.todo_list": "todos",  # during the cycle (issue 4)
 }
 
 
@@ -94,7 +95,8 @@ def nav_section() -> str:
         return NAV_SECTIONS[endpoint]
     if endpoint.startswith("org.import") or endpoint == "org.export_people":
         return "import"
-    return {"main": "home", "cycles": "cycles", "audit": "audit"}.get(request.blueprint or "", "")
+    return {"main": "home", "cycles": "cycles", "audit": "audit",
+            "planning": "planning", "coaching": "coaching"}.get(request.blueprint or "", "")
 
 
 def _htmx_page_path() -> str:

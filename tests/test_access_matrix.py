@@ -18,6 +18,7 @@ import pytest
 
 from perfsite import create_app
 
+from .coaching_factories import matrix_value as coaching_value  # during the cycle (issue 4)
 from .planning_factories import matrix_value  # planning (issue 3)
 
 OK, DENY, LOGIN = "ok", "deny", "login"
@@ -131,6 +132,27 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("planning.return_plan", "POST"): PLANNERS,
     ("planning.reopen_plan", "POST"): PLANNERS,
     ("planning.tree", "GET"): ALL,
+    # during the cycle (issue 4; tests/test_coaching_*.py) -----------------------------------
+    # The check-in, obstacle, request, comment and notification are `colleague`'s, in a
+    # running cycle (tests/coaching_factories.py); the KPI is the planning matrix KPI.
+    ("coaching.index", "GET"): ALL,
+    ("coaching.kpi", "GET"): MANAGERS,  # staff never read a colleague's check-ins
+    ("coaching.check_in", "POST"): ONLY_THE_PERSON,
+    ("coaching.comment", "POST"): PLANNERS,  # heads over colleague; HR does not coach
+    ("coaching.comment_read", "POST"): ONLY_THE_PERSON,
+    ("coaching.obstacle", "GET"): MANAGERS,
+    ("coaching.take_obstacle", "POST"): PLANNERS,
+    ("coaching.resolve_obstacle", "POST"): PLANNERS,
+    ("coaching.request_detail", "GET"): MANAGERS,
+    ("coaching.decide_request", "POST"): PLANNERS,  # HR sees but does not decide
+    ("coaching.person", "GET"): MANAGERS,
+    ("coaching.add_note", "POST"): PLANNERS,
+    ("coaching.overview", "GET"): HR_ONLY,
+    ("coaching.todo_list", "GET"): ALL,
+    ("coaching.todo_badge", "GET"): ALL,
+    ("coaching.notification_list", "GET"): ALL,
+    ("coaching.read_notification", "POST"): ONLY_THE_PERSON,
+    ("coaching.read_all_notifications", "POST"): ALL,
 }
 
 # How to fill each URL parameter, from the company fixture (see factories.make_company).
@@ -144,6 +166,12 @@ URL_VALUES = {
     "target_id": matrix_value("target_id"),
     "goal_id": matrix_value("goal_id"),
     "kpi_id": matrix_value("kpi_id"),
+    # during the cycle (issue 4)
+    "check_in_id": coaching_value("check_in_id"),
+    "comment_id": coaching_value("comment_id"),
+    "obstacle_id": coaching_value("obstacle_id"),
+    "request_id": coaching_value("request_id"),
+    "notification_id": coaching_value("notification_id"),
 }
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import EmptyForm, VersionedForm
 
@@ -21,6 +21,13 @@ class CycleForm(VersionedForm):
     checkin_interval_days = IntegerField(
         _l("Check-in interval (days)"), default=14,
         validators=[InputRequired(), NumberRange(min=1, max=90)])
+    overdue_after_days = IntegerField(
+        _l("Obstacles and requests overdue after (days)"), default=7,
+        # Left out (an older form): the default of 7 days.
+        filters=[lambda value: 7 if value is None else value],
+        validators=[Optional(), NumberRange(min=1, max=90)],
+        description=_l("An obstacle or resource request open longer than this is shown as "
+                       "overdue to its owner and to HR."))
 
 
 class PhaseForm(EmptyForm):

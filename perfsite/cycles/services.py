@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import PHASE_ORDER, Cycle, Phase
 
 SETTINGS_FIELDS = ("name", "start_date", "end_date", "rating_scale_max", "anonymity_threshold",
-                   "checkin_interval_days")
+                   "checkin_interval_days", "overdue_after_days")
 
 ACTIVE_PHASES = frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.PLANNING):-1])
 
@@ -28,7 +28,13 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "edit_targets": frozenset({Phase.PLANNING}),
     "edit_plans": frozenset({Phase.PLANNING}),
     "revise_plans": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # planning (issue 3): a published target is revised, with a reason, until review ends
+    "revise_targets": frozenset({Phase.PLANNING, Phase.IN_PROGRESS, Phase.REVIEW}),
     "check_in": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # during the cycle (issue 4): open obstacles and requests are still decided after review,
+    # so none is stuck open; a closed cycle is read-only
+    "handle_items": frozenset({Phase.IN_PROGRESS, Phase.REVIEW, Phase.CALIBRATION,
+                               Phase.INTERVIEWS}),
     "write_reviews": frozenset({Phase.REVIEW}),
     "calibrate": frozenset({Phase.CALIBRATION}),
     "hold_interviews": frozenset({Phase.INTERVIEWS}),
@@ -86,7 +92,8 @@ def _check_settings(cycle: Cycle) -> None:
         raise CycleError(_l("Another cycle already has this name."), "name")
 
 
-DEFAULT_SETTINGS = {"rating_scale_max": 5, "anonymity_threshold": 3, "checkin_interval_days": 14}
+DEFAULT_SETTINGS = {"rating_scale_max": 5, "anonymity_threshold": 3, "checkin_interval_days": 14,
+                    "overdue_after_days": 7}
 
 
 def create_cycle(**settings) -> Cycle:

@@ -12,12 +12,17 @@
   });
 
   // After htmx swaps in a form with errors, move focus to the first invalid field.
+  // The event fires on the new content: after an outerHTML swap, detail.target is the
+  // element that was replaced and is no longer in the page.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var invalid = event.detail.target.querySelector("[aria-invalid='true']");
+    var swapped = event.target;
+    if (!swapped.querySelector) { return; }
+    var invalid = swapped.querySelector("[aria-invalid='true']");
     if (invalid) {
       invalid.focus();
     } else if (event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
-      var first = event.detail.target.querySelector("tr.editing input:not([type=hidden])");
+      // (Not "tr.editing": htmx gives the new row the old row's class until it settles.)
+      var first = swapped.querySelector("form.inline-edit input:not([type=hidden])");
       if (first) { first.focus(); }
     }
   });

@@ -1,0 +1,273 @@
+"""During the cycle: check-ins, obstacles, resource requests, coaching and notifications.
+
+A CheckIn records where a KPI stands; obstacles and resource requests are tracked items
+with an owner (the head responsible for the person) and a decision, never free text that
+gets lost; coaching comments answer check-ins; private notes help a head prepare reviews
+and are never shown to the person they are about. Notifications store a kind and its
+parameters and are translated when shown. ReminderLog remembers which to-do was e-mailed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .cycle import Cycle
+from .org import Person
+from .planning import VALUE, Kpi
+from .types import UTCDateTime, utcnow
+
+
+class CheckInStatus(enum.StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+
+    @property
+    def label(self):
+        return CHECKIN_STATUS_LABELS[self]
+
+
+CHECKIN_STATUS_LABELS = {
+    CheckInStatus.ON_TRACK: _l("On track"),
+    CheckInStatus.AT_RISK: _l("At risk"),
+    CheckInStatus.OFF_TRACK: _l("Off track"),
+}
+
+
+class ObstacleStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_HAND = "in_hand"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self):
+        return {ObstacleStatus.OPEN: _l("Open"), ObstacleStatus.IN_HAND: _l("In hand"),
+                ObstacleStatus.RESOLVED: _l("Resolved")}[self]
+
+
+class RequestKind(enum.StrEnum):
+    PEOPLE = "people"
+    BUDGET = "budget"
+    TOOLS = "tools"
+    TRAINING = "training"
+
+    @property
+    def label(self):
+        return {RequestKind.PEOPLE: _l("People"), RequestKind.BUDGET: _l("Budget"),
+                RequestKind.TOOLS: _l("Tools"), RequestKind.TRAINING: _l("Training")}[self]
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    ESCALATED = "escalated"
+
+    @property
+    def label(self):
+        return {RequestStatus.OPEN: _l("Open"), RequestStatus.APPROVED: _l("Approved"),
+                RequestStatus.DECLINED: _l("Declined"),
+                RequestStatus.ESCALATED: _l("Escalated")}[self]
+
+
+class CheckIn(db.Model):
+    """Where a KPI stands, reported by its owner. `late` when posted during review."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (
+        CheckConstraint("status IN ('on_track', 'at_risk', 'off_track')", name="status_known"),
+        CheckConstraint("confidence IS NULL OR confidence BETWEEN 1 AND 5",
+                        name="confidence_in_range"),
+        # A KPI's timeline, newest first, and its latest status.
+        Index("ix_check_in_kpi_id_created_at", "kpi_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpi.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    actual_value: Mapped[Decimal] = mapped_column(VALUE)
+    status: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    kpi: Mapped[Kpi] = relationship()
+    author: Mapped[Person] = relationship()
+    comments: Mapped[list[CoachingComment]] = relationship(
+        back_populates="check_in", order_by="CoachingComment.id")
+
+    @property
+    def state(self) -> CheckInStatus:
+        return CheckInStatus(self.status)
+
+
+class _TrackedItem:
+    """What obstacles and resource requests share: who raised it, who owns it, when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpi.id"), index=True)
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Obstacle(_TrackedItem, db.Model):
+    """Something in the way of a KPI; the owner takes it in hand and resolves it."""
+
+    __tablename__ = "obstacle"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'in_hand', 'resolved')", name="status_known"),
+    )
+
+    description: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    cycle: Mapped[Cycle] = relationship()
+    kpi: Mapped[Kpi] = relationship()
+    check_in: Mapped[CheckIn | None] = relationship()
+    raised_by: Mapped[Person] = relationship(foreign_keys="Obstacle.raised_by_id")
+    owner: Mapped[Person] = relationship(foreign_keys="Obstacle.owner_id")
+    resolved_by: Mapped[Person | None] = relationship(foreign_keys="Obstacle.resolved_by_id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state(self) -> ObstacleStatus:
+        return ObstacleStatus(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != ObstacleStatus.RESOLVED
+
+
+class ResourceRequest(_TrackedItem, db.Model):
+    """A need (people, budget, tools, training): the owner approves, declines or escalates
+    it to an executive, who then decides."""
+
+    __tablename__ = "resource_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'approved', 'declined', 'escalated')",
+                        name="status_known"),
+        CheckConstraint("kind IN ('people', 'budget', 'tools', 'training')", name="kind_known"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20))
+    what: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text, default="")
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    cycle: Mapped[Cycle] = relationship()
+    kpi: Mapped[Kpi] = relationship()
+    check_in: Mapped[CheckIn | None] = relationship()
+    raised_by: Mapped[Person] = relationship(foreign_keys="ResourceRequest.raised_by_id")
+    owner: Mapped[Person] = relationship(foreign_keys="ResourceRequest.owner_id")
+    decided_by: Mapped[Person | None] = relationship(foreign_keys="ResourceRequest.decided_by_id")
+    escalated_to: Mapped[Person | None] = relationship(
+        foreign_keys="ResourceRequest.escalated_to_id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state(self) -> RequestStatus:
+        return RequestStatus(self.status)
+
+    @property
+    def kind_label(self):
+        return RequestKind(self.kind).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (RequestStatus.OPEN, RequestStatus.ESCALATED)
+
+
+class CoachingComment(db.Model):
+    """A head's reply to a check-in; the person sees it until they mark it read."""
+
+    __tablename__ = "coaching_comment"
+    __table_args__ = (Index("ix_coaching_comment_person_id_read_at", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_in_id: Mapped[int] = mapped_column(ForeignKey("check_in.id"), index=True)
+    # The person coached (the check-in's author), kept here for their to-do list.
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    check_in: Mapped[CheckIn] = relationship(back_populates="comments")
+    author: Mapped[Person] = relationship(foreign_keys=[author_id])
+
+
+class PrivateNote(db.Model):
+    """A head's note on a person for preparing the review. Never shown to that person."""
+
+    __tablename__ = "private_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Person] = relationship(foreign_keys=[author_id])
+
+
+class Notification(db.Model):
+    """An in-app message: `kind` and `params` are turned into text when shown, in the
+    reader's language."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_recipient_id_read_at", "recipient_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    # What it is about, as "obstacle:12"; turned into a link when shown.
+    subject: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReminderLog(db.Model):
+    """One to-do e-mailed to one person; the unique key makes sure it is sent once."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("person_id", "item_key",
+                                       name="uq_reminder_log_person_id_item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    item_key: Mapped[str] = mapped_column(String(120))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

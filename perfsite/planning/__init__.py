@@ -1,0 +1,1 @@
+"""Performance planning: strategy targets cascaded into department goals and weighted KPIs."""

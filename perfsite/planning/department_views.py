@@ -1,0 +1,332 @@
+"""A department's plan: its goals edited in place (htmx) with the weight total out of band,
+re-alignment, actuals, marking the plan ready, starting people's plans from last cycle."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import and_, select
+
+from .. import permissions as can
+from ..cycles.services import is_allowed
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import Cycle, Department, DepartmentGoal, Kpi, Person, PersonalPlan
+from ..web import is_htmx, render
+from . import services
+from .forms import ActualForm, DeleteForm, GoalForm, RealignForm
+from .services import bulk, goals, progress, targets
+from .views import (
+    attempt,
+    bp,
+    department_names,
+    flash_copy_result,
+    get_cycle,
+    get_department,
+    get_goal,
+    people_managed_in,
+    status_of,
+)
+
+# Department plans ----------------------------------------------------------------------------
+
+def _alignment_value(goal: DepartmentGoal | None) -> str:
+    if goal is None:
+        return ""
+    if goal.target_id:
+        return f"target:{goal.target_id}"
+    if goal.supports_goal_id:
+        return f"goal:{goal.supports_goal_id}"
+    return ""
+
+
+def _alignment_choices(cycle: Cycle, department: Department, goal=None) -> list:
+    """Published targets, goals this department contributes to, or none; the goal's
+    current alignment is kept even when its target has since been retired."""
+    choices = [("", _("Department-only goal (no company target)"))]
+    options = [(f"target:{t.id}", _("Target: %(title)s", title=t.title))
+               for t in targets.published_targets(cycle.id)]
+    options += [(f"goal:{g.id}", _("Supports %(department)s: %(title)s",
+                                   department=g.department.name, title=g.title))
+                for g in goals.contributed_goals(cycle.id, department.id)]
+    current = _alignment_value(goal)
+    if current and current not in {value for value, _label in options}:
+        if goal.target is not None:
+            label = _("Target: %(title)s (%(status)s)", title=goal.target.title,
+                      status=goal.target.state.label)
+        else:
+            label = _("Supports: %(title)s", title=goal.supports_goal.title)
+        options.append((current, label))
+    return choices + options
+
+
+def _parse_alignment(value: str | None) -> dict:
+    kind, _sep, ident = (value or "").partition(":")
+    if kind == "target" and ident.isdigit():
+        return {"target_id": int(ident), "supports_goal_id": None}
+    if kind == "goal" and ident.isdigit():
+        return {"target_id": None, "supports_goal_id": int(ident)}
+    return {"target_id": None, "supports_goal_id": None}
+
+
+def _fill_goal_form(form: GoalForm, cycle: Cycle, department: Department, goal=None,
+                    names: dict | None = None) -> None:
+    form.alignment.choices = _alignment_choices(cycle, department, goal)
+    names = names if names is not None else department_names()
+    form.contributor_ids.choices = sorted(
+        ((i, n) for i, n in names.items() if i != department.id), key=lambda c: c[1])
+
+
+def _goal_fields(form: GoalForm) -> dict:
+    fields = {name: getattr(form, name).data
+              for name in ("title", "metric_type", "baseline", "target_value", "unit",
+                           "weight", "due_date")}
+    return {**fields, **_parse_alignment(form.alignment.data)}
+
+
+def _goal_form_for(goal: DepartmentGoal, bind: bool = True) -> GoalForm:
+    """The row form; `bind=False` shows the saved values whatever was posted."""
+    # Prefixed, so that two rows open at once never share an element id.
+    extra = {} if bind else {"formdata": None}
+    form = GoalForm(obj=goal, prefix=f"goal{goal.id}", **extra)
+    _fill_goal_form(form, goal.cycle, goal.department, goal)
+    if not bind or not form.is_submitted():
+        form.version.data = goal.version
+        form.alignment.data = _alignment_value(goal)
+        form.contributor_ids.data = [c.department_id for c in goal.contributors]
+    return form
+
+
+def _department_box(cycle: Cycle, department: Department, goal_list=None, **extra) -> dict:
+    """What the weight-total box of a department plan shows (the _weight_total partial)."""
+    if goal_list is None:
+        totals = goals.goal_weight_total(cycle.id, department)
+    else:
+        totals = services.WeightTotal.of(services.common.goal_owner_label(department),
+                                         (g.weight for g in goal_list))
+    return {"totals": totals, "department_plan": goals.department_plan(cycle.id, department.id),
+            "ready_form": EmptyForm(), "ready_errors": [], **extra}
+
+
+def _department_context(cycle: Cycle, department: Department, **extra) -> dict:
+    goal_list = goals.department_goals(cycle.id, department.id)
+    rolled = progress.rollup(cycle.id)
+    people = db.session.execute(
+        select(Person, PersonalPlan)
+        .outerjoin(PersonalPlan, and_(PersonalPlan.person_id == Person.id,
+                                      PersonalPlan.cycle_id == cycle.id))
+        .where(Person.department_id == department.id, Person.active.is_(True))
+        .order_by(Person.display_name)).all()
+    kpi_rows = db.session.execute(
+        select(Kpi.plan_id, Kpi.weight, Kpi.proposal_status)
+        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+        .join(Person, Person.id == PersonalPlan.person_id)
+        .where(PersonalPlan.cycle_id == cycle.id, Person.department_id == department.id)).all()
+    by_plan: dict[int, list] = {}
+    for plan_id, weight, proposal_status in kpi_rows:
+        by_plan.setdefault(plan_id, []).append((weight, proposal_status))
+    summaries = []
+    for person, plan in people:
+        rows = by_plan.get(plan.id, []) if plan else []
+        counting = [w for w, status in rows if status != "declined"]
+        summaries.append({
+            "person": person, "plan": plan, "kpis": len(counting),
+            "totals": services.WeightTotal.of("", counting),
+            "pending": sum(1 for _w, status in rows if status == "pending"),
+        })
+    return {
+        "cycle": cycle, "department": department, "goals": goal_list, "progress": rolled,
+        "contributed": goals.contributed_goals(cycle.id, department.id),
+        "people": summaries, "department_names": department_names(),
+        "can_manage": can.can_manage_department_goals(current_user, department),
+        "reason_needed": services.reason_needed(cycle), "may_change": services.may_change(cycle),
+        "actuals_open": is_allowed(cycle, "check_in"), "action_form": EmptyForm(),
+        **_department_box(cycle, department, goal_list), **extra,
+    }
+
+
+def _goal_row_context(goal: DepartmentGoal) -> dict:
+    return {"goal": goal, "cycle": goal.cycle, "department": goal.department,
+            "progress": progress.rollup(goal.cycle_id), "department_names": department_names(),
+            "can_manage": can.can_manage_goal(current_user, goal),
+            "may_change": services.may_change(goal.cycle),
+            "actuals_open": is_allowed(goal.cycle, "check_in")}
+
+
+@bp.get("/<int:cycle_id>/departments/<int:department_id>")
+def department_plan(cycle_id, department_id):
+    cycle = get_cycle(cycle_id)
+    department = get_department(department_id)
+    return render("planning/department_plan.html", **_department_context(cycle, department))
+
+
+@bp.route("/<int:cycle_id>/departments/<int:department_id>/goals/new", methods=["GET", "POST"])
+def new_goal(cycle_id, department_id):
+    cycle = get_cycle(cycle_id)
+    department = get_department(department_id, can.can_manage_department_goals)
+    form = GoalForm()
+    _fill_goal_form(form, cycle, department)
+    if request.method == "GET":
+        target_id = request.args.get("target_id", type=int)
+        if target_id:
+            form.alignment.data = f"target:{target_id}"
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, goal = attempt(form, lambda: goals.create_goal(
+            cycle, department, current_user, contributor_ids=form.contributor_ids.data or [],
+            reason=form.reason.data or "", **_goal_fields(form)))
+        if goal is not None:
+            flash(_("Goal “%(title)s” was added.", title=goal.title), "success")
+            return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
+                                    department_id=department.id) + f"#goal-{goal.id}")
+    return render("planning/goal_form.html", form=form, cycle=cycle, department=department,
+                  reason_needed=services.reason_needed(cycle), status=status)
+
+
+@bp.get("/goals/<int:goal_id>/row")
+def goal_row(goal_id):
+    goal = get_goal(goal_id)
+    return render("planning/_goal_row.html", **_goal_row_context(goal))
+
+
+def _goal_saved(goal: DepartmentGoal):
+    """The updated row plus, out of band, the weight total and plan status."""
+    return render_template("planning/_goal_saved.html", **_goal_row_context(goal),
+                           **_department_box(goal.cycle, goal.department))
+
+
+@bp.route("/goals/<int:goal_id>/inline", methods=["GET", "POST"])
+def goal_inline(goal_id):
+    """Edit a goal's row in place (htmx), or on its own page without JavaScript."""
+    goal = get_goal(goal_id, can.can_manage_goal)
+    form = _goal_form_for(goal)
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: goals.update_goal(
+            goal, current_user, expected_version=form.version.data,
+            reason=form.reason.data or "", contributor_ids=form.contributor_ids.data or [],
+            **_goal_fields(form)), current=goal)
+        if status == 200:
+            if is_htmx():
+                return _goal_saved(goal)
+            flash(_("Goal “%(title)s” saved.", title=goal.title), "success")
+            return redirect(url_for("planning.department_plan", cycle_id=goal.cycle_id,
+                                    department_id=goal.department_id) + f"#goal-{goal.id}")
+    return render("planning/goal_inline.html", "planning/_goal_row_form.html", form=form,
+                  goal=goal, cycle=goal.cycle, department=goal.department,
+                  reason_needed=services.reason_needed(goal.cycle),
+                  delete_form=DeleteForm(formdata=None, prefix=f"goal{goal.id}-delete",
+                                         version=goal.version),
+                  conflict=goal if status == 409 else None, status=status)
+
+
+@bp.post("/goals/<int:goal_id>/delete")
+def delete_goal(goal_id):
+    goal = get_goal(goal_id, can.can_manage_goal)
+    cycle, department = goal.cycle, goal.department
+    form = DeleteForm(prefix=f"goal{goal.id}-delete")
+    form.validate()
+    status, _result = attempt(form, lambda: goals.delete_goal(
+        goal, current_user, reason=form.reason.data or "",
+        expected_version=form.version.data), current=goal)
+    if status == 200:
+        if is_htmx():
+            return render_template("planning/_goal_deleted.html", cycle=cycle,
+                                   department=department, can_manage=True,
+                                   may_change=services.may_change(cycle),
+                                   **_department_box(cycle, department))
+        flash(_("The goal was removed."), "success")
+        return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
+                                department_id=department.id))
+    row_form = _goal_form_for(goal, bind=False)
+    row_form.form_errors.extend(form.form_errors)
+    form.version.data = goal.version
+    return render("planning/goal_inline.html", "planning/_goal_row_form.html", form=row_form,
+                  goal=goal, cycle=cycle, department=department,
+                  reason_needed=services.reason_needed(cycle), delete_form=form,
+                  conflict=goal if status == 409 else None, status=status)
+
+
+@bp.route("/goals/<int:goal_id>/realign", methods=["GET", "POST"])
+def realign_goal(goal_id):
+    goal = get_goal(goal_id, can.can_manage_goal)
+    form = RealignForm()
+    form.alignment.choices = _alignment_choices(goal.cycle, goal.department, goal)
+    if request.method == "GET":
+        form.version.data = goal.version
+        form.alignment.data = _alignment_value(goal)
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: goals.realign_goal(
+            goal, current_user, reason=form.reason.data, expected_version=form.version.data,
+            **_parse_alignment(form.alignment.data)), current=goal)
+        if status == 200:
+            flash(_("“%(title)s” is re-aligned.", title=goal.title), "success")
+            return redirect(url_for("planning.department_plan", cycle_id=goal.cycle_id,
+                                    department_id=goal.department_id) + f"#goal-{goal.id}")
+    return render("planning/goal_realign.html", form=form, goal=goal, status=status,
+                  conflict=goal if status == 409 else None)
+
+
+@bp.route("/goals/<int:goal_id>/actual", methods=["GET", "POST"])
+def goal_actual(goal_id):
+    goal = get_goal(goal_id, can.can_manage_goal)
+    form = ActualForm(obj=goal)
+    if request.method == "GET":
+        form.version.data = goal.version
+        form.done.data = goal.actual_value == 1
+    status = status_of(form)
+    if form.validate_on_submit():
+        value = (1 if form.done.data else 0) if goal.metric_type == "milestone" \
+            else form.actual_value.data
+        status, _result = attempt(form, lambda: goals.set_goal_actual(
+            goal, current_user, value, expected_version=form.version.data), current=goal)
+        if status == 200:
+            flash(_("Progress recorded."), "success")
+            return redirect(url_for("planning.department_plan", cycle_id=goal.cycle_id,
+                                    department_id=goal.department_id) + f"#goal-{goal.id}")
+    return render("planning/actual_form.html", form=form, item=goal, status=status,
+                  back=url_for("planning.department_plan", cycle_id=goal.cycle_id,
+                               department_id=goal.department_id),
+                  action=url_for("planning.goal_actual", goal_id=goal.id))
+
+
+@bp.post("/<int:cycle_id>/departments/<int:department_id>/ready")
+def mark_ready(cycle_id, department_id):
+    cycle = get_cycle(cycle_id)
+    department = get_department(department_id, can.can_manage_department_goals)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    status, _result = attempt(form, lambda: goals.mark_plan_ready(cycle, department,
+                                                                   current_user))
+    if is_htmx():
+        return render("planning/_weight_total.html", cycle=cycle, department=department,
+                      can_manage=True, may_change=services.may_change(cycle), oob=True,
+                      status=status, **_department_box(cycle, department,
+                                                       ready_errors=form.form_errors))
+    if status == 200:
+        flash(_("The plan of %(department)s is ready.", department=department.name), "success")
+        return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
+                                department_id=department.id))
+    return render("planning/department_plan.html", status=status,
+                  **_department_context(cycle, department, ready_errors=form.form_errors))
+
+
+@bp.post("/<int:cycle_id>/departments/<int:department_id>/copy-previous")
+def copy_department_plans(cycle_id, department_id):
+    cycle = get_cycle(cycle_id)
+    department = get_department(department_id, can.can_manage_department_goals)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    status, result = attempt(form, lambda: bulk.copy_previous_plans(
+        cycle, current_user, people_managed_in(department)))
+    if result is not None:
+        flash_copy_result(result)
+    else:
+        for message in form.form_errors:
+            flash(message, "error")
+    return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
+                            department_id=department.id))

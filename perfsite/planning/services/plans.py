@@ -1,0 +1,372 @@
+"""A person's plan and its KPIs: who may change what, and the plan's state machine.
+
+    draft --submit (the person)--> submitted --approve (head/manager)--> approved
+      ^                                |                                    |
+      |                                +--return with comment--> returned   |
+      +------------- reopen for revision, with a reason (head/manager) -----+
+
+Rules:
+- The person submits their own plan, only when it has KPIs, every KPI is aligned to a
+  department goal and the weights add up to exactly 100 (declined proposals weigh
+  nothing; pending ones count, the head decides them before approving).
+- The head of the person's department (or of a department above it) or the person's
+  manager approves or returns it (with a comment); never the person themselves. Approval
+  needs every proposal decided and the weights still at 100.
+- An approved plan changes only through a revision with a reason, which reopens it.
+- The head or manager assigns KPIs and edits any KPI while the plan is not approved; the
+  person proposes KPIs and edits their own proposals while the plan is a draft or
+  returned. The head accepts (possibly after editing) or declines a proposal with a comment.
+- Planning edits happen in the planning phase; in progress and review the same actions
+  are revisions (a reopened plan); nothing changes in other phases.
+- Every change is audited with before/after.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ... import permissions as can
+from ...audit.services import changed, record, snapshot
+from ...cycles.services import require_phase
+from ...extensions import db
+from ...models import (
+    Cycle,
+    DepartmentGoal,
+    Kpi,
+    KpiOrigin,
+    Person,
+    PersonalPlan,
+    PlanStatus,
+    ProposalStatus,
+    utcnow,
+)
+from .common import (
+    NotAllowed,
+    PlanningError,
+    WeightTotal,
+    change_mode,
+    check_version,
+    clean_actual,
+    clean_measure,
+    clean_title,
+    clean_weight,
+    kpi_owner_label,
+    require_reason,
+)
+from .goals import kpi_goal_choices
+
+KPI_FIELDS = ("title", "goal_id", "metric_type", "baseline", "target_value", "unit", "weight",
+              "due_date")
+
+
+def plan_label(plan: PersonalPlan) -> str:
+    return f"{plan.person.display_name} · {plan.cycle.name}"
+
+
+def kpi_label(kpi: Kpi) -> str:
+    return f"{kpi.title} · {kpi.plan.person.display_name}"
+
+
+def kpi_snapshot(kpi: Kpi) -> dict:
+    return snapshot(kpi, KPI_FIELDS + ("actual_value", "origin", "proposal_status",
+                                       "head_comment"))
+
+
+# Plans --------------------------------------------------------------------------------------
+
+def get_plan(cycle: Cycle, person: Person) -> PersonalPlan | None:
+    return db.session.scalar(select(PersonalPlan).where(
+        PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id == person.id))
+
+
+def get_or_create_plan(cycle: Cycle, person: Person, actor) -> PersonalPlan:
+    """The person's plan for the cycle, started (as a draft) when first needed."""
+    plan = get_plan(cycle, person)
+    if plan is None:
+        change_mode(cycle)
+        plan = PersonalPlan(cycle=cycle, person=person, status=PlanStatus.DRAFT.value)
+        db.session.add(plan)
+        db.session.flush()
+        record("plan.created", plan, actor=actor, label=plan_label(plan),
+               after={"status": plan.status})
+    return plan
+
+
+def kpi_weight_total(plan: PersonalPlan | None, person: Person) -> WeightTotal:
+    kpis = plan.kpis if plan is not None else []
+    return WeightTotal.of(kpi_owner_label(person), (k.weight for k in kpis if k.counts))
+
+
+def submit_problems(plan: PersonalPlan | None, person: Person) -> list[str]:
+    """Why the plan cannot be submitted (or approved) as it stands; empty when it can."""
+    counting = [k for k in (plan.kpis if plan else []) if k.counts]
+    if not counting:
+        return [str(_l("Add at least one KPI."))]
+    problems = []
+    totals = kpi_weight_total(plan, person)
+    if not totals.complete:
+        problems.append(totals.message)
+    unaligned = sum(1 for k in counting if k.goal_id is None)
+    if unaligned:
+        problems.append(str(_l("%(num)d KPIs are not aligned to a department goal yet.",
+                               num=unaligned)))
+    return problems
+
+
+def _move(plan: PersonalPlan, actor, action: str, to: PlanStatus, **extra) -> None:
+    before = {"status": plan.status}
+    plan.status = to.value
+    record(action, plan, actor=actor, label=plan_label(plan), before=before,
+           after={"status": to.value, **extra})
+
+
+def submit_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
+    """The person sends their plan to their head once its weights add up to 100."""
+    if actor.id != plan.person_id:
+        raise NotAllowed(_l("Only %(name)s can submit their own plan.",
+                            name=plan.person.display_name))
+    change_mode(plan.cycle)
+    if not plan.is_open:
+        raise PlanningError(_l("This plan is already %(status)s.", status=plan.state.label))
+    problems = submit_problems(plan, plan.person)
+    if problems:
+        raise PlanningError(" ".join(problems), "weights")
+    # Last: the rules speak first, then "it changed since you looked".
+    check_version(plan, expected_version)
+    plan.submitted_at = utcnow()
+    _move(plan, actor, "plan.submitted", PlanStatus.SUBMITTED)
+
+
+def _require_manager(actor, plan: PersonalPlan) -> None:
+    if not can.can_manage_plan_of(actor, plan.person):
+        if actor.id == plan.person_id:
+            raise NotAllowed(_l("Your head or manager decides on your plan, not you."))
+        raise NotAllowed(_l("Only %(name)s's head or manager decides on this plan.",
+                            name=plan.person.display_name))
+
+
+def approve_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
+    """The head or manager approves a submitted plan whose proposals are all decided."""
+    _require_manager(actor, plan)
+    change_mode(plan.cycle)
+    if plan.state is not PlanStatus.SUBMITTED:
+        raise PlanningError(_l("Only a submitted plan can be approved; this one is %(status)s.",
+                               status=plan.state.label))
+    pending = sum(1 for k in plan.kpis if k.is_pending)
+    if pending:
+        raise PlanningError(_l("Accept or decline the %(num)d proposed KPIs first.",
+                               num=pending), "weights")
+    problems = submit_problems(plan, plan.person)
+    if problems:
+        raise PlanningError(" ".join(problems), "weights")
+    check_version(plan, expected_version)
+    plan.approved_at = utcnow()
+    plan.approved_by = actor
+    plan.return_comment = ""
+    _move(plan, actor, "plan.approved", PlanStatus.APPROVED)
+
+
+def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version=None) -> None:
+    """The head or manager sends a submitted plan back with a comment."""
+    _require_manager(actor, plan)
+    check_version(plan, expected_version)
+    change_mode(plan.cycle)
+    if plan.state is not PlanStatus.SUBMITTED:
+        raise PlanningError(_l("Only a submitted plan can be returned; this one is %(status)s.",
+                               status=plan.state.label))
+    comment = require_reason(comment, "comment")
+    plan.return_comment = comment
+    plan.returned_at = utcnow()
+    _move(plan, actor, "plan.returned", PlanStatus.RETURNED, comment=comment)
+
+
+def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version=None) -> None:
+    """An approved plan changes only through a revision: the head or manager reopens it
+    with a reason, and it goes through submit and approval again."""
+    _require_manager(actor, plan)
+    check_version(plan, expected_version)
+    change_mode(plan.cycle)
+    if plan.state is not PlanStatus.APPROVED:
+        raise PlanningError(_l("Only an approved plan is revised; this one is %(status)s.",
+                               status=plan.state.label))
+    reason = require_reason(reason)
+    plan.revision += 1
+    plan.approved_at = None
+    plan.approved_by = None
+    _move(plan, actor, "plan.reopened", PlanStatus.DRAFT, reason=reason, revision=plan.revision)
+
+
+# KPIs ---------------------------------------------------------------------------------------
+
+def _require_changeable(plan: PersonalPlan) -> None:
+    change_mode(plan.cycle)
+    if plan.state is PlanStatus.APPROVED:
+        raise PlanningError(_l("This plan is approved; it changes only through a revision "
+                               "with a reason."))
+
+
+def _check_kpi(kpi: Kpi, plan: PersonalPlan) -> None:
+    kpi.title = clean_title(kpi.title)
+    kpi.unit = (kpi.unit or "").strip()[:30]
+    kpi.metric_type, kpi.baseline, kpi.target_value = clean_measure(
+        kpi.metric_type, kpi.baseline, kpi.target_value)
+    kpi.weight = clean_weight(kpi.weight)
+    if kpi.goal_id is None:
+        raise PlanningError(_l("Choose the department goal this KPI serves."), "goal_id")
+    allowed = {g.id for g in kpi_goal_choices(plan.cycle_id, plan.person.department_id)}
+    if kpi.goal_id not in allowed:
+        raise PlanningError(_l("Choose a goal of %(name)s's department or one it contributes "
+                               "to.", name=plan.person.display_name), "goal_id")
+    clash = db.session.scalar(select(Kpi.id).where(
+        Kpi.plan_id == plan.id, func.lower(Kpi.title) == kpi.title.lower(),
+        Kpi.id != (kpi.id or 0)))
+    if clash:
+        raise PlanningError(_l("This plan already has a KPI with this title."), "title")
+
+
+def _new_kpi(plan: PersonalPlan, actor, origin: KpiOrigin, fields: dict) -> Kpi:
+    unknown = set(fields) - set(KPI_FIELDS)
+    if unknown:
+        raise KeyError(unknown.pop())
+    kpi = Kpi(origin=origin.value, **fields)
+    if origin is KpiOrigin.PROPOSED:
+        kpi.proposal_status = ProposalStatus.PENDING.value
+    _check_kpi(kpi, plan)
+    plan.kpis.append(kpi)
+    db.session.flush()
+    record("kpi.created", kpi, actor=actor, label=kpi_label(kpi), after=kpi_snapshot(kpi))
+    return kpi
+
+
+def assign_kpi(plan: PersonalPlan, actor, **fields) -> Kpi:
+    """The head or manager gives the person a KPI aligned to a department goal."""
+    _require_manager(actor, plan)
+    _require_changeable(plan)
+    return _new_kpi(plan, actor, KpiOrigin.ASSIGNED, fields)
+
+
+def propose_kpi(plan: PersonalPlan, actor, **fields) -> Kpi:
+    """The person proposes a KPI of their own (aligned to a goal) for the head to decide."""
+    if actor.id != plan.person_id:
+        raise NotAllowed(_l("Only %(name)s proposes KPIs for their own plan.",
+                            name=plan.person.display_name))
+    _require_changeable(plan)
+    if not plan.is_open:
+        raise PlanningError(_l("The plan is with your head now; propose more once it is "
+                               "returned or revised."))
+    return _new_kpi(plan, actor, KpiOrigin.PROPOSED, fields)
+
+
+def can_edit_kpi(actor, kpi: Kpi) -> bool:
+    """The rule behind update_kpi and delete_kpi, for templates to ask."""
+    plan = kpi.plan
+    if plan.state is PlanStatus.APPROVED:
+        return False
+    if can.can_manage_plan_of(actor, plan.person):
+        return True
+    return (actor.id == plan.person_id and plan.is_open
+            and kpi.origin == KpiOrigin.PROPOSED
+            and kpi.proposal_status in (ProposalStatus.PENDING, ProposalStatus.DECLINED))
+
+
+def _require_kpi_editor(actor, kpi: Kpi) -> None:
+    _require_changeable(kpi.plan)
+    if not can_edit_kpi(actor, kpi):
+        if actor.id == kpi.plan.person_id:
+            raise NotAllowed(_l("You can change your own proposals while the plan is a draft "
+                                "or returned; ask your head about the others."))
+        raise NotAllowed(_l("Only %(name)s's head or manager changes this KPI.",
+                            name=kpi.plan.person.display_name))
+
+
+def update_kpi(kpi: Kpi, actor, *, expected_version=None, **fields) -> bool:
+    """Edit a KPI (see can_edit_kpi for who). A person editing a declined proposal
+    proposes it again. Returns whether anything changed."""
+    check_version(kpi, expected_version)
+    _require_kpi_editor(actor, kpi)
+    before = kpi_snapshot(kpi)
+    for key, value in fields.items():
+        if key not in KPI_FIELDS:
+            raise KeyError(key)
+        setattr(kpi, key, value)
+    _check_kpi(kpi, kpi.plan)
+    if actor.id == kpi.plan.person_id and kpi.is_declined:
+        kpi.proposal_status = ProposalStatus.PENDING.value
+    old, new = changed(before, kpi_snapshot(kpi))
+    if not new:
+        return False
+    record("kpi.updated", kpi, actor=actor, label=kpi_label(kpi), before=old, after=new)
+    return True
+
+
+def delete_kpi(kpi: Kpi, actor, *, expected_version=None) -> None:
+    check_version(kpi, expected_version)
+    _require_kpi_editor(actor, kpi)
+    record("kpi.deleted", kpi, actor=actor, label=kpi_label(kpi), before=kpi_snapshot(kpi))
+    kpi.plan.kpis.remove(kpi)
+    db.session.flush()
+
+
+def decide_proposal(kpi: Kpi, actor, *, accept: bool, comment: str = "",
+                    expected_version=None) -> None:
+    """The head accepts or declines (with a comment) a KPI the person proposed."""
+    check_version(kpi, expected_version)
+    _require_manager(actor, kpi.plan)
+    _require_changeable(kpi.plan)
+    if not kpi.is_pending:
+        raise PlanningError(_l("This KPI is not a pending proposal."))
+    comment = (comment or "").strip()
+    if not accept:
+        comment = require_reason(comment, "comment")
+    before = {"proposal_status": kpi.proposal_status, "head_comment": kpi.head_comment}
+    kpi.proposal_status = (ProposalStatus.ACCEPTED if accept else ProposalStatus.DECLINED).value
+    kpi.head_comment = comment
+    record("kpi.accepted" if accept else "kpi.declined", kpi, actor=actor,
+           label=kpi_label(kpi), before=before,
+           after={"proposal_status": kpi.proposal_status, "head_comment": comment})
+
+
+def set_kpi_actual(kpi: Kpi, actor, value, *, expected_version=None) -> None:
+    """The person or their head records where a KPI stands (check-ins call this too)."""
+    check_version(kpi, expected_version)
+    if not can.can_work_on_plan_of(actor, kpi.plan.person):
+        raise NotAllowed(_l("Only %(name)s or their head records progress on this KPI.",
+                            name=kpi.plan.person.display_name))
+    require_phase(kpi.plan.cycle, "check_in")
+    before = kpi.actual_value
+    kpi.actual_value = clean_actual(kpi.metric_type, value)
+    if before != kpi.actual_value:
+        record("kpi.actual_set", kpi, actor=actor, label=kpi_label(kpi),
+               before={"actual_value": None if before is None else str(before)},
+               after={"actual_value": None if kpi.actual_value is None
+                      else str(kpi.actual_value)})
+
+
+# Reading ------------------------------------------------------------------------------------
+
+def plan_with_kpis(cycle: Cycle, person: Person) -> PersonalPlan | None:
+    """The plan with its KPIs, their goals and the goals' targets, in one query."""
+    return db.session.scalar(
+        select(PersonalPlan)
+        .where(PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id == person.id)
+        .options(joinedload(PersonalPlan.kpis).joinedload(Kpi.goal)
+                 .joinedload(DepartmentGoal.target),
+                 joinedload(PersonalPlan.kpis).joinedload(Kpi.goal)
+                 .joinedload(DepartmentGoal.department),
+                 joinedload(PersonalPlan.approved_by)))
+
+
+def plans_waiting_for(user, cycle: Cycle | None = None) -> list[PersonalPlan]:
+    """Submitted plans `user` decides on (one query)."""
+    managed = can.managed_department_ids(user)
+    stmt = (select(PersonalPlan).join(Person, Person.id == PersonalPlan.person_id)
+            .where(PersonalPlan.status == PlanStatus.SUBMITTED.value,
+                   PersonalPlan.person_id != user.id,
+                   or_(Person.manager_id == user.id, Person.department_id.in_(managed)))
+            .options(joinedload(PersonalPlan.person), joinedload(PersonalPlan.cycle))
+            .order_by(PersonalPlan.submitted_at))
+    if cycle is not None:
+        stmt = stmt.where(PersonalPlan.cycle_id == cycle.id)
+    return list(db.session.scalars(stmt))

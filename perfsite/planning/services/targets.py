@@ -1,0 +1,208 @@
+"""Strategy targets: executives draft, publish, revise and retire them.
+
+Rules:
+- Only executives write targets. Drafts are created and edited during planning.
+- Publishing makes a target visible to everyone and keeps its first revision.
+- A published target changes only as a revision with a reason (planning, in progress or
+  review); every revision keeps a snapshot, so old versions stay readable.
+- Retiring a target, or changing its metric, baseline or target value, flags every goal
+  aligned to it as needing re-alignment; the heads see the flag on their home page.
+- Every change is audited with before/after.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ... import permissions as can
+from ...audit.services import changed, record, snapshot
+from ...cycles.services import require_phase
+from ...extensions import db
+from ...models import (
+    Cycle,
+    DepartmentGoal,
+    Person,
+    StrategyTarget,
+    TargetRevision,
+    TargetStatus,
+    utcnow,
+)
+from .common import (
+    NotAllowed,
+    PlanningError,
+    check_version,
+    clean_measure,
+    clean_title,
+    require_reason,
+)
+
+TARGET_FIELDS = ("title", "description", "metric_type", "baseline", "target_value", "unit",
+                 "deadline", "owner_id")
+# Changing any of these means aligned goals may no longer serve the target.
+REALIGN_FIELDS = ("metric_type", "baseline", "target_value")
+
+
+def _require_executive(actor) -> None:
+    if not can.can_edit_targets(actor):
+        raise NotAllowed(_l("Only executives write strategy targets."))
+
+
+def target_snapshot(target: StrategyTarget) -> dict:
+    data = snapshot(target, TARGET_FIELDS + ("status",))
+    owner = db.session.get(Person, target.owner_id) if target.owner_id else None
+    data["owner"] = owner.display_name if owner else None
+    return data
+
+
+def _check_target(target: StrategyTarget) -> None:
+    target.title = clean_title(target.title)
+    target.description = (target.description or "").strip()
+    target.unit = (target.unit or "").strip()[:30]
+    target.metric_type, target.baseline, target.target_value = clean_measure(
+        target.metric_type, target.baseline, target.target_value)
+    if target.owner_id is not None:
+        owner = db.session.get(Person, target.owner_id)
+        if owner is None or not owner.active:
+            raise PlanningError(_l("Choose an active person as owner."), "owner_id")
+    clash = db.session.scalar(select(StrategyTarget.id).where(
+        StrategyTarget.cycle_id == target.cycle_id,
+        func.lower(StrategyTarget.title) == target.title.lower(),
+        StrategyTarget.id != (target.id or 0)))
+    if clash:
+        raise PlanningError(_l("This cycle already has a target with this title."), "title")
+
+
+def create_target(cycle: Cycle, actor, **fields) -> StrategyTarget:
+    """An executive drafts a target during planning."""
+    _require_executive(actor)
+    require_phase(cycle, "edit_targets")
+    unknown = set(fields) - set(TARGET_FIELDS)
+    if unknown:
+        raise KeyError(unknown.pop())
+    target = StrategyTarget(cycle_id=cycle.id, status=TargetStatus.DRAFT.value, revision=0,
+                            **fields)
+    _check_target(target)
+    db.session.add(target)
+    db.session.flush()
+    record("target.created", target, actor=actor, after=target_snapshot(target))
+    return target
+
+
+def update_target(target: StrategyTarget, actor, *, expected_version=None, reason: str = "",
+                  **fields) -> None:
+    """Edit a draft (planning only), or revise a published target with a reason.
+
+    A revision keeps a snapshot; changing the metric or values flags aligned goals.
+    """
+    _require_executive(actor)
+    check_version(target, expected_version)
+    if target.state is TargetStatus.RETIRED:
+        raise PlanningError(_l("A retired target no longer changes."))
+    if target.state is TargetStatus.DRAFT:
+        require_phase(target.cycle, "edit_targets")
+    else:
+        require_phase(target.cycle, "revise_targets")
+    before = target_snapshot(target)
+    for key, value in fields.items():
+        if key not in TARGET_FIELDS:
+            raise KeyError(key)
+        setattr(target, key, value)
+    if target.state is TargetStatus.PUBLISHED:
+        # Ask for the reason before anything else so the form says it first.
+        reason = require_reason(reason)
+    _check_target(target)
+    after = target_snapshot(target)
+    old, new = changed(before, after)
+    if not new:
+        return
+    if target.state is TargetStatus.DRAFT:
+        record("target.updated", target, actor=actor, before=old, after=new)
+        return
+    _add_revision(target, actor, reason, after)
+    record("target.revised", target, actor=actor, before=old,
+           after={**new, "revision": target.revision, "reason": reason})
+    if any(key in new for key in REALIGN_FIELDS):
+        flag_aligned_goals(target, actor, why="target.revised")
+
+
+def publish_target(target: StrategyTarget, actor, *, expected_version=None) -> None:
+    """A draft becomes visible to everyone, as revision 1."""
+    _require_executive(actor)
+    check_version(target, expected_version)
+    require_phase(target.cycle, "edit_targets")
+    if target.state is not TargetStatus.DRAFT:
+        raise PlanningError(_l("This target is already published."))
+    target.status = TargetStatus.PUBLISHED.value
+    target.published_at = utcnow()
+    _add_revision(target, actor, "", target_snapshot(target))  # revision 1: the publication
+    record("target.published", target, actor=actor, before={"status": "draft"},
+           after={"status": "published", "revision": target.revision})
+
+
+def retire_target(target: StrategyTarget, actor, *, reason: str, expected_version=None) -> int:
+    """A published target is withdrawn with a reason; its aligned goals are flagged.
+    Returns how many goals were flagged."""
+    _require_executive(actor)
+    check_version(target, expected_version)
+    require_phase(target.cycle, "revise_targets")
+    if target.state is not TargetStatus.PUBLISHED:
+        raise PlanningError(_l("Only a published target can be retired."))
+    reason = require_reason(reason)
+    target.status = TargetStatus.RETIRED.value
+    _add_revision(target, actor, reason, target_snapshot(target))
+    record("target.retired", target, actor=actor, before={"status": "published"},
+           after={"status": "retired", "revision": target.revision, "reason": reason})
+    return flag_aligned_goals(target, actor, why="target.retired")
+
+
+def _add_revision(target: StrategyTarget, actor, reason: str, data: dict) -> None:
+    target.revision = (target.revision or 0) + 1
+    db.session.add(TargetRevision(target=target, revision=target.revision, snapshot=data,
+                                  reason=reason, changed_by=actor))
+
+
+def flag_aligned_goals(target: StrategyTarget, actor, *, why: str) -> int:
+    """Mark every goal aligned to `target` as needing re-alignment (audited)."""
+    goals = db.session.scalars(
+        select(DepartmentGoal).where(DepartmentGoal.target_id == target.id)).all()
+    for goal in goals:
+        if goal.needs_realignment:
+            continue
+        goal.needs_realignment = True
+        record("goal.flagged", goal, actor=actor, before={"needs_realignment": False},
+               after={"needs_realignment": True, "because": why, "target_id": target.id,
+                      "target_revision": target.revision})
+    return len(goals)
+
+
+# Reading ----------------------------------------------------------------------------------
+
+def visible_targets(cycle: Cycle, viewer):
+    """A select() of the cycle's targets `viewer` may see, by title."""
+    stmt = select(StrategyTarget).where(StrategyTarget.cycle_id == cycle.id)
+    if not can.can_view_draft_targets(viewer):
+        stmt = stmt.where(StrategyTarget.status != TargetStatus.DRAFT.value)
+    return stmt.order_by(StrategyTarget.status == TargetStatus.RETIRED.value,
+                         StrategyTarget.title)
+
+
+def published_targets(cycle_id: int) -> list[StrategyTarget]:
+    """Targets goals may align to: published (not draft, not retired)."""
+    return list(db.session.scalars(
+        select(StrategyTarget).where(StrategyTarget.cycle_id == cycle_id,
+                                     StrategyTarget.status == TargetStatus.PUBLISHED.value)
+        .order_by(StrategyTarget.title)))
+
+
+def owner_options() -> list[tuple[int, str]]:
+    """Executives first, then everyone else who is active."""
+    from ...models import PersonRole, Role
+
+    executives = set(db.session.scalars(
+        select(PersonRole.person_id).where(PersonRole.role == Role.EXECUTIVE.value)))
+    people = db.session.execute(
+        select(Person.id, Person.display_name).where(Person.active.is_(True))
+        .order_by(Person.display_name)).all()
+    return ([(pid, name) for pid, name in people if pid in executives]
+            + [(pid, name) for pid, name in people if pid not in executives])
