@@ -24,6 +24,7 @@ Rules:
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -110,8 +111,9 @@ def submit_problems(plan: PersonalPlan | None, person: Person) -> list[str]:
         problems.append(totals.message)
     unaligned = sum(1 for k in counting if k.goal_id is None)
     if unaligned:
-        problems.append(str(_l("%(num)d KPIs are not aligned to a department goal yet.",
-                               num=unaligned)))
+        problems.append(str(lazy_ngettext(
+            "%(num)d KPI is not aligned to a department goal yet.",
+            "%(num)d KPIs are not aligned to a department goal yet.", unaligned)))
     return problems
 
 
@@ -129,7 +131,7 @@ def submit_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
                             name=plan.person.display_name))
     change_mode(plan.cycle)
     if not plan.is_open:
-        raise PlanningError(_l("This plan is already %(status)s.", status=plan.state.label))
+        raise PlanningError(_l("This plan is already “%(status)s”.", status=plan.state.label))
     problems = submit_problems(plan, plan.person)
     if problems:
         raise PlanningError(" ".join(problems), "weights")
@@ -152,12 +154,13 @@ def approve_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
     _require_manager(actor, plan)
     change_mode(plan.cycle)
     if plan.state is not PlanStatus.SUBMITTED:
-        raise PlanningError(_l("Only a submitted plan can be approved; this one is %(status)s.",
+        raise PlanningError(_l("Only a submitted plan can be approved; this one is “%(status)s”.",
                                status=plan.state.label))
     pending = sum(1 for k in plan.kpis if k.is_pending)
     if pending:
-        raise PlanningError(_l("Accept or decline the %(num)d proposed KPIs first.",
-                               num=pending), "weights")
+        raise PlanningError(lazy_ngettext("Accept or decline the proposed KPI first.",
+                                          "Accept or decline the %(num)d proposed KPIs first.",
+                                          pending), "weights")
     problems = submit_problems(plan, plan.person)
     if problems:
         raise PlanningError(" ".join(problems), "weights")
@@ -174,7 +177,7 @@ def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version=Non
     check_version(plan, expected_version)
     change_mode(plan.cycle)
     if plan.state is not PlanStatus.SUBMITTED:
-        raise PlanningError(_l("Only a submitted plan can be returned; this one is %(status)s.",
+        raise PlanningError(_l("Only a submitted plan can be returned; this one is “%(status)s”.",
                                status=plan.state.label))
     comment = require_reason(comment, "comment")
     plan.return_comment = comment
@@ -189,7 +192,7 @@ def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version=None
     check_version(plan, expected_version)
     change_mode(plan.cycle)
     if plan.state is not PlanStatus.APPROVED:
-        raise PlanningError(_l("Only an approved plan is revised; this one is %(status)s.",
+        raise PlanningError(_l("Only an approved plan is revised; this one is “%(status)s”.",
                                status=plan.state.label))
     reason = require_reason(reason)
     plan.revision += 1
