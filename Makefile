@@ -27,11 +27,12 @@ run: install
 
 # The suite runs on SQLite; when TEST_DATABASE_URL is set (CI sets it) it runs
 # again, whole, on that database (PostgreSQL).
+# -n auto: one pytest worker per core (each with its own database).
 test: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n auto
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the whole suite again on $$TEST_DATABASE_URL"; \
-		$(BIN)/pytest -q; \
+		$(BIN)/pytest -q -n auto; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI=true needs TEST_DATABASE_URL (PostgreSQL)"; exit 1; \
 	fi

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 os.environ.setdefault("PERFSITE_INSTANCE", tempfile.mkdtemp(prefix="perfsite-test-instance-"))
 os.environ.setdefault("SECRET_KEY", "tests-only-secret")
@@ -58,6 +59,7 @@ def database_url(tmp_path_factory):
     if url:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith(
             "postgresql://") else url
+        url = _worker_database(url)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -74,18 +76,48 @@ def database_url(tmp_path_factory):
     return url
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database beside the one given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                              {"name": name}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _empty_all_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
+        if db.engine.dialect.name == "postgresql":
+            _empty_postgresql(tables)
+            return
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                conn.execute(text("PRAGMA foreign_keys=OFF"))
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
-                conn.execute(text("PRAGMA foreign_keys=ON"))
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+def _empty_postgresql(tables) -> None:
+    # DELETE with foreign-key triggers off is ~10x faster than TRUNCATE on small tables;
+    # it needs a superuser, so fall back to TRUNCATE for an ordinary role.
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    except DBAPIError:
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(scope="session")
