@@ -12,7 +12,9 @@ from .factories import make_department, make_person
 
 
 def _events(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    """Events of this action, oldest first (the id says the order; rows come unordered)."""
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def test_creating_a_person_is_audited_with_their_values(org_chart):
