@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations lint messages clean
+.PHONY: run test install translations lint messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,16 +26,37 @@ run: install
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on SQLite; when TEST_DATABASE_URL is set (CI sets it) it runs
-# again, whole, on that database (PostgreSQL).
+# again, whole, on that database (PostgreSQL), and the browser tests (which drive the same
+# pages whatever the database) run in that second pass only.
 # -n auto: one pytest worker per core (each with its own database).
 test: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n auto
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== the whole suite again on $$TEST_DATABASE_URL"; \
+		env -u TEST_DATABASE_URL $(BIN)/pytest -q -n auto --ignore=tests/browser; \
+	else \
+		$(BIN)/pytest -q -n auto; \
+	fi
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the whole suite again on $$TEST_DATABASE_URL, browser tests included"; \
 		$(BIN)/pytest -q -n auto; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI=true needs TEST_DATABASE_URL (PostgreSQL)"; exit 1; \
 	fi
+
+# The site at 10,000 people on PostgreSQL against a bare Flask page (README, "Benchmark").
+# Needs a PostgreSQL server: BENCH_DATABASE_URL names a database on it to connect to.
+# The load generator (locust, with gevent) lives in a virtualenv of its own, .venv-bench,
+# so its dependencies never change the site's.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: install $(BENCH_VENV)/.installed
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_LOAD_PYTHON=$(BENCH_VENV)/bin/python \
+		$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,7 +65,7 @@ lint: install
 # perfsite/translations/zh_Hans_CN (Babel's name for zh_CN, Simplified Chinese).
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output -o perfsite/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i perfsite/translations/messages.pot -d perfsite/translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i perfsite/translations/messages.pot -d perfsite/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache

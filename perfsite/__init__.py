@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import permissions
@@ -22,7 +23,8 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 # Endpoints reachable without logging in; every other endpoint requires a login.
-PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "main.set_language", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "main.set_language", "main.favicon",
+                    "static"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,10 +35,25 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    from .web import CleanRequest, IdConverter
+
+    # Before any blueprint adds its routes: `<int:…>` ids are bounded (see IdConverter).
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = CleanRequest
     app.config.update(config_module.DEFAULTS)
     app.config.update(config_module.from_environment(instance_path))
     if config:
         app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One writer at a time: wait for the lock (a long import commit) rather than fail.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if app.config.get("TRUSTED_PROXIES"):
+        # The client's address comes from X-Forwarded-For only as far as this many proxies
+        # (README, "Logins behind a proxy"); the login throttle counts per address.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -44,18 +61,36 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from . import i18n
+
+    i18n.install(app)  # the same `_()` in templates, cheaper (perfsite/i18n.py)
 
     from . import models  # noqa: F401  (register every table with the metadata)
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
-    from .coaching.views import bp as coaching_bp  # during the cycle (issue 4)
+    from .coaching.views import bp as coaching_bp  # during the cycle
     from .cycles.views import bp as cycles_bp
     from .main.views import bp as main_bp
     from .org.views import bp as org_bp
     from .planning.views import bp as planning_bp
+    from .reviews.views import bp as reviews_bp  # reviews and calibration
 
-    for bp in (main_bp, auth_bp, org_bp, cycles_bp, audit_bp, planning_bp, coaching_bp):
+    for bp in (main_bp, auth_bp, org_bp, cycles_bp, audit_bp, planning_bp, coaching_bp,
+               reviews_bp):
         app.register_blueprint(bp)
+    # dashboards, exports and the printable review (issue 13)
+    from .dashboards.views import bp as dashboards_bp
+    from .exports.report_views import bp as reports_bp
+    from .exports.views import bp as exports_bp
+
+    for bp in (dashboards_bp, exports_bp, reports_bp):
+        app.register_blueprint(bp)
+    from .feedback.views import bp as feedback_bp  # 360-degree feedback
+
+    app.register_blueprint(feedback_bp)
+    from .interviews.views import bp as interviews_bp  # feedback interviews and outcomes
+
+    app.register_blueprint(interviews_bp)
 
     from . import cli, errors, web
 
@@ -76,6 +111,9 @@ def create_app(config: dict | None = None) -> Flask:
         return {"can": permissions, "languages": app.config["LANGUAGES"],
                 "get_locale": get_locale}
 
+    from . import query_stats
+
+    query_stats.register(app)  # only with PERFSITE_QUERY_STATS=1 (for `make bench`)
     return app
 
 
@@ -95,8 +133,22 @@ def select_locale() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    # SQLite enforces foreign keys only when asked, per connection.
     if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        # SQLite enforces foreign keys only when asked, per connection.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # pysqlite's own transaction handling breaks savepoints (a RELEASE can commit):
+        # take it over and BEGIN explicitly (SQLAlchemy's documented recipe, below).
+        dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    # SQLite has one writer at a time: a request that may write takes the write lock up
+    # front, so that two at once queue instead of one failing with "database is locked"
+    # (and of a double-clicked form, the second in line finds the first's result).
+    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app wsgi seed-demo`."""
+"""Command-line tasks: `flask --app wsgi seed-demo`, `seed-scale` (a large company for
+measuring), `send-reminders`."""
 
 import click
 from sqlalchemy import select
@@ -22,7 +23,30 @@ def register(app) -> None:
         click.echo("Demo company ready: "
                    + ", ".join(f"{n} {what} added" for what, n in added.items()))
 
-    # e-mailed reminders (issue 4) ---------------------------------------------------------
+    @app.cli.command("seed-scale")
+    @click.option("--people", default=10_000, show_default=True, help="How many people.")
+    @click.option("--audit-events", type=int, default=None,
+                  help="How many audit events (default: 25 per person).")
+    def seed_scale(people: int, audit_events: int | None) -> None:
+        """Write a large company into an EMPTY database, for measuring (perfsite/scale.py)."""
+        import time
+
+        from .scale import NotEmpty
+        from .scale import seed_scale as seed
+
+        started = time.perf_counter()
+        try:
+            written = seed(people, audit_events)
+        except NotEmpty:
+            db.session.rollback()
+            raise click.ClickException(
+                "The database has people in it already; seed-scale writes only into an "
+                "empty database (create a new one, `flask db upgrade`, then run it).") from None
+        db.session.commit()
+        click.echo(f"Large company written in {time.perf_counter() - started:.1f} s: "
+                   + ", ".join(f"{n} {table}" for table, n in written.items()))
+
+    # e-mailed reminders ---------------------------------------------------------
     @app.cli.command("send-reminders")
     def send_reminders() -> None:
         """E-mail each person a digest of to-dos not sent before (for cron)."""

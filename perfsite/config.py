@@ -4,6 +4,10 @@ DATABASE_URL            SQLAlchemy URL; default a SQLite file under instance/.
 SECRET_KEY              session signing key; generated into instance/secret_key on first run.
 RATELIMIT_STORAGE_URI   Flask-Limiter storage; memory:// by default, redis://… in production.
 SESSION_COOKIE_SECURE   "1" when the site is served over HTTPS.
+TRUSTED_PROXIES         number of reverse proxies whose X-Forwarded-For/-Proto are believed (0).
+SESSION_IDLE_MINUTES    a login ends after this many minutes unused (480).
+SESSION_MAX_DAYS        a login ends this many days after it started, used or not (7).
+PERFSITE_QUERY_STATS    "1": answers say their SQL statements and rows (X-SQL-*), for `make bench`.
 MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS ("1"), SITE_URL
                         e-mailed reminders (`flask send-reminders`); none without MAIL_SERVER.
 """
@@ -41,7 +45,12 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(db_url),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
-        # e-mailed reminders (issue 4)
+        # How many reverse proxies in front of the site set X-Forwarded-For/-Proto (ProxyFix).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
+        # A login session ends after this long unused, and this long after logging in.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES") or 480),
+        "SESSION_MAX_DAYS": int(os.environ.get("SESSION_MAX_DAYS") or 7),
+        # e-mailed reminders
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "perfsite@localhost"),
@@ -49,6 +58,8 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS") == "1",
         "SITE_URL": os.environ.get("SITE_URL", ""),
+        # X-SQL-Statements / X-SQL-Rows on every answer, for the benchmark (query_stats.py).
+        "QUERY_STATS": os.environ.get("PERFSITE_QUERY_STATS") == "1",
     }
 
 
@@ -62,15 +73,19 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": {"en": "English", "zh_CN": "简体中文"},
     "RATELIMIT_HEADERS_ENABLED": True,
-    # Failed logins allowed before 429, per client address and per username.
-    "LOGIN_FAILURE_LIMITS": "10 per 5 minutes",
-    "LOGIN_FAILURE_LIMITS_PER_USER": "5 per 5 minutes",
+    # Failed logins allowed before 429 (README, "Logins behind a proxy"): per account and
+    # client address together, so nobody can lock a colleague out from elsewhere, and per
+    # address alone at a much higher threshold. The current-password check of the
+    # change-password page counts per person and address like the first.
+    "LOGIN_FAILURE_LIMITS_PER_ACCOUNT_AND_ADDRESS": "5 per 5 minutes",
+    "LOGIN_FAILURE_LIMITS_PER_ADDRESS": "100 per 5 minutes",
     # argon2 cost; tests lower it so that the suite stays fast.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "PAGE_SIZE": 50,
-    # Uploads (org chart files) larger than this are refused before they are read.
-    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    # Uploads (org chart files) larger than this are refused before they are read: the
+    # import's 20 MB (org/importer.py MAX_BYTES) and the form around it.
+    "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
     # htmx is served from a CDN with SRI and falls back to static/vendor.
     "HTMX_VERSION": "2.0.11",
     "HTMX_CDN_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",

@@ -1,4 +1,6 @@
-"""The demo company: a believable org chart and a cycle in planning.
+"""The demo company: a believable org chart; "2027 H1" in planning; "2026 H2" in review (after
+its check-ins), with `staff`'s self-review to write and `head`'s reviews waiting; "2026 H1"
+closed, with every review, score and some calibrated ratings.
 
 Idempotent: everything is looked up by its natural key (department code, username, cycle
 name) and created only when missing, so running it twice changes nothing.
@@ -8,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .auth.services import hash_password
 from .cycles import services as cycles
 from .extensions import db
-from .models import Cycle, Department, Person, Phase, Role
+from .models import Cycle, Department, Person, PersonRole, Phase, Role
 from .org import services as org
 
 DEMO_PASSWORD = "perfsite-demo"
@@ -79,27 +81,43 @@ HEADS = {"EXEC": "exec", "SALES": "li.na", "ENG": "head", "MKT": "ma.li", "FIN":
 CYCLE = {"name": "2027 H1", "start_date": date(2027, 1, 1), "end_date": date(2027, 6, 30)}
 
 
+def _hr_admin(password_hash) -> tuple[Person, bool]:
+    """The HR admin the demo acts as: the first one there is, or the demo's own `hr`
+    (Guo Mei), bootstrapped into an empty company. Returns (admin, created)."""
+    admin = db.session.scalar(select(Person).join(PersonRole)
+                              .where(PersonRole.role == Role.HR_ADMIN.value)
+                              .order_by(Person.id).limit(1))
+    if admin is not None:
+        return admin, False
+    username, name, title, _dept, _manager, _roles = next(p for p in PEOPLE if p[0] == "hr")
+    number = 1001 + [p[0] for p in PEOPLE].index("hr")
+    return org.bootstrap_admin(username=username, display_name=name, job_title=title,
+                               email=f"{username}@example.com", employee_number=f"E{number}",
+                               password_hash=password_hash), True
+
+
 def seed_demo_company() -> dict[str, int]:
     """Create what is missing of the demo company; returns how many of each were added."""
     added = {"departments": 0, "people": 0, "cycles": 0}
+    # One argon2 hash for every demo account (their password is published anyway): hashing
+    # forty times at production cost made the first `make run` wait half a minute.
+    password_hash = hash_password(DEMO_PASSWORD)
+    hr, created = _hr_admin(password_hash)
+    added["people"] += created
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     for code, name, parent in DEPARTMENTS:
         if code not in departments:
             departments[code] = org.create_department(
-                code=code, name=name,
+                hr, code=code, name=name,
                 parent_id=departments[parent].id if parent else None)
             added["departments"] += 1
 
     people = {p.username: p for p in db.session.scalars(select(Person))}
-    # One argon2 hash for every demo account (their password is published anyway): hashing
-    # forty times at production cost made the first `make run` wait half a minute.
-    password_hash = None
     for number, (username, name, title, dept, manager, roles) in enumerate(PEOPLE, start=1001):
         if username in people:
             continue
-        password_hash = password_hash or hash_password(DEMO_PASSWORD)
         people[username] = org.create_person(
-            username=username, display_name=name, job_title=title,
+            hr, username=username, display_name=name, job_title=title,
             email=f"{username}@example.com",
             employee_number=f"E{number}",
             department_id=departments[dept].id,
@@ -109,21 +127,28 @@ def seed_demo_company() -> dict[str, int]:
         )
         added["people"] += 1
 
+    if created:  # the bootstrapped admin joins their department and manager now
+        org.update_person(hr, hr, expected_version=hr.version,
+                          department_id=departments["HR"].id, manager_id=people["hr.lead"].id)
     for code, username in HEADS.items():
         department = departments[code]
         if department.head_id is None:
-            org.update_department(department, head_id=people[username].id)
+            org.update_department(department, hr, expected_version=department.version,
+                                  head_id=people[username].id)
 
     if db.session.scalar(select(Cycle.id).where(Cycle.name == CYCLE["name"])) is None:
-        cycle = cycles.create_cycle(**CYCLE)
-        cycles.move_phase(cycle, Phase.PLANNING)
+        cycle = cycles.create_cycle(hr, **CYCLE)
+        cycles.move_phase(cycle, hr, Phase.PLANNING)
         added["cycles"] += 1
-    added.update(seed_planning())  # planning (issue 3)
-    added.update(seed_coaching())  # during the cycle (issue 4)
+    added.update(seed_planning())  # planning
+    added.update(seed_coaching())  # during the cycle, then its reviews
+    added.update(seed_closed_cycle())  # a closed cycle with results
+    added.update(seed_feedback())  # 360 feedback in both
+    added.update(seed_interviews())  # feedback interviews: one scheduled now
     return added
 
 
-# Planning (issue 3) ------------------------------------------------------------------------
+# Planning ------------------------------------------------------------------------
 #
 # The demo cycle gets published strategy targets, goals for every department (ready plans),
 # approved plans for most people, one plan submitted and waiting for `head` (Sam Okafor's,
@@ -235,7 +260,8 @@ def seed_planning() -> dict[str, int]:
                 cycle, people[owner], title=title, description=description, metric_type=metric,
                 baseline=Decimal(baseline), target_value=Decimal(target), unit=unit,
                 deadline=CYCLE["end_date"], owner_id=people[owner].id)
-            target_services.publish_target(existing[title], people[owner])
+            target_services.publish_target(existing[title], people[owner],
+                                           expected_version=existing[title].version)
             added["targets"] += 1
         targets[key] = existing[title]
 
@@ -259,7 +285,7 @@ def seed_planning() -> dict[str, int]:
         added["goals"] += 1
     for code, department in departments.items():
         plan = goal_services.department_plan(cycle.id, department.id)
-        if (plan is None or plan.status != "ready") and code in HEADS:
+        if (plan is None or not plan.is_ready) and code in HEADS:
             if goal_services.goal_weight_total(cycle.id, department).complete:
                 goal_services.mark_plan_ready(cycle, department, people[HEADS[code]])
 
@@ -271,7 +297,7 @@ def seed_planning() -> dict[str, int]:
         if person.id in planned or manager is None:
             continue  # nobody above the CEO approves their plan
         approver = people[manager]
-        plan = plan_services.get_or_create_plan(cycle, person, approver)
+        plan = plan_services.plan_for(cycle, person)
         templates = KPIS[code]
         if code != "ENG" or username == "priya.nair":
             kept = templates
@@ -296,14 +322,14 @@ def seed_planning() -> dict[str, int]:
                 goal_id=goal_ids["Keep platform uptime at 99.9%"], metric_type="numeric",
                 baseline=Decimal(0), target_value=Decimal(2), unit="people",
                 weight=Decimal(10), due_date=CYCLE["end_date"])
-            plan_services.submit_plan(plan, person)
+            plan_services.submit_plan(plan, person, expected_version=plan.version)
             continue
-        plan_services.submit_plan(plan, person)
-        plan_services.approve_plan(plan, approver)
+        plan_services.submit_plan(plan, person, expected_version=plan.version)
+        plan_services.approve_plan(plan, approver, expected_version=plan.version)
     return added
 
 
-# During the cycle (issue 4) -------------------------------------------------------------------
+# During the cycle -------------------------------------------------------------------
 #
 # "2027 H1" is in planning, where nobody checks in, so an earlier cycle "2026 H2" runs in
 # progress: Engineering has approved plans, a few check-ins, an open obstacle and an open
@@ -339,13 +365,15 @@ def seed_coaching() -> dict[str, int]:
     people = {p.username: p for p in db.session.scalars(select(Person))}
     eng = db.session.scalar(select(Department).where(Department.code == "ENG"))
     head, executive = people["head"], people["exec"]
-    cycle = cycles.create_cycle(**RUNNING_CYCLE)
-    cycles.move_phase(cycle, Phase.PLANNING)
+    hr = db.session.scalar(select(Person).join(PersonRole)
+                           .where(PersonRole.role == Role.HR_ADMIN.value).order_by(Person.id))
+    cycle = cycles.create_cycle(hr, **RUNNING_CYCLE)
+    cycles.move_phase(cycle, hr, Phase.PLANNING)
     target = target_services.create_target(
         cycle, executive, title="Open the platform to partners", metric_type="milestone",
         baseline=Decimal(0), target_value=Decimal(1), owner_id=executive.id,
         deadline=RUNNING_CYCLE["end_date"])
-    target_services.publish_target(target, executive)
+    target_services.publish_target(target, executive, expected_version=target.version)
     goals = [goal_services.create_goal(cycle, eng, head, title=title, metric_type="numeric",
                                        baseline=Decimal(0), target_value=Decimal(1),
                                        weight=Decimal(weight), target_id=target.id,
@@ -354,15 +382,15 @@ def seed_coaching() -> dict[str, int]:
     kpis = {}
     for username, rows in RUNNING_KPIS.items():
         person = people[username]
-        plan = plan_services.get_or_create_plan(cycle, person, head)
+        plan = plan_services.plan_for(cycle, person)
         kpis[username] = [plan_services.assign_kpi(
             plan, head, title=title, goal_id=goals[goal].id, metric_type="numeric",
             baseline=Decimal(baseline), target_value=Decimal(target_value), unit=unit,
             weight=Decimal(weight), due_date=RUNNING_CYCLE["end_date"])
             for title, goal, weight, baseline, target_value, unit in rows]
-        plan_services.submit_plan(plan, person)
-        plan_services.approve_plan(plan, head)
-    cycles.move_phase(cycle, Phase.IN_PROGRESS)
+        plan_services.submit_plan(plan, person, expected_version=plan.version)
+        plan_services.approve_plan(plan, head, expected_version=plan.version)
+    cycles.move_phase(cycle, hr, Phase.IN_PROGRESS)
 
     now = utcnow()
     staff, sam = people["staff"], people["sam.okafor"]
@@ -385,4 +413,349 @@ def seed_coaching() -> dict[str, int]:
                            what="Incident timeline tool licence",
                            why="Writing post-mortems by hand takes a day each.", now=now)
     added["running cycles"] += 1
+    _open_reviews(cycle, hr, people, now)
+    return added
+
+
+# Reviews -------------------------------------------------------------------------------------
+#
+# "2026 H2" moves on to review once its check-ins are in (check-ins stay possible there, as
+# late updates): Sam Okafor has submitted his self-review, Wu Xia has a draft, `staff` has
+# theirs to write, and `head` has all three manager reviews waiting.
+
+def _open_reviews(cycle: Cycle, hr: Person, people: dict, now) -> None:
+    from datetime import timedelta
+
+    from .models import ReviewKind
+
+    cycles.move_phase(cycle, hr, Phase.REVIEW)
+    sam, wu = people["sam.okafor"], people["wu.xia"]
+    _write_review(cycle, sam, sam, ReviewKind.SELF, [4, 5], [4, 4, 3, 5],
+                  now - timedelta(days=1), submit=True,
+                  achievements="Auth, billing and search endpoints are live for partners.",
+                  obstacles="The partner sandbox kept expiring our keys for two weeks.",
+                  learning="Running incident reviews without blame.")
+    _write_review(cycle, wu, wu, ReviewKind.SELF, [3], [4, None, None, None], now,
+                  submit=False, achievements="Test coverage went from 20% to 55%.")
+
+
+def _write_review(cycle, person, author, kind, kpi_scores, ratings, now, *, submit: bool,
+                  **texts):
+    """Save (and submit) a review with scores in the order of the plan's KPIs and ratings in
+    the order of the cycle's competencies (None leaves one empty)."""
+    from .reviews.services import reviews
+    from .reviews.services.reviews import competency_field, kpi_field
+
+    review = reviews.review_for(cycle, person, kind)
+    subject = reviews.subject_of(cycle, person)
+    values = dict(texts)
+    for kpi, score in zip(subject.kpis, kpi_scores, strict=False):
+        values[kpi_field(kpi.id, "score")] = score
+    for competency, rating in zip(subject.competencies, ratings, strict=False):
+        values[competency_field(competency, "rating")] = rating
+    reviews.save_draft(review, author, expected_version=review.version or "", values=values,
+                       now=now)
+    if submit:
+        reviews.submit(review, author, expected_version=review.version, now=now)
+    return review
+
+
+# A closed cycle with results -------------------------------------------------------------------
+#
+# "2026 H1" is closed: Engineering, Sales and Customer Operations (heads included) had approved
+# plans with two KPIs each, checked in, wrote self-reviews and were reviewed by whoever
+# approves their plan; HR and an executive calibrated two ratings. Sun Hao never submitted a
+# self-review, so his final score leaves that component out.
+
+CLOSED_CYCLE = {"name": "2026 H1", "start_date": date(2026, 1, 1),
+                "end_date": date(2026, 6, 30)}
+CLOSED_TARGET = ("Grow recurring revenue to 40 M CNY", "numeric", "32", "40", "M CNY")
+# department -> (goal, [(KPI title, metric, baseline, target, unit, weight), …])
+CLOSED_PLANS = {
+    "ENG": ("Deliver the platform roadmap",
+            [("Roadmap features shipped on schedule", "numeric", "0", "10", "features", "60"),
+             ("Incidents resolved within the SLA", "percentage", "80", "95", "%", "40")]),
+    "SALES": ("Grow new business",
+              [("New contracts signed", "numeric", "0", "12", "contracts", "60"),
+               ("Key accounts renewed", "percentage", "80", "95", "%", "40")]),
+    "OPS": ("Faster, friendlier support",
+            [("Tickets resolved within a day", "percentage", "70", "90", "%", "60"),
+             ("Satisfaction with my tickets", "percentage", "80", "90", "%", "40")]),
+}
+# The reviews: manager's KPI scores, manager's ratings of the four competencies, the
+# person's own KPI scores (None: no self-review submitted).
+PROFILES = {
+    "S": ([5, 5], [5, 4, 5, 5], [5, 4]),  # goals 5.00, competencies 4.75, self 4.60 -> 4.89
+    "A": ([4, 4], [4, 4, 4, 5], [4, 5]),  # 4.00, 4.25, 4.40 -> 4.12
+    "B+": ([4, 3], [4, 3, 4, 3], [4, 4]),  # 3.60, 3.50, 4.00 -> 3.61
+    "B": ([3, 3], [3, 3, 4, 3], [3, 4]),  # 3.00, 3.25, 3.40 -> 3.12
+    "C": ([2, 3], [3, 2, 3, 2], [3, 3]),  # 2.40, 2.50, 3.00 -> 2.49
+    "C, no self-review": ([3, 2], [3, 2, 3, 2], None),  # 2.60, 2.50 -> (156 + 75) / 90 = 2.57
+    "D": ([1, 2], [2, 1, 2, 2], [3, 2]),  # 1.40, 1.75, 2.60 -> 1.63
+}
+CLOSED_PEOPLE = {
+    "head": "A", "staff": "A", "sam.okafor": "S", "wu.xia": "B", "priya.nair": "A",
+    "zhao.qiang": "B", "emma.berg": "B+", "sun.hao": "C, no self-review", "pan.rui": "B",
+    "ali.demir": "D",
+    "li.na": "B", "peer": "A", "tom.reyes": "S", "gao.yan": "B", "lucas.meyer": "C",
+    "he.jun": "B",
+    "ops.lead": "A", "maria.lopez": "B", "hu.peng": "B+", "kevin.obrien": "C", "cao.ying": "A",
+    "yuki.tanaka": "B", "shen.yu": "S",
+}
+# username, calibrated by, to, why
+CALIBRATIONS = [
+    ("tom.reyes", "hr", "A", "Two of his four renewals slipped into July; S is above the "
+     "guidance of 10% company-wide."),
+    ("kevin.obrien", "exec", "B", "Covered two vacant support seats for three months; the "
+     "ticket figures do not show it."),
+]
+# What a manager's KPI score says about the actual reached (share of baseline -> target).
+REACHED = {5: "1.1", 4: "1", 3: "0.85", 2: "0.6", 1: "0.4"}
+
+
+def seed_closed_cycle() -> dict[str, int]:
+    """The closed demo cycle with its results (idempotent: skipped when "2026 H1" exists)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from .coaching.services import checkins
+    from .models import ReviewKind, utcnow
+    from .planning.services import goals as goal_services
+    from .planning.services import plans as plan_services
+    from .planning.services import targets as target_services
+    from .reviews.services import calibration, scores
+
+    added = {"closed cycles": 0}
+    if db.session.scalar(select(Cycle.id).where(Cycle.name == CLOSED_CYCLE["name"])):
+        return added
+    people = {p.username: p for p in db.session.scalars(select(Person))}
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    hr = db.session.scalar(select(Person).join(PersonRole)
+                           .where(PersonRole.role == Role.HR_ADMIN.value).order_by(Person.id))
+    executive = people["exec"]
+    moment = utcnow() - timedelta(days=200)
+    cycle = cycles.create_cycle(hr, **CLOSED_CYCLE)
+    cycles.move_phase(cycle, hr, Phase.PLANNING)
+    title, metric, baseline, target_value, unit = CLOSED_TARGET
+    target = target_services.create_target(
+        cycle, executive, title=title, metric_type=metric, baseline=Decimal(baseline),
+        target_value=Decimal(target_value), unit=unit, owner_id=executive.id,
+        deadline=CLOSED_CYCLE["end_date"])
+    target_services.publish_target(target, executive, expected_version=target.version)
+    members = {code: [] for code in CLOSED_PLANS}
+    for username, _name, _title, code, manager, _roles in PEOPLE:
+        if username in CLOSED_PEOPLE and manager is not None:
+            members[code].append(username)
+    kpis = {}
+    for code, (goal_title, templates) in CLOSED_PLANS.items():
+        goal = goal_services.create_goal(
+            cycle, departments[code], people[HEADS[code]], title=goal_title,
+            metric_type="numeric", baseline=Decimal(0), target_value=Decimal(100),
+            weight=Decimal(100), target_id=target.id, supports_goal_id=None)
+        for username in members[code]:
+            person = people[username]
+            approver = people[next(p[4] for p in PEOPLE if p[0] == username)]
+            plan = plan_services.plan_for(cycle, person)
+            kpis[username] = [plan_services.assign_kpi(
+                plan, approver, title=kpi_title, goal_id=goal.id, metric_type=kpi_metric,
+                baseline=Decimal(low), target_value=Decimal(high), unit=kpi_unit,
+                weight=Decimal(weight), due_date=CLOSED_CYCLE["end_date"])
+                for kpi_title, kpi_metric, low, high, kpi_unit, weight in templates]
+            plan_services.submit_plan(plan, person, expected_version=plan.version)
+            plan_services.approve_plan(plan, approver, expected_version=plan.version)
+    cycles.move_phase(cycle, hr, Phase.IN_PROGRESS)
+    for username, person_kpis in kpis.items():
+        manager_scores = PROFILES[CLOSED_PEOPLE[username]][0]
+        for kpi, score in zip(person_kpis, manager_scores, strict=True):
+            reached = kpi.baseline + (kpi.target_value - kpi.baseline) * Decimal(REACHED[score])
+            checkins.post_check_in(kpi, people[username], actual_value=str(reached),
+                                   status="on_track" if score >= 3 else "off_track",
+                                   confidence=score, now=moment + timedelta(days=150))
+    cycles.move_phase(cycle, hr, Phase.REVIEW)
+    written = moment + timedelta(days=185)
+    for username in kpis:
+        person = people[username]
+        manager_scores, ratings, own = PROFILES[CLOSED_PEOPLE[username]]
+        if own is not None:
+            _write_review(cycle, person, person, ReviewKind.SELF, own, [4, 4, 4, 4], written,
+                          submit=True, achievements="Delivered what the plan asked for.")
+        reviewer = people[next(p[4] for p in PEOPLE if p[0] == username)]
+        _write_review(cycle, person, reviewer, ReviewKind.MANAGER, manager_scores, ratings,
+                      written + timedelta(days=3), submit=True,
+                      overall="A fair picture of the half year; see the KPI comments.")
+    cycles.move_phase(cycle, hr, Phase.CALIBRATION)
+    for username, by, band, reason in CALIBRATIONS:
+        result = scores.get_result(cycle, people[username])
+        calibration.move_rating(result, people[by], to_band=band, reason=reason,
+                                expected_version=result.version,
+                                now=written + timedelta(days=10))
+    cycles.move_phase(cycle, hr, Phase.INTERVIEWS)
+    seed_closed_interviews(cycle, people, hr, written + timedelta(days=20))  # interviews
+    cycles.move_phase(cycle, hr, Phase.CLOSED)
+    added["closed cycles"] += 1
+    return added
+
+
+# 360 feedback ------------------------------------------------------------------------
+#
+# In "2026 H2" (review) Wang Fang's raters are approved (`staff` among them) and so are
+# `head`'s (his direct reports, `staff` too, are asked for upward feedback): `staff` has
+# those two requests waiting and has not nominated anyone yet. In the closed "2026 H1",
+# `head` has his 360 results: three peers answered (shown) and two direct reports (below
+# the threshold of 3: not shown), besides his manager.
+
+CLOSED_FEEDBACK = {
+    # rater -> (group, ratings of the four competencies, keep doing, improve)
+    "li.na": ("peer", [4, 4, 3, 5], "Shares the roadmap with Sales early.",
+              "Say no to late scope changes sooner."),
+    "ma.li": ("peer", [5, 4, 4, 4], "Makes launches easy to explain.", ""),
+    "fin.lead": ("peer", [4, 3, 4, 4], "", "Budget requests arrive late in the quarter."),
+    "sam.okafor": ("report", [5, 5, 4, 4], "Protects our focus time.", "More 1:1s."),
+    "wu.xia": ("report", [3, 4, 4, 3], "", "Explain priorities when they change."),
+    "exec": ("manager", [4, 4, 4, 5], "Steady delivery of the portal.",
+             "Grow a deputy for the team."),
+}
+
+
+def seed_feedback() -> dict[str, int]:
+    """360 feedback in the running and the closed demo cycles (idempotent: each cycle is
+    skipped once it has feedback requests)."""
+    from datetime import timedelta
+
+    from .feedback.services import nominations
+    from .models import FeedbackRating, FeedbackRequest, utcnow
+    from .reviews.services import settings as review_settings
+
+    added = {"feedback requests": 0}
+    people = {p.username: p for p in db.session.scalars(select(Person))}
+    running = db.session.scalar(select(Cycle).where(Cycle.name == RUNNING_CYCLE["name"]))
+    now = utcnow()
+
+    def has_feedback(cycle) -> bool:
+        return db.session.scalar(select(FeedbackRequest.id).where(
+            FeedbackRequest.cycle_id == cycle.id).limit(1)) is not None
+
+    if running is not None and running.phase == Phase.REVIEW.value \
+            and not has_feedback(running):
+        peer, head = people["peer"], people["head"]
+        nominations.nominate(running, peer, peer, usernames="staff, tom.reyes, gao.yan",
+                             now=now)
+        nominations.approve(running, peer, people["li.na"], now=now)
+        nominations.add_raters(running, head, people["exec"],
+                               usernames="li.na, ma.li, ops.lead", now=now)
+        added["feedback requests"] += db.session.scalar(
+            select(func.count(FeedbackRequest.id)).where(FeedbackRequest.cycle_id == running.id))
+
+    closed = db.session.scalar(select(Cycle).where(Cycle.name == CLOSED_CYCLE["name"]))
+    if closed is not None and not has_feedback(closed):
+        # Written directly: the cycle is closed, where the services accept no answer.
+        competencies = review_settings.competencies_for(closed)
+        moment = now - timedelta(days=20)
+        for username, (group, ratings, keep, improve) in CLOSED_FEEDBACK.items():
+            request = FeedbackRequest(
+                cycle_id=closed.id, subject_id=people["head"].id,
+                rater_id=people[username].id, rater_group=group, status="submitted",
+                nominated_by_id=people["exec"].id, keep_doing=keep, improve=improve,
+                created_at=moment, updated_at=moment, submitted_at=moment,
+                ratings=[FeedbackRating(competency_id=c.id, rating=r)
+                         for c, r in zip(competencies, ratings, strict=False)])
+            db.session.add(request)
+            added["feedback requests"] += 1
+        db.session.flush()
+    return added
+
+
+# Feedback interviews and outcomes --------------------------------------------------------------
+# In the closed "2026 H1" every interview was held and completed, with notes, an improvement
+# plan and outcomes the executives approved; `staff` agreed, `sun.hao` (rated C) disagreed
+# and HR upheld the rating. In the running "2026 H2" (still in review) `head` has scheduled
+# the interview with `staff` for next week; its notes wait for the interviews phase.
+
+CLOSED_NOTES = {
+    "strengths": "Delivers what was agreed; clear written updates.",
+    "improve": "Raise risks earlier; share work in progress sooner.",
+    "outcomes": "Agreed the plan below; goals for next cycle drafted together.",
+}
+CLOSED_ITEMS = {
+    "staff": [("Present the portal design at the engineering forum", "A slot in the forum",
+               "staff", "done"),
+              ("Pair with Sam on code reviews every week", "Time in the sprint plan", "head",
+               "in_progress")],
+    "sun.hao": [("Agree weekly priorities with the head", "A 30-minute 1:1 each week", "head",
+                 "open")],
+}
+
+
+def seed_closed_interviews(cycle, people, hr, moment) -> None:
+    """Interviews held, completed and acknowledged in the closed cycle, with outcomes."""
+    from datetime import timedelta
+
+    from .interviews.services import interviews, outcomes
+    from .models import PersonalPlan
+
+    persons = [people[u] for u in db.session.scalars(
+        select(Person.username).join(PersonalPlan, PersonalPlan.person_id == Person.id)
+        .where(PersonalPlan.cycle_id == cycle.id).order_by(Person.username))]
+    for i, person in enumerate(persons):
+        head = db.session.get(Person, approver_of(person))
+        interview = interviews.interview_for(cycle, person)
+        interviews.schedule(interview, head, starts_at=moment + timedelta(hours=i),
+                            duration_minutes=45, place="Meeting room 3", meeting_link="",
+                            expected_version="", now=moment)
+        for section, text in CLOSED_NOTES.items():
+            interviews.save_note(interview, head, section, text, expected_version="",
+                                 now=moment)
+        for action, support, owner, status in CLOSED_ITEMS.get(person.username, []):
+            interviews.add_item(interview, head, action=action, support=support,
+                                owner_id=(person if owner != "head" else head).id,
+                                due_date=cycle.end_date + timedelta(days=90), status=status)
+        if person.username == "staff":
+            interviews.add_goal_draft(interview, head, title="Lead the portal's public API",
+                                      description="Design review passed; first partner live.")
+        db.session.flush()
+        interviews.complete(interview, head, expected_version=interview.version, now=moment)
+        db.session.flush()
+        disagrees = person.username == "sun.hao"
+        interviews.acknowledge(interview, person, agreement="disagree" if disagrees else "agree",
+                               comment="My KPIs were cut mid-cycle." if disagrees else "",
+                               expected_version=interview.version, now=moment)
+        db.session.flush()
+        if disagrees:
+            interviews.resolve_appeal(interview, hr, decision="upheld", band=None,
+                                      reason="The revised KPIs were agreed in May.",
+                                      expected_version=interview.version, now=moment)
+    for dept_id, _name, _count in outcomes.pending_by_department(cycle):
+        outcomes.approve_department(cycle, people["exec"], dept_id, moment)
+    db.session.flush()
+
+
+def approver_of(person) -> int:
+    from . import permissions as can
+
+    return can.reviewer_id(person)
+
+
+def seed_interviews() -> dict[str, int]:
+    """`head`'s interview with `staff` scheduled in the running cycle (idempotent)."""
+    from datetime import timedelta
+
+    from .models import Interview, utcnow
+
+    added = {"interviews": 0}
+    running = db.session.scalar(select(Cycle).where(Cycle.name == RUNNING_CYCLE["name"]))
+    people = {p.username: p for p in db.session.scalars(
+        select(Person).where(Person.username.in_(["head", "staff"])))}
+    if running is None or len(people) < 2 or db.session.scalar(select(Interview.id).where(
+            Interview.cycle_id == running.id, Interview.person_id == people["staff"].id)):
+        return added
+    # The cycle is still in review: the interview is booked ahead (the services schedule
+    # in the interviews phase; the notes wait for it).
+    now = utcnow()
+    starts = (now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    db.session.add(Interview(cycle_id=running.id, person_id=people["staff"].id,
+                             head_id=people["head"].id, starts_at=starts, duration_minutes=60,
+                             place="Meeting room 2", meeting_link="", created_at=now,
+                             updated_at=now))
+    db.session.flush()
+    added["interviews"] += 1
     return added

@@ -1,4 +1,17 @@
-"""Error pages in the site's layout; JSON for clients that ask for it."""
+"""The one error hierarchy, and error pages in the site's layout (JSON for clients that ask).
+
+Services raise these; they never return HTTP status codes. The one request wrapper
+(`web.attempt`) turns them into answers, and so does the error handler below when a view
+lets one escape:
+
+    ServiceError            a rule said no                        (the base; 422)
+      Invalid               bad input or a broken rule; `field`   422
+      NotAllowed            this person may not do this           403
+      NotFound              no such thing                         404
+      Conflict              the record is not as the actor saw it 409 (`current`: the newer record)
+        PhaseError          the cycle's phase does not allow it   409
+        StateError          the record's state does not allow it  409
+"""
 
 from __future__ import annotations
 
@@ -9,6 +22,72 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 
+
+class ServiceError(Exception):
+    """A rule said no. `message` is for people; `field` names the form field to blame."""
+
+    status = 422
+
+    def __init__(self, message="", field: str | None = None):
+        super().__init__(str(message))
+        self.message_text = message
+        self.field = field
+
+    @property
+    def message(self) -> str:
+        return str(self.message_text)
+
+
+class Invalid(ServiceError):
+    """Bad input, or a rule of the domain broken (weights off, a reason missing).
+    `errors` may name several fields at once ({field: message})."""
+
+    status = 422
+
+    def __init__(self, message="", field: str | None = None, errors: dict | None = None):
+        errors = dict(errors or {})
+        super().__init__(message, field or next(iter(errors), None))
+        self.errors = errors
+        if self.field and message and self.field not in self.errors:
+            self.errors[self.field] = message
+
+
+class NotAllowed(ServiceError):
+    """The actor may not do this, whatever the phase or state."""
+
+    status = 403
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    """The record changed since the actor loaded it; `current` is the newer record."""
+
+    status = 409
+
+    def __init__(self, message="", field: str | None = None, current=None):
+        super().__init__(message or _l(
+            "Someone else saved changes while you were editing. Their version is shown; "
+            "your entries are kept in the form. Save again to apply yours over theirs."), field)
+        self.current = current
+
+
+class PhaseError(Conflict):
+    """The cycle's phase does not allow the action."""
+
+    def __init__(self, cycle, action: str):
+        super().__init__(_l("Not possible while the cycle is in the “%(phase)s” phase.",
+                            phase=cycle.current_phase.label))
+        self.cycle = cycle
+        self.action = action
+
+
+class StateError(Conflict):
+    """The record is in a state that does not allow the action (submitted, decided…)."""
+
+
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. If you were submitting "
                                "a form, reload the page and try again.")),
@@ -18,6 +97,7 @@ MESSAGES = {
     409: (_l("Changed meanwhile"), _l("Someone else changed this record while you were "
                                       "editing it.")),
     413: (_l("Too large"), _l("The uploaded file is too large.")),
+    422: (_l("Not saved"), _l("The request broke a rule; nothing was saved.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes "
                                       "and try again.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Try again, and tell HR "
@@ -25,8 +105,8 @@ MESSAGES = {
 }
 
 
-def _render_error(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code, MESSAGES[500])
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=str(title), message=str(detail or message)), code
     return render_template("errors/error.html", code=code, title=title,
@@ -36,24 +116,25 @@ def _render_error(code: int, detail: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _render_error(400, str(_l("The form had expired or was not sent from this "
-                                         "site. Reload the page and try again.")))
+        return render_error(400, str(_l("The form had expired or was not sent from this "
+                                        "site. Reload the page and try again.")))
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        # A view that let a service's refusal escape: nothing of the request is kept.
+        db.session.rollback()
+        detail = error.message if error.status != 403 else None
+        return render_error(error.status, detail or None)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
-        return _render_error(error.code or 500)
+        return render_error(error.code or 500)
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
+        # Flask logs the original exception and, when PROPAGATE_EXCEPTIONS is on (as it is
+        # under TESTING), re-raises it instead of coming here.
         db.session.rollback()
-        return _render_error(500)
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
-            raise error
-        return _render_error(500)
+        return render_error(500)

@@ -12,7 +12,7 @@ from perfsite.cycles import services as cycles
 from perfsite.models import Cycle, DepartmentGoal, Kpi, Phase, StrategyTarget
 from perfsite.planning.services import plans
 
-from .factories import Company, make_cycle
+from .factories import Company, hr_admin, make_cycle
 from .planning_factories import make_goal, make_kpi, make_target
 
 NOW = datetime(2026, 9, 15, 9, 0, tzinfo=UTC)
@@ -37,8 +37,8 @@ def approved_plan(cycle, person, head, kpis) -> list[Kpi]:
     made = [make_kpi(cycle, person, head, goal, title=title, weight=weight)
             for title, goal, weight in kpis]
     plan = made[0].plan
-    plans.submit_plan(plan, person)
-    plans.approve_plan(plan, head)
+    plans.submit_plan(plan, person, expected_version=plan.version)
+    plans.approve_plan(plan, head, expected_version=plan.version)
     return made
 
 
@@ -54,8 +54,9 @@ def running_cycle(c: Company, name: str = "2026 H2", phase: Phase = Phase.IN_PRO
                                                        ("Uptime", second, "25")])
     colleague_kpi, _docs = approved_plan(cycle, c.colleague, c.head,
                                          [("Bugs fixed", goal, "25"), ("Docs", second, "75")])
+    actor = hr_admin()
     for step in list(Phase)[Phase.IN_PROGRESS.index:Phase(phase).index + 1]:
-        cycles.move_phase(cycle, step)
+        cycles.move_phase(cycle, actor, step)
     return Running(cycle, target, goal, second, kpi, other, colleague_kpi)
 
 
@@ -93,4 +94,10 @@ def _matrix_objects(company, app) -> dict:
 def matrix_value(name: str):
     """URL_VALUES entry for `name` (check_in_id, comment_id, obstacle_id, request_id or
     notification_id)."""
-    return lambda company, app: _matrix_objects(company, app)[name]
+    def value(company, app):
+        # Made once per test: a route with several ids, or several requests, share them.
+        if not hasattr(company, "_coaching_matrix"):
+            company._coaching_matrix = _matrix_objects(company, app)
+        return company._coaching_matrix[name]
+
+    return value

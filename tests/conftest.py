@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tempfile
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -100,11 +102,18 @@ def _empty_all_tables(app) -> None:
         if db.engine.dialect.name == "postgresql":
             _empty_postgresql(tables)
             return
-        with db.engine.begin() as conn:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
+        # PRAGMA foreign_keys works only outside a transaction: on the raw connection,
+        # which the app runs in autocommit mode and BEGINs explicitly (perfsite/__init__).
+        raw = db.engine.raw_connection()
+        try:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("BEGIN")
             for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
-            conn.execute(text("PRAGMA foreign_keys=ON"))
+                raw.execute(f"DELETE FROM {table}")
+            raw.execute("COMMIT")
+            raw.execute("PRAGMA foreign_keys=ON")
+        finally:
+            raw.close()
 
 
 def _empty_postgresql(tables) -> None:
@@ -135,6 +144,66 @@ def app(_shared_app):
         limiter.reset()
     yield _shared_app
     _empty_all_tables(_shared_app)
+
+
+_demo_rows: dict[str, list[dict]] | None = None
+
+
+def seed_demo(app) -> None:
+    """The demo company (perfsite.demo.seed_demo_company) on the empty test database.
+
+    Seeding takes seconds; a worker seeds once, keeps every table's rows, and afterwards
+    writes those rows straight back (foreign-key checks off while it does, as when emptying),
+    which takes a fraction of a second and gives the same database, ids included."""
+    global _demo_rows
+    from perfsite.demo import seed_demo_company
+
+    with app.app_context():
+        tables = db.metadata.sorted_tables
+        if _demo_rows is None:
+            seed_demo_company()
+            db.session.commit()
+            with db.engine.connect() as conn:
+                _demo_rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                              for t in tables}
+            return
+        db.session.remove()
+        postgresql = db.engine.dialect.name == "postgresql"
+        if postgresql:
+            with db.engine.begin() as conn:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                _restore_rows(conn, tables)
+                for table in tables:
+                    if "id" in table.c and table.c.id.autoincrement is not False \
+                            and table.c.id.primary_key:
+                        conn.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+            return
+        # PRAGMA foreign_keys works only outside a transaction: on the DBAPI connection,
+        # before this Connection begins one.
+        with db.engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            dbapi.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    _restore_rows(conn, tables)
+            finally:
+                dbapi.execute("PRAGMA foreign_keys=ON")
+
+
+def _restore_rows(conn, tables) -> None:
+    for table in tables:
+        rows = _demo_rows[table.name]
+        if rows:
+            conn.execute(table.insert(), rows)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo company, seeded (quickly: see seed_demo)."""
+    seed_demo(app)
+    return app
 
 
 @pytest.fixture
@@ -203,8 +272,9 @@ class Browserless:
         return response
 
     def post_form(self, path: str, data: dict | None = None, token_from: str = "/", **kwargs):
-        """POST with a valid CSRF token taken from a page of this session."""
-        payload = {"csrf_token": self.token(token_from), **(data or {})}
+        """A crafted POST with a valid CSRF token taken from a page of this session (and,
+        like any crafted create form, a fresh one-time form token)."""
+        payload = {"csrf_token": self.token(token_from), **_with_form_tokens(data or {})}
         return self.client.post(path, data=payload, **kwargs)
 
     def htmx(self, method: str, path: str, data: dict | None = None, token_from: str = "/"):
@@ -212,7 +282,128 @@ class Browserless:
         if method.upper() == "GET":
             return self.client.get(path, headers=headers, query_string=data)
         headers["X-CSRFToken"] = self.token(token_from)
-        return self.client.open(path, method=method.upper(), data=data or {}, headers=headers)
+        return self.client.open(path, method=method.upper(), data=_with_form_tokens(data or {}),
+                                headers=headers)
+
+    def form(self, page: str, match: str) -> PageForm:
+        """The form of `page` whose id, or action, contains `match`, as the browser would
+        send it (hidden fields, CSRF and one-time tokens, defaults, checked boxes)."""
+        response = self.client.get(page)
+        assert response.status_code == 200, f"{page}: {response.status_code}"
+        html = response.get_data(as_text=True)
+        forms = FormParser.parse(html)
+        found = [f for f in forms if match in (f.id or "") or match in (f.action or "")]
+        assert found, f"no form matching {match!r} on {page}: {[f.action for f in forms]}"
+        found[0].client = self
+        found[0].page = page
+        return found[0]
+
+
+def _with_form_tokens(data: dict) -> dict:
+    """Add a one-time form token (for the plain form and each prefixed one in `data`)
+    where the crafted data has none."""
+    data = dict(data)
+    prefixes = {""} | {key.rsplit("-", 1)[0] + "-" for key in data if "-" in key}
+    for prefix in prefixes:
+        data.setdefault(f"{prefix}form_token", secrets.token_urlsafe(16))
+    return data
+
+
+class PageForm:
+    """A form read from a page: `fields` as the browser would send them; `submit()` posts
+    them (changed by `data`), plainly or as htmx does."""
+
+    def __init__(self, action, method, form_id, fields, buttons):
+        self.action, self.method, self.id = action, method, form_id
+        self.fields, self.buttons = fields, buttons
+        self.choices: set[str] = set()  # names of selects, radios, checkboxes, hidden inputs
+        self.client = None
+        self.page = None
+
+    def submit(self, data: dict | None = None, *, button: str | None = None,
+               htmx: bool = False, client: Browserless | None = None, **kwargs):
+        values = {**self.fields, **(data or {})}
+        if button is not None:
+            name, value = button.split("=", 1) if "=" in button else (button, "")
+            values[name] = value
+        headers = {}
+        if htmx:
+            headers = {"HX-Request": "true", "X-CSRFToken": values.get("csrf_token", "")}
+        sender = (client or self.client).client
+        return sender.open(self.action or self.page, method=self.method, data=values,
+                           headers=headers, **kwargs)
+
+
+class FormParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[PageForm] = []
+        self.current = None
+        self.select = None
+        self.textarea = None
+
+    @classmethod
+    def parse(cls, html: str) -> list[PageForm]:
+        parser = cls()
+        parser.feed(html)
+        return parser.forms
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.current = PageForm(a.get("action"), (a.get("method") or "get").upper(),
+                                    a.get("id"), {}, [])
+            self.forms.append(self.current)
+            return
+        if self.current is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio"):
+                self.current.choices.add(name)
+                if "checked" in a:
+                    if kind == "checkbox" and name in self.current.fields:
+                        existing = self.current.fields[name]
+                        self.current.fields[name] = (existing if isinstance(existing, list)
+                                                     else [existing]) + [a.get("value", "on")]
+                    else:
+                        self.current.fields[name] = a.get("value", "on")
+            elif kind in ("submit", "button"):
+                self.current.buttons.append((name, a.get("value", "")))
+            else:
+                if kind == "hidden":
+                    self.current.choices.add(name)
+                self.current.fields[name] = a.get("value", "")
+        elif tag == "select" and name:
+            self.select = name
+            self.current.choices.add(name)
+            self.current.fields.setdefault(name, "")
+            self._first_option = True
+        elif tag == "option" and self.select:
+            if "selected" in a or self._first_option:
+                self.current.fields[self.select] = a.get("value", "")
+            self._first_option = False
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.current.fields[name] = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.current.fields[self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.current = None
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            if self.textarea and self.current is not None:
+                # The leading newline of a <textarea> is markup, not content.
+                value = self.current.fields[self.textarea]
+                self.current.fields[self.textarea] = value.removeprefix("\r\n").removeprefix(
+                    "\n")
+            self.textarea = None
 
 
 @pytest.fixture
@@ -235,23 +426,35 @@ def login_as(app, company):
 
 @pytest.fixture
 def count_queries(app):
-    """with count_queries() as q: …; q.count is how many SQL statements ran."""
+    """with count_queries() as q: …; q.count is how many SQL statements ran, q.rows how
+    many rows they returned (as perfsite/query_stats.py counts them)."""
 
     @contextmanager
     def _count():
-        counter = SimpleNamespace(count=0, statements=[])
+        counter = SimpleNamespace(count=0, statements=[], rows=0)
 
         def before(conn, cursor, statement, parameters, context, executemany):
             counter.count += 1
             counter.statements.append(statement)
+            if conn.dialect.name == "sqlite":  # SQLite's rowcount says -1 for a SELECT
+                def count_row(_cursor, row):
+                    counter.rows += 1
+                    return row
+                cursor.row_factory = count_row
+
+        def after(conn, cursor, statement, parameters, context, executemany):
+            if conn.dialect.name != "sqlite" and cursor.description is not None:
+                counter.rows += max(cursor.rowcount, 0)
 
         with app.app_context():
             engine = db.engine
         event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
 
     return _count
 

@@ -17,7 +17,7 @@ def make_target(cycle, actor, title: str | None = None, publish: bool = True, **
     target = targets.create_target(cycle, actor, title=title or f"Target {next(_seq)}",
                                    owner_id=actor.id, **fields)
     if publish:
-        targets.publish_target(target, actor)
+        targets.publish_target(target, actor, expected_version=target.version)
     return target
 
 
@@ -36,10 +36,9 @@ def make_kpi(cycle, person, actor, goal, title: str | None = None, weight="100",
     fields.setdefault("metric_type", "numeric")
     fields.setdefault("baseline", Decimal("0"))
     fields.setdefault("target_value", Decimal("10"))
-    plan = plans.get_or_create_plan(cycle, person, actor)
-    make = plans.propose_kpi if actor.id == person.id else plans.assign_kpi
-    return make(plan, actor, title=title or f"KPI {next(_seq)}", goal_id=goal.id,
-                weight=Decimal(weight), **fields)
+    plan = plans.plan_for(cycle, person)
+    return plans.add_kpi(plan, actor, title=title or f"KPI {next(_seq)}", goal_id=goal.id,
+                         weight=Decimal(weight), **fields)
 
 
 # For the access matrix (tests/test_access_matrix.py): objects around `colleague` in
@@ -64,4 +63,10 @@ def _matrix_objects(company, app) -> dict:
 
 def matrix_value(name: str):
     """URL_VALUES entry for `name` (target_id, goal_id or kpi_id)."""
-    return lambda company, app: _matrix_objects(company, app)[name]
+    def value(company, app):
+        # Made once per test: a route with several ids, or several requests, share them.
+        if not hasattr(company, "_planning_matrix"):
+            company._planning_matrix = _matrix_objects(company, app)
+        return company._planning_matrix[name]
+
+    return value

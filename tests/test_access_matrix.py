@@ -14,57 +14,89 @@ Outcomes:
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from perfsite import create_app
+from perfsite.extensions import db
 
-from .coaching_factories import matrix_value as coaching_value  # during the cycle (issue 4)
-from .planning_factories import matrix_value  # planning (issue 3)
+from .coaching_factories import matrix_value as coaching_value  # during the cycle
+from .conftest import Browserless
+from .feedback_factories import matrix_value as feedback_value  # 360 feedback
+from .interview_factories import matrix_value as interview_value  # feedback interviews
+from .planning_factories import matrix_value  # planning
+from .review_factories import matrix_value as review_value  # reviews
 
 OK, DENY, LOGIN = "ok", "deny", "login"
-ROLES = ("anon", "staff", "head", "hr", "exec")
-USERNAMES = {"staff": "staff", "head": "head", "hr": "hr", "exec": "exec"}
+# `self` is `colleague` (Sam Okafor, Engineering), whose records the object routes point at;
+# `staff` is another member of Engineering; `head` heads Engineering; `other_head` heads
+# Sales; `exec` heads the Executive Team above both.
+ROLES = ("anon", "self", "staff", "head", "other_head", "hr", "exec")
+USERNAMES = {"self": "colleague", "staff": "staff", "head": "head", "other_head": "sales.head",
+             "hr": "hr", "exec": "exec"}
 
-ALL = (LOGIN, OK, OK, OK, OK)
-HR_ONLY = (LOGIN, DENY, DENY, OK, DENY)
-HR_EXEC = (LOGIN, DENY, DENY, OK, OK)
-MANAGERS = (LOGIN, DENY, OK, OK, OK)  # heads (their subtree), HR and executives
-PUBLIC = (OK, OK, OK, OK, OK)
-# planning (issue 3)
-EXEC_ONLY = (LOGIN, DENY, DENY, DENY, OK)
-PLANNERS = (LOGIN, DENY, OK, DENY, OK)  # the head over the department (and their head)
-ONLY_THE_PERSON = (LOGIN, DENY, DENY, DENY, DENY)  # none of the five is `colleague`
+#                   anon   self  staff  head  other  hr    exec
+PUBLIC = (OK, OK, OK, OK, OK, OK, OK)
+ALL = (LOGIN, OK, OK, OK, OK, OK, OK)
+HR_ONLY = (LOGIN, DENY, DENY, DENY, DENY, OK, DENY)
+HR_EXEC = (LOGIN, DENY, DENY, DENY, DENY, OK, OK)
+EXEC_ONLY = (LOGIN, DENY, DENY, DENY, DENY, DENY, OK)
+# lists: every head sees their own part, HR and executives everything
+HEADS_HR_EXEC = (LOGIN, DENY, DENY, OK, OK, OK, OK)
+# colleague's own record: the person, their heads, HR and executives
+THE_PERSON_AND_READERS = (LOGIN, OK, DENY, OK, DENY, OK, OK)
+# Engineering's records: heads over it, HR and executives (not its staff)
+DEPARTMENT_READERS = (LOGIN, DENY, DENY, OK, DENY, OK, OK)
+# Engineering's plan and goals: its members too
+DEPARTMENT_MEMBERS = (LOGIN, OK, OK, OK, DENY, OK, OK)
+# change colleague's plan or Engineering's goals: the heads over them
+PLANNERS = (LOGIN, DENY, DENY, OK, DENY, DENY, OK)
+# the person, or the heads over them (propose / assign a KPI, check in)
+THE_PERSON_OR_PLANNERS = (LOGIN, OK, DENY, OK, DENY, DENY, OK)
+# a head's coaching page on colleague: their heads and HR
+COACHES_AND_HR = (LOGIN, DENY, DENY, OK, DENY, OK, OK)
+ONLY_THE_PERSON = (LOGIN, OK, DENY, DENY, DENY, DENY, DENY)
+# colleague's reviewer: who approves their plan (the head of Engineering; not the CEO above)
+THE_REVIEWER = (LOGIN, DENY, DENY, OK, DENY, DENY, DENY)
+# 360 feedback: colleague's raters are approved by their reviewer, or fixed by HR
+FEEDBACK_HEADS = (LOGIN, DENY, DENY, OK, DENY, OK, DENY)
+# a feedback request's rater (`staff`, asked about colleague) and nobody else
+THE_RATER = (LOGIN, DENY, OK, DENY, DENY, DENY, DENY)
 
-MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
-    # (endpoint, method):            (anon, staff, head, hr, exec)
+MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
+    # (endpoint, method):            (anon, self, staff, head, other_head, hr, exec)
     ("main.home", "GET"): ALL,
     ("main.healthz", "GET"): PUBLIC,
+    ("main.favicon", "GET"): PUBLIC,
     ("main.set_language", "POST"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,
     # Logging out ends on the login page whoever asks, so every role "lands on login".
-    ("auth.logout", "POST"): (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.logout", "POST"): (LOGIN,) * 7,
     ("auth.change_password", "GET"): ALL,
     ("auth.change_password", "POST"): ALL,
-    ("org.people", "GET"): MANAGERS,
+    ("org.people", "GET"): HEADS_HR_EXEC,
+    # the people picker's options; the matrix asks the "org" scope (HR picks managers)
+    ("org.pick_people", "GET"): HR_ONLY,
     ("org.new_person", "GET"): HR_ONLY,
     ("org.new_person", "POST"): HR_ONLY,
-    ("org.person", "GET"): MANAGERS,
+    ("org.person", "GET"): THE_PERSON_AND_READERS,
     ("org.edit_person", "GET"): HR_ONLY,
     ("org.edit_person", "POST"): HR_ONLY,
-    ("org.person_row", "GET"): MANAGERS,
+    ("org.person_row", "GET"): THE_PERSON_AND_READERS,
     ("org.person_inline", "GET"): HR_ONLY,
     ("org.person_inline", "POST"): HR_ONLY,
     ("org.deactivate_person", "POST"): HR_ONLY,
     ("org.activate_person", "POST"): HR_ONLY,
     ("org.reset_password", "POST"): HR_ONLY,
-    ("org.departments", "GET"): MANAGERS,
+    ("org.departments", "GET"): HEADS_HR_EXEC,
     ("org.new_department", "GET"): HR_ONLY,
     ("org.new_department", "POST"): HR_ONLY,
-    ("org.department", "GET"): MANAGERS,
+    ("org.department", "GET"): DEPARTMENT_READERS,
     ("org.edit_department", "GET"): HR_ONLY,
     ("org.edit_department", "POST"): HR_ONLY,
-    ("org.department_row", "GET"): MANAGERS,
+    ("org.department_row", "GET"): DEPARTMENT_READERS,
     ("org.department_inline", "GET"): HR_ONLY,
     ("org.department_inline", "POST"): HR_ONLY,
     ("org.deactivate_department", "POST"): HR_ONLY,
@@ -84,10 +116,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("cycles.move_phase", "GET"): HR_ONLY,
     ("cycles.move_phase", "POST"): HR_ONLY,
     ("audit.index", "GET"): HR_ONLY,
-    # planning (issue 3; tests/test_planning_*.py) -------------------------------------
-    # person_id is `colleague` (Engineering, managed by `head`), department_id Engineering;
-    # target/goal/kpi ids come from tests/planning_factories.py. `exec` heads the executive
-    # team above Engineering, so they may plan there too; HR facilitates and only reads.
+    # planning (tests/test_planning_*.py) -----------------------------------------------
+    # person_id is `colleague`, department_id Engineering; target/goal/kpi ids come from
+    # tests/planning_factories.py. `exec` heads the executive team above Engineering, so
+    # they may plan there too; HR facilitates and only reads.
     ("planning.index", "GET"): ALL,
     ("planning.my_plan", "GET"): ALL,
     ("planning.target_list", "GET"): ALL,
@@ -100,10 +132,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("planning.retire_target", "GET"): EXEC_ONLY,
     ("planning.retire_target", "POST"): EXEC_ONLY,
     ("planning.target_history", "GET"): ALL,
-    ("planning.department_plan", "GET"): ALL,  # staff belong to Engineering
+    ("planning.department_plan", "GET"): DEPARTMENT_MEMBERS,
     ("planning.new_goal", "GET"): PLANNERS,
     ("planning.new_goal", "POST"): PLANNERS,
-    ("planning.goal_row", "GET"): ALL,
+    ("planning.goal_row", "GET"): DEPARTMENT_MEMBERS,
     ("planning.goal_inline", "GET"): PLANNERS,
     ("planning.goal_inline", "POST"): PLANNERS,
     ("planning.delete_goal", "POST"): PLANNERS,
@@ -113,39 +145,41 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("planning.goal_actual", "POST"): PLANNERS,
     ("planning.mark_ready", "POST"): PLANNERS,
     ("planning.copy_department_plans", "POST"): PLANNERS,
-    ("planning.person_plan", "GET"): MANAGERS,  # staff never see a colleague's plan
-    ("planning.new_kpi", "GET"): PLANNERS,
-    ("planning.new_kpi", "POST"): PLANNERS,
-    ("planning.kpi_row", "GET"): MANAGERS,
+    ("planning.person_plan", "GET"): THE_PERSON_AND_READERS,  # never a colleague's
+    ("planning.new_kpi", "GET"): THE_PERSON_OR_PLANNERS,  # proposes / assigns
+    ("planning.new_kpi", "POST"): THE_PERSON_OR_PLANNERS,
+    ("planning.kpi_row", "GET"): THE_PERSON_AND_READERS,
+    # The matrix KPI was assigned by the head: the person edits only their own proposals.
     ("planning.kpi_inline", "GET"): PLANNERS,
     ("planning.kpi_inline", "POST"): PLANNERS,
     ("planning.delete_kpi", "POST"): PLANNERS,
     ("planning.decide_kpi", "GET"): PLANNERS,
     ("planning.decide_kpi", "POST"): PLANNERS,
-    ("planning.kpi_actual", "GET"): PLANNERS,
-    ("planning.kpi_actual", "POST"): PLANNERS,
     ("planning.copy_kpi", "GET"): PLANNERS,
     ("planning.copy_kpi", "POST"): PLANNERS,
+    ("planning.copy_kpi_people", "GET"): PLANNERS,
     ("planning.copy_previous_plan", "POST"): PLANNERS,
-    ("planning.submit_plan", "POST"): ONLY_THE_PERSON,  # colleague's own plan: nobody else
+    ("planning.submit_plan", "POST"): ONLY_THE_PERSON,
     ("planning.approve_plan", "POST"): PLANNERS,
     ("planning.return_plan", "POST"): PLANNERS,
     ("planning.reopen_plan", "POST"): PLANNERS,
     ("planning.tree", "GET"): ALL,
-    # during the cycle (issue 4; tests/test_coaching_*.py) -----------------------------------
+    # a department's branch of the tree: shows only what each may see (may be nothing)
+    ("planning.tree_branch", "GET"): ALL,
+    # during the cycle (tests/test_coaching_*.py) ----------------------------------------
     # The check-in, obstacle, request, comment and notification are `colleague`'s, in a
     # running cycle (tests/coaching_factories.py); the KPI is the planning matrix KPI.
     ("coaching.index", "GET"): ALL,
-    ("coaching.kpi", "GET"): MANAGERS,  # staff never read a colleague's check-ins
-    ("coaching.check_in", "POST"): ONLY_THE_PERSON,
+    ("coaching.kpi", "GET"): THE_PERSON_AND_READERS,
+    ("coaching.check_in", "POST"): THE_PERSON_OR_PLANNERS,  # the owner, or their head
     ("coaching.comment", "POST"): PLANNERS,  # heads over colleague; HR does not coach
     ("coaching.comment_read", "POST"): ONLY_THE_PERSON,
-    ("coaching.obstacle", "GET"): MANAGERS,
+    ("coaching.obstacle", "GET"): THE_PERSON_AND_READERS,
     ("coaching.take_obstacle", "POST"): PLANNERS,
     ("coaching.resolve_obstacle", "POST"): PLANNERS,
-    ("coaching.request_detail", "GET"): MANAGERS,
+    ("coaching.request_detail", "GET"): THE_PERSON_AND_READERS,
     ("coaching.decide_request", "POST"): PLANNERS,  # HR sees but does not decide
-    ("coaching.person", "GET"): MANAGERS,
+    ("coaching.person", "GET"): COACHES_AND_HR,
     ("coaching.add_note", "POST"): PLANNERS,
     ("coaching.overview", "GET"): HR_ONLY,
     ("coaching.todo_list", "GET"): ALL,
@@ -153,6 +187,92 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("coaching.notification_list", "GET"): ALL,
     ("coaching.read_notification", "POST"): ONLY_THE_PERSON,
     ("coaching.read_all_notifications", "POST"): ALL,
+    # reviews (tests/test_review_*.py) ------------------------------------------------------
+    # cycle_id is a cycle in review (tests/review_factories.py, see AREA_URL_VALUES) where
+    # colleague has submitted their self-review and the head drafts their manager review.
+    ("reviews.index", "GET"): ALL,
+    ("reviews.team", "GET"): ALL,  # whom I review (nobody, for most)
+    ("reviews.self_review", "GET"): THE_PERSON_AND_READERS,
+    ("reviews.save_self_draft", "POST"): ONLY_THE_PERSON,
+    ("reviews.submit_self_review", "POST"): ONLY_THE_PERSON,
+    ("reviews.reopen_self_review", "POST"): HR_ONLY,  # HR reopens, never edits
+    ("reviews.manager_review", "GET"): THE_PERSON_AND_READERS,  # the person: from interviews
+    ("reviews.save_manager_draft", "POST"): THE_REVIEWER,
+    ("reviews.submit_manager_review", "POST"): THE_REVIEWER,
+    ("reviews.reopen_manager_review", "POST"): HR_ONLY,
+    ("reviews.results", "GET"): THE_PERSON_AND_READERS,
+    ("reviews.settings", "GET"): HR_EXEC,
+    ("reviews.settings", "POST"): HR_ONLY,
+    ("reviews.copy_settings", "POST"): HR_ONLY,
+    ("reviews.completion_page", "GET"): HR_EXEC,
+    ("reviews.nudge", "POST"): HR_ONLY,
+    ("reviews.calibration_page", "GET"): HR_EXEC,
+    ("reviews.calibrate", "GET"): HR_EXEC,
+    ("reviews.calibrate", "POST"): HR_EXEC,
+    # dashboards and exports (tests/test_dashboard_*.py, tests/test_exports.py) -----------
+    # cycle_id is the company's cycle; a head's views and exports cover what they manage.
+    ("dashboards.index", "GET"): ALL,  # a redirect to the viewer's own dashboard
+    ("dashboards.executive", "GET"): HR_EXEC,
+    ("dashboards.team", "GET"): (LOGIN, DENY, DENY, OK, OK, DENY, OK),  # heads (exec heads too)
+    ("dashboards.hr", "GET"): HR_ONLY,
+    ("dashboards.mine", "GET"): ALL,
+    ("exports.goals", "GET"): HEADS_HR_EXEC,
+    ("exports.check_ins", "GET"): HEADS_HR_EXEC,
+    ("exports.completion", "GET"): HR_EXEC,
+    ("exports.results", "GET"): HEADS_HR_EXEC,
+    ("reports.review", "GET"): THE_PERSON_AND_READERS,  # the results page, printable
+    # feedback interviews and outcomes (tests/test_interview_*.py) -------------------------
+    # colleague's interview, held by the head (their reviewer); the outcome is staff's.
+    ("interviews.index", "GET"): ALL,
+    ("interviews.cycle_page", "GET"): ALL,  # each sees the interviews they may read
+    ("interviews.schedule", "GET"): THE_REVIEWER,
+    ("interviews.schedule", "POST"): THE_REVIEWER,
+    ("interviews.interview", "GET"): THE_PERSON_AND_READERS,
+    ("interviews.calendar", "GET"): THE_PERSON_AND_READERS,
+    ("interviews.propose", "POST"): ONLY_THE_PERSON,
+    ("interviews.save_note", "POST"): THE_REVIEWER,  # "strengths": the person writes only theirs
+    ("interviews.add_item", "POST"): THE_REVIEWER,
+    ("interviews.edit_item", "GET"): THE_REVIEWER,
+    ("interviews.edit_item", "POST"): THE_REVIEWER,
+    ("interviews.remove_item", "POST"): THE_REVIEWER,
+    ("interviews.track_item", "POST"): ONLY_THE_PERSON,  # in the next cycle
+    ("interviews.add_draft", "POST"): THE_REVIEWER,
+    ("interviews.remove_draft", "POST"): THE_REVIEWER,
+    ("interviews.complete", "POST"): THE_REVIEWER,
+    ("interviews.acknowledge", "POST"): ONLY_THE_PERSON,
+    ("interviews.resolve_appeal", "GET"): HR_ONLY,
+    ("interviews.resolve_appeal", "POST"): HR_ONLY,
+    ("interviews.outcomes_page", "GET"): HEADS_HR_EXEC,
+    ("interviews.save_rules", "POST"): HR_ONLY,
+    ("interviews.approve_outcomes", "POST"): EXEC_ONLY,
+    ("interviews.override_outcome", "GET"): PLANNERS,  # staff's heads (exec heads above)
+    ("interviews.override_outcome", "POST"): PLANNERS,
+    ("interviews.close", "GET"): HR_ONLY,
+    ("interviews.close", "POST"): HR_ONLY,
+    # 360 feedback (tests/test_feedback_*.py) -------------------------------------------------
+    # colleague is the person the feedback is on; feedback_request_id is `staff`'s request
+    # (a draft) on colleague: the rater alone reads or answers it; the head approves raters.
+    ("feedback.index", "GET"): ALL,
+    ("feedback.give", "GET"): ALL,  # each sees their own requests
+    ("feedback.team", "GET"): ALL,  # the people whose raters I approve (nobody, for most)
+    ("feedback.pick_raters", "GET"): ALL,  # anyone nominating searches colleagues
+    ("feedback.raters", "GET"): THE_PERSON_AND_READERS,
+    ("feedback.nominate", "POST"): ONLY_THE_PERSON,
+    ("feedback.add_raters", "POST"): FEEDBACK_HEADS,
+    ("feedback.approve", "POST"): FEEDBACK_HEADS,
+    ("feedback.remove_rater", "POST"): FEEDBACK_HEADS,
+    ("feedback.replace_rater", "POST"): FEEDBACK_HEADS,
+    ("feedback.reopen", "POST"): HR_ONLY,  # HR reopens, never reads
+    ("feedback.save_draft", "POST"): THE_RATER,
+    ("feedback.submit", "POST"): THE_RATER,
+    ("feedback.decline", "POST"): THE_RATER,
+    ("feedback.admin", "GET"): HR_EXEC,
+    ("feedback.recompute", "POST"): HR_ONLY,  # stores everyone's scores again, one batch
+    # the person: from the feedback interviews on, when the cycle allows (else told why)
+    ("feedback.report_page", "GET"): THE_PERSON_AND_READERS,
+    ("feedback.report_csv", "GET"): THE_PERSON_AND_READERS,
+    ("feedback.settings", "GET"): HR_EXEC,
+    ("feedback.settings", "POST"): HR_ONLY,
 }
 
 # How to fill each URL parameter, from the company fixture (see factories.make_company).
@@ -161,18 +281,42 @@ URL_VALUES = {
     "person_id": lambda company, app: company.colleague.id,
     "department_id": lambda company, app: company.eng.id,
     "cycle_id": lambda company, app: company.cycle.id,
+    "scope": lambda company, app: "org",
     "import_id": lambda company, app: _org_import_by_hr(company, app),
-    # planning (issue 3)
+    # planning
     "target_id": matrix_value("target_id"),
     "goal_id": matrix_value("goal_id"),
     "kpi_id": matrix_value("kpi_id"),
-    # during the cycle (issue 4)
+    # during the cycle
     "check_in_id": coaching_value("check_in_id"),
     "comment_id": coaching_value("comment_id"),
     "obstacle_id": coaching_value("obstacle_id"),
     "request_id": coaching_value("request_id"),
     "notification_id": coaching_value("notification_id"),
+    # feedback interviews and outcomes
+    "interview_id": interview_value("interview_id"),
+    "item_id": interview_value("item_id"),
+    "draft_id": interview_value("draft_id"),
+    "outcome_id": interview_value("outcome_id"),
+    "section": lambda company, app: "strengths",
+    # 360 feedback
+    "feedback_request_id": feedback_value("feedback_request_id"),
 }
+
+
+# An area's routes whose ids point elsewhere than URL_VALUES says: endpoint prefix -> values.
+AREA_URL_VALUES = {
+    "reviews.": {"cycle_id": review_value("cycle_id")},  # colleague's reviews, in review
+    "interviews.": {"cycle_id": interview_value("cycle_id")},  # in its feedback interviews
+    "feedback.": {"cycle_id": feedback_value("cycle_id")},  # 360 feedback, in review
+}
+
+
+def _url_value(endpoint: str, arg: str):
+    for prefix, values in AREA_URL_VALUES.items():
+        if endpoint.startswith(prefix) and arg in values:
+            return values[arg]
+    return URL_VALUES[arg]
 
 
 def _org_import_by_hr(company, app) -> int:
@@ -229,24 +373,147 @@ def _outcome(response) -> str:
     return OK
 
 
-CASES = [(endpoint, method, role, expected)
-         for (endpoint, method), outcomes in MATRIX.items()
-         for role, expected in zip(ROLES, outcomes, strict=True)]
+ROUTES = sorted(MATRIX)
 
 
-@pytest.mark.parametrize(("endpoint", "method", "role", "expected"), CASES,
-                         ids=[f"{e}-{m}-{r}" for e, m, r, _ in CASES])
-def test_access(app, company, client, login_as, endpoint, method, role, expected):
+def role_order(outcomes) -> list[tuple[str, str]]:
+    """The roles of one route, refused ones first: a role allowed to post may change what
+    the others find (HR deactivating `colleague` before `colleague` tries)."""
+    pairs = list(zip(ROLES, outcomes, strict=True))
+    return sorted(pairs, key=lambda pair: (pair[1] == OK, pair[0] != "self"))
+
+
+def database_digest(app) -> str:
+    """Every row of every table (but the login sessions the requests themselves touch),
+    hashed: equal digests mean the request changed nothing."""
+    from perfsite.extensions import db
+
+    digest = hashlib.sha256()
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if table.name == "login_session":
+                continue
+            rows = db.session.execute(table.select().order_by(*table.primary_key.columns))
+            digest.update(f"{table.name}:{[tuple(r) for r in rows]!r}".encode())
+    return digest.hexdigest()
+
+
+def request_as(app, company, client, login_as, endpoint, method, role, *, user=None,
+               check_writes=True):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {arg: URL_VALUES[arg](company, app) for arg in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 
         url = url_for(endpoint, **values, **QUERY.get((endpoint, method), {}))
-    user = client if role == "anon" else login_as(USERNAMES[role])
+    if user is None:
+        user = client if role == "anon" else login_as(USERNAMES[role])
+    before = database_digest(app) if method != "GET" and check_writes else None
     if method == "GET":
         response = user.get(url)
     else:
         response = user.post_form(url, FORM.get((endpoint, method), {}))
-    assert _outcome(response) == expected, (
-        f"{role} {method} {url}: got {response.status_code} {response.headers.get('Location')}")
+    outcome = _outcome(response)
+    if before is not None and outcome in (DENY, LOGIN) and endpoint != "auth.logout":
+        assert database_digest(app) == before, f"{role} {method} {url} was refused but wrote"
+    return url, response, outcome
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ROUTES, ids=[f"{e}-{m}" for e, m in ROUTES])
+def test_access(app, company, client, login_as, endpoint, method):
+    """Each of the seven roles gets what the matrix says, on one set of records."""
+    wrong = []
+    for role, expected in role_order(MATRIX[(endpoint, method)]):
+        url, response, outcome = request_as(app, company, client, login_as, endpoint, method,
+                                            role)
+        if outcome != expected:
+            wrong.append(f"{role} {method} {url}: expected {expected}, got "
+                         f"{response.status_code} {response.headers.get('Location')}")
+    assert not wrong, "\n".join(wrong)
+
+
+# The matrix can fail: loosen an object predicate to "any head may" and it must notice.
+
+LOOSENED = ["can_view_person", "can_edit_person", "can_deactivate_person",
+            "can_reset_password", "can_view_department", "can_edit_department",
+            "can_view_department_plan", "can_manage_department_goals", "can_add_goal",
+            "can_edit_goal", "can_set_goal_actual", "can_view_goal", "can_view_plan_of",
+            "can_manage_plan_of", "can_assign_kpi", "can_edit_kpi",
+            "can_decide_proposal", "can_copy_kpi", "can_submit_plan", "can_approve_plan",
+            "can_return_plan", "can_reopen_plan", "can_view_kpi", "can_check_in",
+            "can_coach", "can_comment_on", "can_view_coaching_page", "can_write_private_note",
+            "can_view_item", "can_take_obstacle", "can_resolve_obstacle",
+            "can_decide_request", "can_mark_comment_read", "can_read_notification",
+            "can_view_cycle", "can_edit_cycle", "can_create_targets", "can_edit_target",
+            "can_publish_target", "can_retire_target",
+            # reviews
+            "can_read_self_review", "can_read_manager_review", "can_write_self_review",
+            "can_write_manager_review", "can_reopen_review", "can_view_results",
+            "can_calibrate", "can_edit_review_settings", "can_view_review_settings",
+            "can_view_review_completion", "can_nudge_reviewers", "can_view_calibration",
+            # 360 feedback
+            "can_view_nominations", "can_approve_nominations", "can_view_feedback_report"]
+OTHER_HEAD_REFUSED = [(endpoint, method) for (endpoint, method), outcomes in MATRIX.items()
+                      if outcomes[ROLES.index("other_head")] == DENY]
+
+
+@pytest.fixture(scope="session")
+def predicates_asked(_shared_app):
+    """For each object predicate, the routes refused to `other_head` that ask it: found
+    once by recording which predicates each such request calls."""
+    from perfsite import permissions
+
+    from .conftest import _empty_all_tables
+    from .factories import make_company
+
+    app = _shared_app
+    asked: dict[str, list] = {name: [] for name in LOOSENED}
+    with app.app_context():
+        made = make_company()
+        db.session.commit()
+        for name in made.__dataclass_fields__:
+            db.session.refresh(getattr(made, name))
+        db.session.expunge_all()
+    originals = {name: getattr(permissions, name) for name in LOOSENED}
+    current: list = []
+
+    def recorder(name):
+        def recorded(*args, **kwargs):
+            if current:
+                asked[name].append(current[0])
+            return originals[name](*args, **kwargs)
+        return recorded
+
+    try:
+        for name in LOOSENED:
+            setattr(permissions, name, recorder(name))
+        user = Browserless(app.test_client())
+        user.login(USERNAMES["other_head"])
+        for route in OTHER_HEAD_REFUSED:
+            current[:] = [route]
+            request_as(app, made, None, None, *route, "other_head", user=user,
+                       check_writes=False)
+    finally:
+        for name, original in originals.items():
+            setattr(permissions, name, original)
+        _empty_all_tables(app)
+    return {name: list(dict.fromkeys(routes)) for name, routes in asked.items()}
+
+
+@pytest.mark.parametrize("name", LOOSENED)
+def test_the_matrix_notices_an_object_predicate_loosened_to_any_head(
+        app, company, client, login_as, monkeypatch, predicates_asked, name):
+    from perfsite import permissions
+
+    original = getattr(permissions, name)
+
+    def any_head_may(user, obj, *args, **kwargs):
+        return True if permissions.is_head(user) else original(user, obj, *args, **kwargs)
+
+    monkeypatch.setattr(permissions, name, any_head_may)
+    routes = predicates_asked[name] or OTHER_HEAD_REFUSED
+    other_head = login_as(USERNAMES["other_head"])
+    caught = [route for route in routes
+              if request_as(app, company, client, login_as, *route, "other_head",
+                            user=other_head, check_writes=False)[2] != DENY]
+    assert caught, f"loosening {name} to 'any head may' went unnoticed by the matrix"

@@ -6,12 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from perfsite.coaching.services import (
-    CoachingError,
-    NotAllowed,
-    PhaseError,
     checkins,
     notes,
     notifications,
@@ -21,12 +18,14 @@ from perfsite.coaching.services import (
 )
 from perfsite.coaching.services.common import is_overdue, responsible_head
 from perfsite.cycles import services as cycles
+from perfsite.errors import Invalid, NotAllowed, PhaseError, StateError
 from perfsite.extensions import db
-from perfsite.models import AuditEvent, Notification, Phase
-from perfsite.planning.services.progress import rollup
+from perfsite.models import AuditEvent, CheckIn, Notification, Phase
+from perfsite.planning.services import plans
+from perfsite.planning.services.progress import latest_checkins, rollup
 
 from .coaching_factories import NOW, running_cycle
-from .factories import make_cycle
+from .factories import hr_admin, make_cycle
 from .planning_factories import make_goal, make_kpi
 
 D = Decimal
@@ -68,12 +67,40 @@ def test_check_in_is_audited_with_the_value_and_status(org_chart):
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "kpi.actual_set"))
 
 
-def test_only_the_kpi_owner_checks_in(org_chart):
+def test_only_the_kpi_owner_and_their_head_check_in(org_chart):
     c = org_chart
     run = running_cycle(c)
-    for other in (c.head, c.colleague, c.hr, c.exec):
+    for other in (c.colleague, c.hr, c.sales_head):
         with pytest.raises(NotAllowed):
             post(run.kpi, other)
+    # The head records where a KPI stands as a check-in of their own: one write path for
+    # the actual, so the timeline and the rollup agree.
+    by_head = post(run.kpi, c.head, value="2")
+    assert by_head.author_id == c.head.id and run.kpi.actual_value == 2
+    assert checkins.timeline(run.kpi)[0] == by_head
+    # Obstacles and requests stay the owner's to raise.
+    with pytest.raises(Invalid):
+        post(run.kpi, c.head, obstacle="Not mine to raise")
+
+
+def test_no_check_in_on_a_plan_reopened_to_draft(org_chart):
+    c = org_chart
+    run = running_cycle(c)
+    plan = run.kpi.plan
+    plans.reopen_plan(plan, c.head, reason="New priorities", expected_version=plan.version)
+    with pytest.raises(StateError, match="approved"):
+        post(run.kpi, c.staff)
+
+
+def test_a_started_resource_request_must_be_complete(org_chart):
+    c = org_chart
+    run = running_cycle(c)
+    with pytest.raises(Invalid) as error:
+        checkins.post_check_in(run.kpi, c.staff, actual_value="1", status="on_track", now=NOW,
+                               request={"kind": "tools", "what": "", "why": "",
+                                        "needed_by": None})
+    assert set(error.value.errors) == {"request_what", "request_why"}
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
 
 
 def test_check_ins_are_refused_in_planning_and_once_the_cycle_is_past_review(org_chart):
@@ -106,7 +133,7 @@ def test_check_in_in_progress_is_not_late(org_chart):
 ])
 def test_bad_check_in_names_the_field(org_chart, fields, field):
     run = running_cycle(org_chart)
-    with pytest.raises(CoachingError) as error:
+    with pytest.raises(Invalid) as error:
         post(run.kpi, org_chart.staff, **fields)
     assert error.value.field == field
 
@@ -118,7 +145,7 @@ def test_timeline_is_newest_first_and_latest_status_is_loaded_in_bulk(org_chart)
     second = post(run.kpi, c.staff, value="5", status="off_track")
     post(run.other, c.staff, value="1", status="at_risk")
     assert [e.id for e in checkins.timeline(run.kpi)] == [second.id, first.id]
-    latest = checkins.latest_by_kpi([run.kpi.id, run.other.id, run.colleague_kpi.id])
+    latest = latest_checkins([run.kpi.id, run.other.id, run.colleague_kpi.id])
     assert latest[run.kpi.id].status == "off_track"
     assert latest[run.other.id].status == "at_risk"
     assert run.colleague_kpi.id not in latest
@@ -153,16 +180,19 @@ def test_obstacle_moves_open_in_hand_resolved_by_its_owner_only(org_chart):
     obstacle = obstacles.raise_obstacle(run.kpi, c.staff, description="No test data", now=NOW)
     for outsider in (c.staff, c.hr, c.sales_head, c.colleague):
         with pytest.raises(NotAllowed):
-            obstacles.take_in_hand(obstacle, outsider, now=NOW)
-    obstacles.take_in_hand(obstacle, c.head, now=NOW)
+            obstacles.take_in_hand(obstacle, outsider, now=NOW, expected_version=obstacle.version)
+    obstacles.take_in_hand(obstacle, c.head, now=NOW, expected_version=obstacle.version)
     assert obstacle.status == "in_hand"
-    with pytest.raises(CoachingError) as error:
-        obstacles.resolve(obstacle, c.head, resolution="  ", now=NOW)
+    with pytest.raises(Invalid) as error:
+        obstacles.resolve(obstacle, c.head, resolution="  ", now=NOW,
+            expected_version=obstacle.version)
     assert error.value.field == "resolution"
-    obstacles.resolve(obstacle, c.head, resolution="Borrowed QA's data set", now=NOW)
+    obstacles.resolve(obstacle, c.head, resolution="Borrowed QA's data set", now=NOW,
+        expected_version=obstacle.version)
     assert obstacle.status == "resolved" and obstacle.resolved_by_id == c.head.id
-    with pytest.raises(CoachingError):
-        obstacles.resolve(obstacle, c.head, resolution="again", now=NOW)
+    with pytest.raises(StateError):
+        obstacles.resolve(obstacle, c.head, resolution="again", now=NOW,
+            expected_version=obstacle.version)
     actions = set(db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.object_type == "obstacle", AuditEvent.object_id == obstacle.id)))
     assert actions == {"obstacle.raised", "obstacle.in_hand", "obstacle.resolved"}
@@ -172,7 +202,8 @@ def test_resolving_an_obstacle_notifies_the_person_who_raised_it(org_chart):
     c = org_chart
     run = running_cycle(c)
     obstacle = obstacles.raise_obstacle(run.kpi, c.staff, description="Blocked", now=NOW)
-    obstacles.resolve(obstacle, c.head, resolution="Unblocked", now=NOW)
+    obstacles.resolve(obstacle, c.head, resolution="Unblocked", now=NOW,
+        expected_version=obstacle.version)
     (note,) = db.session.scalars(select(Notification).where(
         Notification.recipient_id == c.staff.id))
     assert note.kind == "obstacle_resolved" and note.subject == f"obstacle:{obstacle.id}"
@@ -184,9 +215,10 @@ def test_closed_cycle_is_read_only_for_obstacles(org_chart):
     run = running_cycle(c)
     obstacle = obstacles.raise_obstacle(run.kpi, c.staff, description="Blocked", now=NOW)
     for step in (Phase.REVIEW, Phase.CALIBRATION, Phase.INTERVIEWS, Phase.CLOSED):
-        cycles.move_phase(run.cycle, step)
+        cycles.move_phase(run.cycle, hr_admin(), step)
     with pytest.raises(PhaseError):
-        obstacles.resolve(obstacle, c.head, resolution="Too late", now=NOW)
+        obstacles.resolve(obstacle, c.head, resolution="Too late", now=NOW,
+            expected_version=obstacle.version)
 
 
 # Resource requests: approve, decline, escalate ------------------------------------------------
@@ -205,21 +237,24 @@ def test_request_is_approved_by_the_owner_head_and_the_raiser_is_told(org_chart)
     # (`exec` heads the whole company, so may decide too, as a head above.)
     for outsider in (c.staff, c.hr, c.sales_head, c.colleague):
         with pytest.raises(NotAllowed):
-            requests.decide(item, outsider, decision="approve", now=NOW)
-    requests.decide(item, c.head, decision="approve", comment="Ordered", now=NOW)
+            requests.decide(item, outsider, decision="approve", now=NOW,
+                expected_version=item.version)
+    requests.decide(item, c.head, decision="approve", comment="Ordered", now=NOW,
+        expected_version=item.version)
     assert item.status == "approved" and item.decided_by_id == c.head.id
     kinds = list(db.session.scalars(select(Notification.kind).where(
         Notification.recipient_id == c.staff.id)))
     assert kinds == ["request_approved"]
-    with pytest.raises(CoachingError):
-        requests.decide(item, c.head, decision="decline", comment="changed my mind", now=NOW)
+    with pytest.raises(StateError):
+        requests.decide(item, c.head, decision="decline", comment="changed my mind", now=NOW,
+            expected_version=item.version)
 
 
 def test_declining_needs_a_comment(org_chart):
     c = org_chart
     item = raise_request(running_cycle(c), c.staff)
-    with pytest.raises(CoachingError) as error:
-        requests.decide(item, c.head, decision="decline", now=NOW)
+    with pytest.raises(Invalid) as error:
+        requests.decide(item, c.head, decision="decline", now=NOW, expected_version=item.version)
     assert error.value.field == "comment" and item.status == "open"
 
 
@@ -227,16 +262,19 @@ def test_escalated_request_is_decided_by_an_executive_not_the_head(org_chart):
     c = org_chart
     run = running_cycle(c)
     item = raise_request(run, c.staff, kind="budget", what="Load-test budget")
-    with pytest.raises(CoachingError) as error:
-        requests.decide(item, c.head, decision="escalate", comment="Over my budget", now=NOW)
+    with pytest.raises(Invalid) as error:
+        requests.decide(item, c.head, decision="escalate", comment="Over my budget", now=NOW,
+            expected_version=item.version)
     assert error.value.field == "escalate_to_id"
     requests.decide(item, c.head, decision="escalate", comment="Over my budget",
-                    escalate_to_id=c.exec.id, now=NOW)
+                    escalate_to_id=c.exec.id, now=NOW, expected_version=item.version)
     assert item.status == "escalated" and item.escalated_to_id == c.exec.id
     for not_executive in (c.head, c.hr, c.staff):
         with pytest.raises(NotAllowed):
-            requests.decide(item, not_executive, decision="approve", now=NOW)
-    requests.decide(item, c.exec, decision="decline", comment="Next quarter", now=NOW)
+            requests.decide(item, not_executive, decision="approve", now=NOW,
+                expected_version=item.version)
+    requests.decide(item, c.exec, decision="decline", comment="Next quarter", now=NOW,
+        expected_version=item.version)
     assert item.status == "declined" and item.decided_by_id == c.exec.id
     kinds = sorted(db.session.scalars(select(Notification.kind).where(
         Notification.recipient_id == c.staff.id)))
@@ -245,7 +283,7 @@ def test_escalated_request_is_decided_by_an_executive_not_the_head(org_chart):
 
 def test_request_with_a_past_needed_by_date_is_refused(org_chart):
     c = org_chart
-    with pytest.raises(CoachingError) as error:
+    with pytest.raises(Invalid) as error:
         raise_request(running_cycle(c), c.staff, needed_by=(NOW - timedelta(days=1)).date())
     assert error.value.field == "needed_by"
 
@@ -258,7 +296,8 @@ def test_item_is_overdue_after_the_cycles_setting_and_not_once_decided(org_chart
     item = raise_request(run, c.staff)
     assert not is_overdue(item, NOW + timedelta(days=5))
     assert is_overdue(item, NOW + timedelta(days=5, minutes=1))
-    requests.decide(item, c.head, decision="approve", now=NOW + timedelta(days=6))
+    requests.decide(item, c.head, decision="approve", now=NOW + timedelta(days=6),
+        expected_version=item.version)
     assert not is_overdue(item, NOW + timedelta(days=30))
 
 
@@ -330,9 +369,9 @@ def test_head_todos_obstacles_and_requests_to_act_on_with_overdue_first(org_char
         ("obstacle_act", {"obstacle_id": new.id})]
     assert [t.overdue for t in items] == [False, True, False]
     assert not any(t.kind == "obstacle_act" for t in todos.todos_for(c.hr, NOW))
-    obstacles.resolve(old, c.head, resolution="Done", now=NOW)
+    obstacles.resolve(old, c.head, resolution="Done", now=NOW, expected_version=old.version)
     requests.decide(item, c.head, decision="escalate", comment="Budget",
-                    escalate_to_id=c.exec.id, now=NOW)
+                    escalate_to_id=c.exec.id, now=NOW, expected_version=item.version)
     kinds = [t.kind for t in todos.todos_for(c.head, NOW)]
     assert kinds.count("obstacle_act") == 1 and "request_decide" not in kinds
     assert [t.kind for t in todos.todos_for(c.exec, NOW)].count("request_decide") == 1
@@ -343,9 +382,8 @@ def test_plans_to_submit_and_approve_are_todos(org_chart):
     goal = make_goal(c.cycle, c.eng, c.head)
     kpi = make_kpi(c.cycle, c.staff, c.head, goal)
     assert [t.kind for t in todos.todos_for(c.staff, NOW)] == ["plan_submit"]
-    from perfsite.planning.services import plans
 
-    plans.submit_plan(kpi.plan, c.staff)
+    plans.submit_plan(kpi.plan, c.staff, expected_version=kpi.plan.version)
     assert [t.kind for t in todos.todos_for(c.staff, NOW)] == []
     assert [t.kind for t in todos.todos_for(c.head, NOW)] == ["plan_approve"]
 

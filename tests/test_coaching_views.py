@@ -109,11 +109,20 @@ def test_check_in_with_an_obstacle_and_a_request_raises_both_for_the_head(app, c
     assert "Decide Liu Yang&#39;s request: Staging server" in head_home
 
 
-def test_check_in_on_someone_elses_kpi_is_refused(app, company, running, login_as):
+def test_check_in_on_someone_elses_kpi_is_refused_and_changes_nothing(app, company, running,
+                                                                      login_as):
     url = f"/coaching/kpis/{running['colleague_kpi']}"
-    for user in ("staff", "head"):
+    for user in ("staff", "sales.head", "hr"):
         response = login_as(user).post_form(f"{url}/check-ins", check_in_data())
         assert response.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+    # Their head records it for them: a check-in by the head, on the same timeline.
+    head = login_as("head")
+    assert head.form(url, "/check-ins").submit({"actual_value": "2"}).status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(select(CheckIn))
+        assert entry.author_id == company.head.id and entry.kpi.actual_value == 2
 
 
 def test_staff_cannot_read_a_colleagues_check_ins(app, company, running, login_as):
@@ -189,7 +198,8 @@ def test_head_approves_a_request_and_a_double_submit_decides_once(app, company, 
     first = head.post_form(f"{url}/decide", data, token_from=url)
     assert first.status_code == 302
     second = head.post_form(f"{url}/decide", data, token_from="/")
-    assert second.status_code == 403  # decided: nobody may decide it again
+    assert second.status_code == 409  # decided: nobody may decide it again
+    assert "decided already" in second.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(ResourceRequest, request_id).status == "approved"
         assert db.session.scalar(select(func.count(Notification.id)).where(
@@ -200,8 +210,8 @@ def test_escalating_without_an_executive_is_422(app, company, running, login_as)
     _obstacle_id, request_id = _raise_items(app, company, running)
     head = login_as("head")
     url = f"/coaching/requests/{request_id}"
-    response = head.htmx("POST", f"{url}/decide", {"decision": "escalate", "comment": "Budget"},
-                         token_from=url)
+    response = head.form(url, "/decide").submit({"comment": "Budget"},
+                                                button="decision=escalate", htmx=True)
     assert response.status_code == 422
     assert "Choose the executive to escalate to." in response.get_data(as_text=True)
 
@@ -278,18 +288,24 @@ def test_private_notes_never_reach_the_person_they_are_about(app, company, runni
 
 # To-dos, the badge and notifications ----------------------------------------------------------
 
-def test_badge_shows_the_count_and_reloads_itself_on_todos_changed(app, company, running,
-                                                                   login_as):
+def test_badge_loads_lazily_with_its_count_and_reloads_itself_on_todos_changed(
+        app, company, running, login_as, count_queries):
     staff = login_as("staff")
     home = staff.get("/").get_data(as_text=True)
-    badge = re.search(r'<span class="tag badge[^"]*" id="todo-count">(\d+)</span>', home)
-    assert badge.group(1) == "2"  # two KPIs without a check-in
-    assert 'hx-trigger="todos-changed from:body"' in home
-    url = f"/coaching/kpis/{running['kpi']}"
-    staff.post_form(f"{url}/check-ins", check_in_data(), token_from=url)
+    # Pages carry the badge without its count: no to-do queries on every page.
+    assert 'id="todo-count"' not in home
+    assert 'hx-trigger="load, todos-changed from:body"' in home
     fragment = staff.htmx("GET", "/coaching/todos/badge").get_data(as_text=True)
     assert fragment.lstrip().startswith('<li id="todo-badge"')
+    assert re.search(r'id="todo-count">(\d+)<', fragment).group(1) == "2"  # two KPIs due
+    url = f"/coaching/kpis/{running['kpi']}"
+    posted = staff.form(url, "/check-ins").submit(check_in_data(), htmx=True)
+    assert "todos-changed" in posted.headers["HX-Trigger"]
+    fragment = staff.htmx("GET", "/coaching/todos/badge").get_data(as_text=True)
     assert re.search(r'id="todo-count">(\d+)<', fragment).group(1) == "1"
+    with count_queries() as password_page:
+        assert staff.get("/account/password").status_code == 200
+    assert not any("check_in" in statement for statement in password_page.statements)
 
 
 def test_notifications_mark_read_single_and_all(app, company, running, login_as):

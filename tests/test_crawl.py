@@ -10,22 +10,27 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from perfsite.demo import seed_demo_company
-from perfsite.extensions import db
-
-from .conftest import Browserless
+from .conftest import Browserless, seed_demo
 
 DEMO_LOGINS = ("exec", "hr", "head", "staff", "peer")
 MAX_PAGES = 400
 # Pages each login must reach by following links (so the crawl really covers the site).
+PLANNING = {"/planning/", "/planning/N/people/N", "/planning/N/departments/N",
+            "/planning/N/tree", "/planning/N/targets", "/planning/targets/N"}
+CHECK_INS = {"/coaching/", "/coaching/todos", "/coaching/notifications"}
 EXPECTED_PATHS = {
     "hr": {"/people", "/people/N", "/people/N/edit", "/departments", "/departments/N",
            "/departments/N/edit", "/cycles/", "/cycles/N", "/cycles/N/edit", "/audit",
-           "/account/password"},
-    "exec": {"/people", "/people/N", "/departments", "/departments/N", "/cycles/", "/cycles/N"},
-    "head": {"/people", "/people/N", "/departments", "/departments/N"},
-    "staff": {"/", "/people/N", "/account/password"},
-    "peer": {"/", "/people/N", "/account/password"},
+           "/account/password", "/coaching/overview", "/coaching/obstacles/N",
+           "/coaching/requests/N", *PLANNING, *CHECK_INS},
+    "exec": {"/people", "/people/N", "/departments", "/departments/N", "/cycles/", "/cycles/N",
+             *PLANNING, *CHECK_INS},
+    "head": {"/people", "/people/N", "/departments", "/departments/N", "/coaching/people/N",
+             "/coaching/kpis/N", "/coaching/obstacles/N", "/coaching/requests/N",
+             "/planning/goals/N/inline", "/planning/kpis/N/inline", *PLANNING, *CHECK_INS},
+    "staff": {"/", "/people/N", "/account/password", "/coaching/kpis/N", *PLANNING,
+              *CHECK_INS},
+    "peer": {"/", "/people/N", "/account/password", *PLANNING, *CHECK_INS},
 }
 
 
@@ -55,9 +60,7 @@ class _PageParser(HTMLParser):
 
 @pytest.fixture
 def demo_company(app):
-    with app.app_context():
-        seed_demo_company()
-        db.session.commit()
+    seed_demo(app)
 
 
 def _internal(url: str) -> str | None:

@@ -4,11 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from perfsite import permissions
+from perfsite.errors import Conflict
 from perfsite.extensions import db
 from perfsite.models import AuditEvent, Person, Role
 from perfsite.org import services as org
 
-from .factories import make_department, make_person
+from .factories import hr_admin, make_department, make_person
 
 
 def _events(action):
@@ -27,7 +28,8 @@ def test_creating_a_person_is_audited_with_their_values(org_chart):
 
 
 def test_updating_records_only_what_changed(org_chart):
-    org.update_person(org_chart.staff, job_title="Staff Engineer")
+    org.update_person(org_chart.staff, hr_admin(), job_title="Staff Engineer",
+        expected_version=org_chart.staff.version)
     event = _events("person.updated")[-1]
     assert event.before == {"job_title": "Engineer"}
     assert event.after == {"job_title": "Staff Engineer"}
@@ -35,65 +37,72 @@ def test_updating_records_only_what_changed(org_chart):
 
 def test_saving_without_changes_writes_no_event(org_chart):
     count = len(_events("person.updated"))
-    org.update_person(org_chart.staff, job_title=org_chart.staff.job_title)
+    org.update_person(org_chart.staff, hr_admin(), job_title=org_chart.staff.job_title,
+        expected_version=org_chart.staff.version)
     assert len(_events("person.updated")) == count
 
 
 def test_role_changes_are_audited(org_chart):
-    org.update_person(org_chart.staff, roles={Role.STAFF, Role.HEAD})
+    org.update_person(org_chart.staff, hr_admin(), roles={Role.STAFF, Role.HEAD},
+        expected_version=org_chart.staff.version)
     event = _events("person.updated")[-1]
     assert event.before == {"roles": ["staff"]}
     assert event.after == {"roles": ["head", "staff"]}
 
 
 def test_usernames_are_unique_regardless_of_case(org_chart):
-    with pytest.raises(org.OrgError) as error:
-        org.create_person(username="HEAD", display_name="X", email="x@example.com")
+    with pytest.raises(org.Invalid) as error:
+        org.create_person(hr_admin(), username="HEAD", display_name="X", email="x@example.com")
     assert error.value.field == "username"
 
 
 def test_emails_are_unique_regardless_of_case(org_chart):
-    with pytest.raises(org.OrgError) as error:
-        org.create_person(username="someone", display_name="X", email="Head@Example.com")
+    with pytest.raises(org.Invalid) as error:
+        org.create_person(hr_admin(),
+            username="someone", display_name="X", email="Head@Example.com")
     assert error.value.field == "email"
 
 
 def test_nobody_manages_themselves(org_chart):
-    with pytest.raises(org.OrgError) as error:
-        org.update_person(org_chart.staff, manager_id=org_chart.staff.id)
+    with pytest.raises(org.Invalid) as error:
+        org.update_person(org_chart.staff, hr_admin(), manager_id=org_chart.staff.id,
+            expected_version=org_chart.staff.version)
     assert error.value.field == "manager_id"
 
 
 def test_a_chain_of_managers_cannot_loop(org_chart):
     # exec manages head manages staff; making staff exec's manager closes a loop.
-    with pytest.raises(org.OrgError) as error:
-        org.update_person(org_chart.exec, manager_id=org_chart.staff.id)
+    with pytest.raises(org.Invalid) as error:
+        org.update_person(org_chart.exec, hr_admin(), manager_id=org_chart.staff.id,
+            expected_version=org_chart.exec.version)
     assert "loop" in str(error.value)
 
 
 def test_a_department_cannot_move_under_its_own_subtree(org_chart):
     team = make_department("PLAT", "Platform", parent=org_chart.eng)
-    with pytest.raises(org.OrgError) as error:
-        org.update_department(org_chart.eng, parent_id=team.id)
+    with pytest.raises(org.Invalid) as error:
+        org.update_department(org_chart.eng, hr_admin(), parent_id=team.id,
+            expected_version=org_chart.eng.version)
     assert error.value.field == "parent_id"
 
 
 def test_making_someone_head_gives_them_the_head_role(org_chart):
-    org.update_department(org_chart.eng, head_id=org_chart.colleague.id)
+    org.update_department(org_chart.eng, hr_admin(), head_id=org_chart.colleague.id,
+        expected_version=org_chart.eng.version)
     assert org_chart.colleague.has_role(Role.HEAD)
 
 
 def test_a_department_with_people_cannot_be_deactivated(org_chart):
-    with pytest.raises(org.OrgError):
-        org.deactivate_department(org_chart.eng)
+    with pytest.raises(org.Invalid):
+        org.deactivate_department(org_chart.eng, hr_admin())
     empty = make_department("EMPTY", "Empty")
-    org.deactivate_department(empty)
+    org.deactivate_department(empty, hr_admin())
     assert empty.active is False
     assert _events("department.deactivated")[-1].object_id == empty.id
 
 
 def test_deactivating_keeps_the_person_and_their_records(org_chart):
-    org.deactivate_person(org_chart.staff)
+    org.deactivate_person(org_chart.staff, hr_admin())
     db.session.flush()
     assert db.session.get(Person, org_chart.staff.id).active is False
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
@@ -102,10 +111,12 @@ def test_deactivating_keeps_the_person_and_their_records(org_chart):
 
 def test_saving_over_a_newer_version_is_refused(org_chart):
     stale_version = org_chart.staff.version
-    org.update_person(org_chart.staff, job_title="First edit")
+    org.update_person(org_chart.staff, hr_admin(), job_title="First edit",
+        expected_version=org_chart.staff.version)
     db.session.flush()
-    with pytest.raises(org.ConflictError):
-        org.update_person(org_chart.staff, expected_version=stale_version, job_title="Second")
+    with pytest.raises(Conflict):
+        org.update_person(org_chart.staff, hr_admin(),
+            expected_version=stale_version, job_title="Second")
 
 
 def test_head_manages_the_subtree_of_their_departments(org_chart):

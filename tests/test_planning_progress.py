@@ -11,9 +11,14 @@ from perfsite.cycles import services as cycles
 from perfsite.extensions import db
 from perfsite.models import Phase, PlanStatus
 from perfsite.planning.services import bulk, goals, plans
-from perfsite.planning.services.progress import alignment_tree, measure_progress, rollup
+from perfsite.planning.services.progress import (
+    alignment_tree,
+    goal_progress,
+    measure_progress,
+    rollup,
+)
 
-from .factories import make_cycle, make_person
+from .factories import hr_admin, make_cycle, make_person
 from .planning_factories import make_goal, make_kpi, make_target
 
 D = Decimal
@@ -36,8 +41,30 @@ def test_kpi_progress_from_actual_baseline_and_target(metric, baseline, target, 
     assert measure_progress(metric, baseline, target, actual) == D(expected)
 
 
+@pytest.mark.parametrize(("metric", "baseline", "target", "actual"), [
+    ("numeric", 0, 10, None), ("numeric", 0, 10, 5), ("numeric", 0, 10, 15),
+    ("numeric", 10, 20, 5), ("numeric", 30, 20, 25), ("numeric", 30, 20, 35),
+    ("percentage", 82, 90, 86), ("numeric", 99, 99, 99), ("numeric", 99, 99, 98),
+    ("milestone", 0, 1, 1), ("milestone", 0, 1, 0), ("numeric", 0, 3, 1),
+    ("numeric", D("0.5"), D("7.25"), D("2.3333")),
+])
+def test_the_databases_sum_agrees_with_the_python_formula(org_chart, metric, baseline, target,
+                                                          actual):
+    """progress_sql (goal sums in the database) and measure_progress (one KPI) are the same
+    formula written twice: a goal with one KPI must get exactly that KPI's progress."""
+    c = org_chart
+    goal = make_goal(c.cycle, c.eng, c.head)
+    kpi = make_kpi(c.cycle, c.staff, c.head, goal, metric_type=metric, baseline=D(baseline),
+                   target_value=D(target))
+    kpi.actual_value = None if actual is None else D(actual)
+    db.session.flush()
+    expected = measure_progress(kpi.metric_type, kpi.baseline, kpi.target_value,
+                                kpi.actual_value)
+    assert goal_progress([goal.id]).goals[goal.id] == expected
+
+
 def _in_progress(c):
-    cycles.move_phase(c.cycle, Phase.IN_PROGRESS)
+    cycles.move_phase(c.cycle, hr_admin(), Phase.IN_PROGRESS)
 
 
 def test_goal_progress_is_weighted_by_kpi_weight_not_averaged(org_chart):
@@ -46,8 +73,8 @@ def test_goal_progress_is_weighted_by_kpi_weight_not_averaged(org_chart):
     heavy = make_kpi(c.cycle, c.staff, c.head, goal, weight="80")
     light = make_kpi(c.cycle, c.staff, c.head, goal, weight="20")
     _in_progress(c)
-    plans.set_kpi_actual(heavy, c.head, 10)   # done
-    plans.set_kpi_actual(light, c.head, 0)    # not started
+    heavy.actual_value = D(10)  # done
+    light.actual_value = D(0)   # not started
     result = rollup(c.cycle.id)
     assert result.kpis[heavy.id] == 1 and result.kpis[light.id] == 0
     assert result.goals[goal.id] == D("0.8")  # a plain average would say 0.5
@@ -60,9 +87,10 @@ def test_target_progress_is_weighted_by_goal_weight(org_chart):
     small = make_goal(c.cycle, c.eng, c.head, weight="25", target=target)
     sales = make_goal(c.cycle, c.sales, c.sales_head, weight="100")  # not aligned
     _in_progress(c)
-    goals.set_goal_actual(big, c.head, 10)     # goals without KPIs use their own actual
-    goals.set_goal_actual(small, c.head, 0)
-    goals.set_goal_actual(sales, c.sales_head, 10)
+    goals.set_goal_actual(big, c.head, 10,
+        expected_version=big.version)     # goals without KPIs use their own actual
+    goals.set_goal_actual(small, c.head, 0, expected_version=small.version)
+    goals.set_goal_actual(sales, c.sales_head, 10, expected_version=sales.version)
     result = rollup(c.cycle.id)
     assert result.targets[target.id] == D("0.75")
 
@@ -72,7 +100,7 @@ def test_goal_without_kpis_uses_its_own_actual_and_target_without_goals_has_none
     lonely = make_target(c.cycle, c.exec)
     goal = make_goal(c.cycle, c.eng, c.head, baseline=D(0), target_value=D(4))
     _in_progress(c)
-    goals.set_goal_actual(goal, c.head, 1)
+    goals.set_goal_actual(goal, c.head, 1, expected_version=goal.version)
     result = rollup(c.cycle.id)
     assert result.goals[goal.id] == D("0.25")
     assert result.targets[lonely.id] is None
@@ -83,9 +111,10 @@ def test_declined_proposals_do_not_count_towards_progress(org_chart):
     goal = make_goal(c.cycle, c.eng, c.head)
     kept = make_kpi(c.cycle, c.staff, c.head, goal, weight="50")
     declined = make_kpi(c.cycle, c.staff, c.staff, goal, weight="50")
-    plans.decide_proposal(declined, c.head, accept=False, comment="No")
+    plans.decide_proposal(declined, c.head, accept=False, comment="No",
+        expected_version=declined.version)
     _in_progress(c)
-    plans.set_kpi_actual(kept, c.staff, 10)
+    kept.actual_value = D(10)
     assert rollup(c.cycle.id).goals[goal.id] == 1
 
 
@@ -121,9 +150,10 @@ def test_tree_hides_other_departments_goals_from_staff_and_filters_by_department
 def test_supporting_goal_sits_under_the_goal_it_supports(org_chart):
     c = org_chart
     portal = make_goal(c.cycle, c.eng, c.head, title="Ship the portal")
-    goals.update_goal(portal, c.head, contributor_ids=[c.sales.id])
+    goals.update_goal(portal, c.head, contributor_ids=[c.sales.id], expected_version=portal.version)
     support = make_goal(c.cycle, c.sales, c.sales_head, title="Bring 5 pilot customers")
-    goals.update_goal(support, c.sales_head, supports_goal_id=portal.id)
+    goals.update_goal(support, c.sales_head, supports_goal_id=portal.id,
+        expected_version=support.version)
     tree = alignment_tree(c.cycle, c.exec)
     portal_node, = [n for n in tree.other_goals if n.goal == portal]
     assert [s.goal for s in portal_node.supporters] == [support]
@@ -170,7 +200,7 @@ def test_copy_last_cycles_plan_realigns_by_goal_title(org_chart):
 
 def test_only_a_head_or_manager_copies_a_plan(org_chart):
     c = org_chart
-    from perfsite.planning.services import NotAllowed
+    from perfsite.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
         bulk.copy_previous_plans(c.cycle, c.staff, [c.staff])

@@ -11,11 +11,10 @@ import enum
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEvent, Person
+from ..models import AuditEvent, Person, PrivateNote
 
 
 def _json_value(value):
@@ -43,10 +42,14 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(action: str, obj=None, *, before=None, after=None, actor: Person | None = None,
+def record(action: str, obj=None, *, actor: Person, before=None, after=None,
            object_type: str | None = None, label: str | None = None) -> AuditEvent:
-    if actor is None and current_user and current_user.is_authenticated:
-        actor = current_user._get_current_object()
+    """Log one change. The actor is always given by the service that acts: a request,
+    an import or a CLI run is recorded with the person it acts for, never with none."""
+    if actor is None:
+        raise ValueError(f"audit event {action} without an actor")
+    if hasattr(actor, "_get_current_object"):  # flask_login's current_user proxy
+        actor = actor._get_current_object()
     event = AuditEvent(
         action=action,
         actor=actor,
@@ -72,9 +75,15 @@ def _label(obj) -> str:
 
 def search_events(*, action: str | None = None, object_type: str | None = None,
                   actor_id: int | None = None, since: date | None = None,
-                  until: date | None = None):
-    """A select() of events, newest first, narrowed by the given filters."""
+                  until: date | None = None, reader=None):
+    """A select() of events, newest first, narrowed by the given filters. With a `reader`,
+    events about private notes on that reader are left out: a note about someone is never
+    theirs to see, not even as a line in the log."""
     stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if reader is not None:
+        notes_on_reader = select(PrivateNote.id).where(PrivateNote.person_id == reader.id)
+        stmt = stmt.where(~((AuditEvent.object_type == "private_note")
+                            & AuditEvent.object_id.in_(notes_on_reader)))
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if object_type:

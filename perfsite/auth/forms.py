@@ -17,7 +17,8 @@ class ChangePasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
                                  render_kw={"autocomplete": "new-password"},
-                                 description=_l("At least 10 characters; not your name."))
+                                 description=_l("At least 10 characters; not your name, a common "
+                                              "password or your previous one."))
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],

@@ -1,5 +1,10 @@
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+import math
+import time
+
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
@@ -10,23 +15,63 @@ from .forms import ChangePasswordForm, LoginForm
 bp = Blueprint("auth", __name__)
 
 
+@bp.after_app_request
+def session_bookkeeping(response):
+    """The login session's last use and expiry, written once the request has answered."""
+    services.run_bookkeeping()
+    return response
+
+
+# Throttling (README, "Logins behind a proxy"). Only failures count. A limit per account and
+# client address together slows down guessing without letting anyone lock a colleague out
+# from another computer; a much higher limit per address alone stops one machine from
+# trying many accounts. request.remote_addr is the client's address as far as
+# TRUSTED_PROXIES lets ProxyFix believe X-Forwarded-For.
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _account_and_address_key() -> str:
+    username = (request.form.get("username") or "").strip().lower()[:60]
+    return f"login:{username}@{_client_address()}"
+
+
+def _address_key() -> str:
+    return f"login-address:{_client_address()}"
+
+
+def _person_and_address_key() -> str:
+    return f"password-check:{getattr(current_user, 'id', '-')}@{_client_address()}"
+
+
 def _failed_login(response) -> bool:
     return response.status_code == 401
 
 
-def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()
+def _wrong_current_password(response) -> bool:
+    return g.get("wrong_current_password", False)
+
+
+def _breached(kind: str):
+    def remember(request_limit):
+        g.auth_throttle = (kind, request_limit)
+    return remember
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS"], methods=["POST"],
-               deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS_PER_USER"], methods=["POST"],
-               key_func=_username_key, deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS_PER_ADDRESS"], methods=["POST"],
+               key_func=_address_key, deduct_when=_failed_login,
+               on_breach=_breached("address"))
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS_PER_ACCOUNT_AND_ADDRESS"],
+               methods=["POST"], key_func=_account_and_address_key, deduct_when=_failed_login,
+               on_breach=_breached("account"))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
+    # Why the last session ended by itself (idle or too old), said once.
+    expired = services.expired_message(session.pop(services.EXPIRED_KEY, None))
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     status = 200
@@ -50,7 +95,7 @@ def login():
         status = 401
     elif form.is_submitted():
         status = 422
-    return render("auth/login.html", form=form, status=status)
+    return render("auth/login.html", form=form, status=status, expired=expired)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -67,6 +112,9 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMITS_PER_ACCOUNT_AND_ADDRESS"],
+               methods=["POST"], key_func=_person_and_address_key,
+               deduct_when=_wrong_current_password, on_breach=_breached("password"))
 def change_password():
     form = ChangePasswordForm()
     status = 200
@@ -76,6 +124,7 @@ def change_password():
                                      form.new_password.data)
         except services.PasswordError as error:
             getattr(form, error.field).errors.extend(error.messages)
+            g.wrong_current_password = error.field == "current_password"
             status = 422
         else:
             db.session.commit()
@@ -85,6 +134,30 @@ def change_password():
     elif form.is_submitted():
         status = 422
     return render("auth/change_password.html", form=form, status=status)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def throttled(error):
+    """429 on the page itself, saying what is throttled and for how long."""
+    kind, request_limit = g.get("auth_throttle", ("account", limiter.current_limit))
+    minutes = 5
+    if request_limit is not None:
+        minutes = max(1, math.ceil((request_limit.reset_at - time.time()) / 60))
+    wait = ngettext("Wait %(num)d minute, then try again.",
+                    "Wait %(num)d minutes, then try again.", minutes)
+    if request.endpoint == "auth.change_password":
+        form = ChangePasswordForm()
+        form.current_password.errors = [
+            _("The current password was wrong too many times.") + " " + wait]
+        return render("auth/change_password.html", form=form, status=429)
+    form = LoginForm()
+    if kind == "address":
+        message = _("Too many failed logins from your network address.")
+    else:
+        message = _("Too many failed logins for this username from your computer; "
+                    "other computers are not affected.")
+    form.form_errors.append(message + " " + wait)
+    return render("auth/login.html", form=form, status=429, expired=None)
 
 
 @bp.before_app_request

@@ -1,2 +1,2 @@
-"""During the cycle (issue 4): check-ins, obstacles, resource requests, coaching,
+"""During the cycle: check-ins, obstacles, resource requests, coaching,
 to-dos, notifications and e-mailed reminders."""

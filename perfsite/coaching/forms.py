@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import OptionalIntSelectField, VersionedForm
+from ..forms import OnceForm, OptionalIntSelectField, VersionedForm
 from ..models.coaching import CHECKIN_STATUS_LABELS, RequestKind
 from ..planning.forms import NumberField
 
@@ -18,8 +18,11 @@ def _kind_choices():
     return [("", _l("No request"))] + [(kind.value, kind.label) for kind in RequestKind]
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(OnceForm):
     actual_value = NumberField(_l("Value reached so far"), validators=[Optional()])
+    # A milestone is done or not: a choice, not a number to type.
+    done = RadioField(_l("Milestone"), choices=[("1", _l("Done")), ("0", _l("Not done yet"))],
+                      validators=[Optional()], default="0")
     status = RadioField(_l("Status"), choices=_status_choices, validators=[Optional()],
                         default="on_track")
     confidence = SelectField(
@@ -39,11 +42,11 @@ class CheckInForm(FlaskForm):
     request_needed_by = DateField(_l("Needed by"), validators=[Optional()])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     body = TextAreaField(_l("Coaching comment"), validators=[DataRequired(), Length(max=5000)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OnceForm):
     body = TextAreaField(_l("Private note"), validators=[DataRequired(), Length(max=5000)],
                          description=_l("Only this person's heads and HR can read it; "
                                         "never the person."))

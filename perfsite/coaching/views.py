@@ -1,54 +1,41 @@
 """Pages for the in-progress part of a cycle: a KPI's check-ins, obstacles, resource
 requests, a head's coaching page, HR's overview, to-dos and notifications.
 
-Views stay thin: load the objects (404), check permission through perfsite.permissions
-(403), hand the form to a service, commit once, and answer the whole page or, for htmx,
+Views stay thin: `load` the objects (404) with their access check (403), hand the form to
+a service through `attempt` (which commits once), and answer the whole page or, for htmx,
 the fragment the page itself includes (422 for validation errors, 409 for conflicts).
-Every htmx answer that may change someone's to-dos carries `HX-Trigger: todos-changed`,
-on which the navigation badge reloads itself.
 """
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions as can
-from ..cycles.services import PhaseError, is_allowed
+from ..cycles.services import ALLOWED_PHASES
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import (
     CheckIn,
-    CheckInStatus,
     CoachingComment,
     Cycle,
     Department,
     Kpi,
     Notification,
     Obstacle,
-    ObstacleStatus,
     Person,
     PersonalPlan,
-    Phase,
     PlanStatus,
-    RequestStatus,
     ResourceRequest,
     utcnow,
 )
 from ..planning.services import progress
-from ..web import is_htmx, render
+from ..rules import to_id
+from ..submissions import submit_once
+from ..web import attempt, is_htmx, load, render
 from .forms import (
     CheckInForm,
     CommentForm,
@@ -58,90 +45,18 @@ from .forms import (
     ResolveForm,
     TakeForm,
 )
-from .services import (
-    CoachingError,
-    ConflictError,
-    NotAllowed,
-    checkins,
-    notes,
-    notifications,
-    obstacles,
-    requests,
-    todos,
-)
-from .services.common import is_overdue, overdue_cutoff
+from .services import checkins, notes, notifications, obstacles, requests, todos
+from .services.common import is_overdue, overdue_clause
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
-
-TODOS_CHANGED = {"HX-Trigger": "todos-changed"}
-
-
-# Loading and saving ---------------------------------------------------------------------------
-
-def get_or_404(model, ident):
-    return db.session.get(model, ident) or abort(404)
-
-
-def attempt(form, call, current=None):
-    """Run the service `call` and commit once: (200, result), or (409 or 422, None) with the
-    reason on the form. A rule about who may act is a 403."""
-    try:
-        result = call()
-        db.session.commit()
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        if current is not None:
-            db.session.refresh(current)
-            if hasattr(form, "version"):
-                form.version.data = current.version
-        form.form_errors.append(_("Someone else changed this meanwhile. The current state is "
-                                  "shown; check it before trying again."))
-        return 409, None
-    except PhaseError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return 409, None
-    except CoachingError as error:
-        db.session.rollback()
-        field = getattr(form, error.field or "", None)
-        if field is not None and hasattr(field, "errors") and error.field != "version":
-            field.errors = [*field.errors, str(error)]
-        else:
-            form.form_errors.append(str(error))
-        return 422, None
-    return 200, result
-
-
-def _with_headers(response, status: int):
-    if status == 200:
-        response.headers.update(TODOS_CHANGED)
-    return response
 
 
 # Template helpers -----------------------------------------------------------------------------
 
 @bp.app_context_processor
 def coaching_helpers():
-    return {"coaching_todos": _my_todos, "notification_text": notifications.text_of,
+    return {"notification_text": notifications.text_of,
             "notification_link": notifications.link_of}
-
-
-@bp.app_template_global("latest_checkin")
-def latest_checkin(kpi) -> tuple[CheckInStatus, bool] | None:
-    """The latest check-in status (and whether it was late) of a KPI on planning pages.
-    The whole cycle's statuses are read in one query, once per request, so a plan or the
-    alignment tree asks no query per row."""
-    from flask import g
-
-    cache = g.setdefault("_latest_checkins", {})
-    cycle_id = kpi.plan.cycle_id
-    if cycle_id not in cache:
-        cache[cycle_id] = checkins.latest_in_cycle(cycle_id)
-    found = cache[cycle_id].get(kpi.id)
-    return (CheckInStatus(found[0]), found[1]) if found else None
 
 
 @bp.app_template_global("item_overdue")
@@ -152,21 +67,14 @@ def item_overdue(item, now) -> bool:
 
 
 def _my_todos() -> list[todos.Todo]:
-    """The current user's to-dos, computed once per request (home page and badge)."""
-    from flask import g
-
-    if not current_user.is_authenticated:
-        return []
-    if "_coaching_todos" not in g:
-        g._coaching_todos = todos.todos_for(current_user, utcnow())
-    return g._coaching_todos
+    return todos.todos_for(current_user, utcnow())
 
 
 # Overview of one's own check-ins and team -----------------------------------------------------
 
 def _checkin_cycle_ids() -> list[int]:
-    phases = [p.value for p in (Phase.IN_PROGRESS, Phase.REVIEW)]
-    return list(db.session.scalars(select(Cycle.id).where(Cycle.phase.in_(phases))))
+    return list(db.session.scalars(select(Cycle.id).where(
+        Cycle.phase.in_([p.value for p in ALLOWED_PHASES["check_in"]]))))
 
 
 @bp.get("/")
@@ -177,17 +85,14 @@ def index():
         select(Kpi).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
         .where(PersonalPlan.person_id == current_user.id,
                PersonalPlan.cycle_id.in_(cycle_ids or [0]),
-               PersonalPlan.status == PlanStatus.APPROVED.value)
+               PersonalPlan.status == PlanStatus.APPROVED.value, Kpi.counts)
         .options(joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
         .order_by(PersonalPlan.cycle_id.desc(), Kpi.title)))
-    managed = can.managed_department_ids(current_user)
     team = list(db.session.scalars(
-        select(Person).where(Person.active.is_(True), Person.id != current_user.id,
-                             or_(Person.manager_id == current_user.id,
-                                 Person.department_id.in_(managed)))
-        .order_by(Person.display_name)))
+        select(Person).where(Person.active.is_(True), can.managed_people_clause(current_user))
+        .order_by(Person.display_name).limit(200)))
     return render("coaching/index.html", my_kpis=my_kpis,
-                  latest=checkins.latest_by_kpi(k.id for k in my_kpis),
+                  latest=progress.latest_checkins(k.id for k in my_kpis),
                   raised=_raised_by(current_user), team=team, now=utcnow())
 
 
@@ -206,32 +111,24 @@ def _raised_by(person: Person) -> dict:
 
 # A KPI: its check-in timeline and the check-in form -------------------------------------------
 
-def get_kpi(kpi_id: int) -> Kpi:
-    kpi = db.session.get(Kpi, kpi_id, options=[
-        joinedload(Kpi.plan).joinedload(PersonalPlan.person),
-        joinedload(Kpi.plan).joinedload(PersonalPlan.cycle), joinedload(Kpi.goal)]) \
-        or abort(404)
-    can.ensure(can.can_view_checkins_of(current_user, kpi.plan.person))
-    return kpi
+KPI_OPTIONS = (joinedload(Kpi.plan).joinedload(PersonalPlan.person),
+               joinedload(Kpi.plan).joinedload(PersonalPlan.cycle), joinedload(Kpi.goal))
 
 
 def _checkin_form(kpi: Kpi, formdata=None) -> CheckInForm:
     form = CheckInForm(formdata=formdata)
-    if formdata is None and kpi.actual_value is not None:
-        form.actual_value.data = kpi.actual_value
+    if formdata is None:
+        if kpi.actual_value is not None:
+            form.actual_value.data = kpi.actual_value
+        form.done.data = "1" if kpi.actual_value == 1 else "0"
     return form
 
 
 def _kpi_context(kpi: Kpi, **extra) -> dict:
-    person = kpi.plan.person
     items_filter = {"kpi_id": kpi.id}
     return {
-        "kpi": kpi, "person": person, "cycle": kpi.plan.cycle,
+        "kpi": kpi, "person": kpi.plan.person, "cycle": kpi.plan.cycle,
         "progress": progress.of(kpi), "timeline": checkins.timeline(kpi),
-        "may_check_in": can.can_check_in(current_user, kpi)
-        and is_allowed(kpi.plan.cycle, "check_in"),
-        "may_coach": can.can_coach(current_user, person)
-        and is_allowed(kpi.plan.cycle, "handle_items"),
         "form": extra.pop("form", None) or _checkin_form(kpi),
         "comment_form_for": _comment_forms(extra.pop("comment_form", None)),
         "obstacle_list": list(db.session.scalars(
@@ -247,31 +144,36 @@ def _kpi_context(kpi: Kpi, **extra) -> dict:
 
 @bp.get("/kpis/<int:kpi_id>")
 def kpi(kpi_id):
-    return render("coaching/kpi.html", **_kpi_context(get_kpi(kpi_id)))
+    kpi = load(Kpi, kpi_id, can.can_view_kpi, options=KPI_OPTIONS)
+    return render("coaching/kpi.html", **_kpi_context(kpi))
+
+
+def _request_fields(form: CheckInForm) -> dict | None:
+    fields = {"kind": form.request_kind.data, "what": form.request_what.data,
+              "why": form.request_why.data, "needed_by": form.request_needed_by.data}
+    started = any(value.strip() if isinstance(value, str) else value is not None
+                  for value in fields.values())
+    return fields if started else None
 
 
 @bp.post("/kpis/<int:kpi_id>/check-ins")
 def check_in(kpi_id):
-    kpi = get_kpi(kpi_id)
-    can.ensure(can.can_check_in(current_user, kpi))
+    kpi = load(Kpi, kpi_id, can.can_check_in, options=KPI_OPTIONS)
     form = _checkin_form(kpi, request.form)
     status = 422
     if form.validate_on_submit():
-        request_fields = None
-        if form.request_kind.data or form.request_what.data or form.request_why.data:
-            request_fields = {"kind": form.request_kind.data, "what": form.request_what.data,
-                              "why": form.request_why.data,
-                              "needed_by": form.request_needed_by.data}
-        status, entry = attempt(form, lambda: checkins.post_check_in(
-            kpi, current_user, actual_value=form.actual_value.data, status=form.status.data,
-            confidence=form.confidence.data, note=form.note.data, obstacle=form.obstacle.data,
-            request=request_fields, now=utcnow()))
+        value = form.done.data if kpi.metric_type == "milestone" else form.actual_value.data
+        status, entry = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user, lambda: checkins.post_check_in(
+                kpi, current_user, actual_value=value, status=form.status.data,
+                confidence=form.confidence.data, note=form.note.data,
+                obstacle=form.obstacle.data, request=_request_fields(form), now=utcnow())))
         if status == 200:
             if is_htmx():
-                # The new entry goes on top of the timeline; a fresh form replaces the old.
-                response = render("coaching/_checkin_posted.html", entry=entry,
-                                  **_kpi_context(kpi, form=_checkin_form(kpi)))
-                return _with_headers(response, 200)
+                # The new entry goes on top of the timeline; a fresh form, the KPI's facts
+                # and its items replace theirs out of band.
+                return render("coaching/_checkin_posted.html", entry=entry,
+                              **_kpi_context(kpi, form=_checkin_form(kpi)))
             flash(_("Check-in posted."), "success")
             return redirect(url_for("coaching.kpi", kpi_id=kpi.id))
     if is_htmx():
@@ -304,20 +206,19 @@ def _comment_forms(submitted: CommentForm | None = None):
 def _entry_context(check_in: CheckIn, **extra) -> dict:
     kpi = check_in.kpi
     return {"entry": check_in, "kpi": kpi, "person": kpi.plan.person,
-            "may_coach": can.can_coach(current_user, kpi.plan.person)
-            and is_allowed(kpi.plan.cycle, "handle_items"),
             "comment_form_for": _comment_forms(extra.pop("comment_form", None)), **extra}
 
 
 @bp.post("/check-ins/<int:check_in_id>/comments")
 def comment(check_in_id):
-    check_in = get_or_404(CheckIn, check_in_id)
-    can.ensure(can.can_coach(current_user, check_in.author))
+    check_in = load(CheckIn, check_in_id, can.can_comment_on)
     form = _comment_form(check_in.id, request.form)
     status = 422
     if form.validate_on_submit():
-        status, _comment = attempt(form, lambda: notes.comment_on(
-            check_in, current_user, body=form.body.data, now=utcnow()))
+        status, _comment = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user,
+            lambda: notes.comment_on(check_in, current_user, body=form.body.data,
+                                     now=utcnow())))
         if status == 200:
             form = None
             if not is_htmx():
@@ -327,36 +228,27 @@ def comment(check_in_id):
     if not is_htmx():
         return render("coaching/kpi.html", status=status,
                       **_kpi_context(check_in.kpi, comment_form=form))
-    response = render("coaching/_checkin.html", status=status,
-                      **_entry_context(check_in, comment_form=form, open_comment=bool(form)))
-    return _with_headers(response, status)
+    db.session.refresh(check_in)
+    return render("coaching/_checkin.html", status=status,
+                  **_entry_context(check_in, comment_form=form, open_comment=bool(form)))
 
 
 @bp.post("/comments/<int:comment_id>/read")
 def comment_read(comment_id):
-    comment = get_or_404(CoachingComment, comment_id)
-    can.ensure(comment.person_id == current_user.id)
-    notes.mark_comment_read(comment, current_user, now=utcnow())
-    db.session.commit()
+    comment = load(CoachingComment, comment_id, can.can_mark_comment_read)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        attempt(form, lambda: notes.mark_comment_read(comment, current_user, now=utcnow()))
     if is_htmx():
-        return _with_headers(render("coaching/_checkin.html",
-                                    **_entry_context(comment.check_in)), 200)
+        return render("coaching/_checkin.html", **_entry_context(comment.check_in))
     return redirect(url_for("coaching.kpi", kpi_id=comment.check_in.kpi_id)
                     + f"#check-in-{comment.check_in_id}")
 
 
 # Obstacles ------------------------------------------------------------------------------------
 
-def get_obstacle(obstacle_id: int) -> Obstacle:
-    obstacle = get_or_404(Obstacle, obstacle_id)
-    can.ensure(can.can_view_item(current_user, obstacle))
-    return obstacle
-
-
 def _obstacle_context(obstacle: Obstacle, **extra) -> dict:
     return {"item": obstacle, "now": utcnow(),
-            "may_handle": can.can_handle_item(current_user, obstacle) and obstacle.is_open
-            and is_allowed(obstacle.cycle, "handle_items"),
             "take_form": extra.pop("take_form", None)
             or TakeForm(formdata=None, version=obstacle.version, prefix="take"),
             "resolve_form": extra.pop("resolve_form", None)
@@ -367,20 +259,19 @@ def _obstacle_context(obstacle: Obstacle, **extra) -> dict:
 def _obstacle_answer(obstacle: Obstacle, status: int, **extra):
     if status == 200 and not is_htmx():
         return redirect(url_for("coaching.obstacle", obstacle_id=obstacle.id))
-    response = render("coaching/obstacle.html", "coaching/_obstacle.html", status=status,
-                      **_obstacle_context(obstacle, **extra))
-    return _with_headers(response, status)
+    return render("coaching/obstacle.html", "coaching/_obstacle.html", status=status,
+                  **_obstacle_context(obstacle, **extra))
 
 
 @bp.get("/obstacles/<int:obstacle_id>")
 def obstacle(obstacle_id):
-    return render("coaching/obstacle.html", **_obstacle_context(get_obstacle(obstacle_id)))
+    obstacle = load(Obstacle, obstacle_id, can.can_view_item)
+    return render("coaching/obstacle.html", **_obstacle_context(obstacle))
 
 
 @bp.post("/obstacles/<int:obstacle_id>/take")
 def take_obstacle(obstacle_id):
-    obstacle = get_obstacle(obstacle_id)
-    can.ensure(can.can_handle_item(current_user, obstacle))
+    obstacle = load(Obstacle, obstacle_id, can.can_take_obstacle)
     form = TakeForm(prefix="take")
     status = 422
     if form.validate_on_submit():
@@ -394,8 +285,7 @@ def take_obstacle(obstacle_id):
 
 @bp.post("/obstacles/<int:obstacle_id>/resolve")
 def resolve_obstacle(obstacle_id):
-    obstacle = get_obstacle(obstacle_id)
-    can.ensure(can.can_handle_item(current_user, obstacle))
+    obstacle = load(Obstacle, obstacle_id, can.can_resolve_obstacle)
     form = ResolveForm(prefix="resolve")
     status = 422
     if form.validate_on_submit():
@@ -410,12 +300,6 @@ def resolve_obstacle(obstacle_id):
 
 # Resource requests ----------------------------------------------------------------------------
 
-def get_request(request_id: int) -> ResourceRequest:
-    item = get_or_404(ResourceRequest, request_id)
-    can.ensure(can.can_view_item(current_user, item))
-    return item
-
-
 def _decision_form(item: ResourceRequest, formdata=None) -> DecisionForm:
     form = DecisionForm(formdata=None, version=item.version) if formdata is None \
         else DecisionForm()
@@ -427,21 +311,26 @@ def _decision_form(item: ResourceRequest, formdata=None) -> DecisionForm:
 
 def _request_context(item: ResourceRequest, **extra) -> dict:
     return {"item": item, "now": utcnow(),
-            "may_decide": requests.may_decide(current_user, item)
-            and is_allowed(item.cycle, "handle_items"),
-            "may_escalate": item.status == RequestStatus.OPEN,
             "form": extra.pop("form", None) or _decision_form(item), **extra}
 
 
 @bp.get("/requests/<int:request_id>")
 def request_detail(request_id):
-    return render("coaching/request.html", **_request_context(get_request(request_id)))
+    item = load(ResourceRequest, request_id, can.can_view_item)
+    return render("coaching/request.html", **_request_context(item))
+
+
+def _may_decide_some_way(user, item):
+    """The decide endpoint takes approve, decline and escalate: the person must be one who
+    may make one of them."""
+    decide = can.can_decide_request(user, item)
+    return decide if decide or (isinstance(decide, can.Refusal) and not decide.forbidden) \
+        else can.can_escalate_request(user, item)
 
 
 @bp.post("/requests/<int:request_id>/decide")
 def decide_request(request_id):
-    item = get_request(request_id)
-    can.ensure(requests.may_decide(current_user, item))
+    item = load(ResourceRequest, request_id, _may_decide_some_way)
     form = _decision_form(item, request.form)
     status = 422
     if form.validate_on_submit():
@@ -456,17 +345,15 @@ def decide_request(request_id):
             if not is_htmx():
                 return redirect(url_for("coaching.request_detail", request_id=item.id))
             form = None
-    response = render("coaching/request.html", "coaching/_request.html", status=status,
-                      **_request_context(item, form=form))
-    return _with_headers(response, status)
+    return render("coaching/request.html", "coaching/_request.html", status=status,
+                  **_request_context(item, form=form))
 
 
 # A head's coaching page for one person --------------------------------------------------------
 
 @bp.get("/people/<int:person_id>")
 def person(person_id):
-    person = get_or_404(Person, person_id)
-    can.ensure(can.can_view_coaching_page(current_user, person))
+    person = load(Person, person_id, can.can_view_coaching_page)
     return render("coaching/person.html", **_person_context(person))
 
 
@@ -474,30 +361,31 @@ def _person_context(person: Person, **extra) -> dict:
     cycle_ids = _checkin_cycle_ids()
     kpis = list(db.session.scalars(
         select(Kpi).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-        .where(PersonalPlan.person_id == person.id, PersonalPlan.cycle_id.in_(cycle_ids or [0]))
+        .where(PersonalPlan.person_id == person.id, PersonalPlan.cycle_id.in_(cycle_ids or [0]),
+               Kpi.counts)
         .options(joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
         .order_by(PersonalPlan.cycle_id.desc(), Kpi.title)))
     may_read_notes = can.can_read_private_notes(current_user, person)
     return {
-        "person": person, "kpis": kpis, "latest": checkins.latest_by_kpi(k.id for k in kpis),
+        "person": person, "kpis": kpis, "latest": progress.latest_checkins(k.id for k in kpis),
         "kpi_progress": {k.id: progress.of(k) for k in kpis},
         "raised": _raised_by(person), "now": utcnow(),
         "may_read_notes": may_read_notes,
         "private_notes": notes.private_notes_on(person, current_user) if may_read_notes else [],
-        "may_write_note": can.can_coach(current_user, person),
         "note_form": extra.pop("note_form", None) or NoteForm(formdata=None), **extra,
     }
 
 
 @bp.post("/people/<int:person_id>/notes")
 def add_note(person_id):
-    person = get_or_404(Person, person_id)
-    can.ensure(can.can_coach(current_user, person))
+    person = load(Person, person_id, can.can_write_private_note)
     form = NoteForm()
     status = 422
     if form.validate_on_submit():
-        status, _note = attempt(form, lambda: notes.add_private_note(
-            person, current_user, body=form.body.data, now=utcnow()))
+        status, _note = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user,
+            lambda: notes.add_private_note(person, current_user, body=form.body.data,
+                                           now=utcnow())))
         if status == 200:
             flash(_("Private note saved."), "success")
             if not is_htmx():
@@ -507,7 +395,7 @@ def add_note(person_id):
                   **_person_context(person, note_form=form))
 
 
-# HR's overview: every open and overdue item, company-wide -------------------------------------
+# HR's overview: every open and overdue obstacle and request, company-wide -------------------------
 
 @bp.get("/overview")
 @can.require(can.can_view_overview)
@@ -515,41 +403,34 @@ def overview():
     form = OverviewFilterForm(request.args)
     form.department_id.choices = [(None, _("All departments"))] + [
         (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
-    form.validate()
-    kind = form.kind.data or ""
-    state = form.state.data or "open"
+    if not form.validate():
+        form.department_id.data = None
+    kind = form.kind.data if form.kind.data in ("obstacle", "request") else ""
+    state = form.state.data if form.state.data in ("open", "overdue", "closed", "all") \
+        else "open"
     now = utcnow()
     per_page = current_app.config["PAGE_SIZE"]
-    page_number = request.args.get("page", 1, type=int)
+    page_number = to_id(request.args.get("page")) or 1
     results = {}
-    for name, model, open_states in (
-            ("obstacle", Obstacle, [ObstacleStatus.OPEN.value, ObstacleStatus.IN_HAND.value]),
-            ("request", ResourceRequest, [RequestStatus.OPEN.value,
-                                          RequestStatus.ESCALATED.value])):
+    for name, model in (("obstacle", Obstacle), ("request", ResourceRequest)):
         if kind and kind != name:
             continue
         stmt = (select(model).join(Person, Person.id == model.raised_by_id)
                 .options(joinedload(model.kpi), joinedload(model.cycle),
                          joinedload(model.raised_by), joinedload(model.owner))
                 .order_by(model.created_at, model.id))
-        if state in ("open", "overdue"):
-            stmt = stmt.where(model.status.in_(open_states))
+        if state == "open":
+            stmt = stmt.where(model.is_open)
         elif state == "closed":
-            stmt = stmt.where(model.status.not_in(open_states))
-        if state == "overdue":
-            stmt = stmt.where(_overdue_clause(model, now))
+            stmt = stmt.where(~model.is_open)
+        elif state == "overdue":
+            stmt = stmt.where(overdue_clause(model, now))
         if form.department_id.data:
             stmt = stmt.where(Person.department_id.in_(can.subtree_ids([form.department_id.data])))
-        results[name] = db.paginate(stmt, page=page_number, per_page=per_page, error_out=False)
+        results[name] = db.paginate(stmt, page=page_number, per_page=per_page, error_out=False,
+                                    max_per_page=per_page)
     return render("coaching/overview.html", "coaching/_overview_results.html", form=form,
                   results=results, now=now)
-
-
-def _overdue_clause(model, now):
-    """Created before its cycle's overdue cutoff (one cut-off per cycle, computed here)."""
-    cycles = db.session.scalars(select(Cycle)).all()
-    return or_(*[and_(model.cycle_id == c.id, model.created_at < overdue_cutoff(c, now))
-                 for c in cycles]) if cycles else model.id.is_(None)
 
 
 # To-dos and the badge -------------------------------------------------------------------------
@@ -561,7 +442,8 @@ def todo_list():
 
 @bp.get("/todos/badge")
 def todo_badge():
-    return render("coaching/_todo_badge.html")
+    return render("coaching/_todo_badge.html",
+                  todo_count=todos.todo_count(current_user, utcnow()))
 
 
 # Notifications --------------------------------------------------------------------------------
@@ -569,28 +451,29 @@ def todo_badge():
 @bp.get("/notifications")
 def notification_list():
     page = db.paginate(notifications.for_person(current_user),
+                       page=to_id(request.args.get("page")) or 1,
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render("coaching/notifications.html", page=page,
-                  unread=notifications.unread_count(current_user))
+                  unread=notifications.unread_count(current_user), action_form=EmptyForm())
 
 
 @bp.post("/notifications/<int:notification_id>/read")
 def read_notification(notification_id):
-    notification = get_or_404(Notification, notification_id)
-    can.ensure(notification.recipient_id == current_user.id)
-    notifications.mark_read(notification, current_user, utcnow())
-    db.session.commit()
+    notification = load(Notification, notification_id, can.can_read_notification)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        attempt(form, lambda: notifications.mark_read(notification, current_user, utcnow()))
     if is_htmx():
-        return _with_headers(render("coaching/_notification.html", item=notification), 200)
+        return render("coaching/_notification.html", item=notification)
     target = notifications.link_of(notification) if request.form.get("follow") else None
     return redirect(target or url_for("coaching.notification_list"))
 
 
 @bp.post("/notifications/read-all")
 def read_all_notifications():
-    if EmptyForm().validate_on_submit():
-        notifications.mark_all_read(current_user, utcnow())
-        db.session.commit()
+    form = EmptyForm()
+    if form.validate_on_submit():
+        attempt(form, lambda: notifications.mark_all_read(current_user, utcnow()))
         flash(_("All notifications marked read."), "success")
     return redirect(url_for("coaching.notification_list"))
 

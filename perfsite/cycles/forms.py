@@ -2,10 +2,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import EmptyForm, VersionedForm
+from ..forms import EmptyForm, OnceForm, VersionedForm
 
 
-class CycleForm(VersionedForm):
+class CycleForm(VersionedForm, OnceForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)],
                        description=_l("For example “2027 H1”."))
     start_date = DateField(_l("Start date"), validators=[InputRequired()])

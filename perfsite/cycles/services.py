@@ -5,17 +5,23 @@ Rules:
 - Cycles may overlap (one in interviews while the next is planned); the "current" cycle is
   the newest one between planning and interviews.
 - `is_allowed(cycle, action)` is the single answer to "may X happen in this phase?";
-  later features add their actions to ALLOWED_PHASES and call `require_phase`.
+  later features add their actions to ALLOWED_PHASES; permissions.py folds it into each
+  action's predicate.
+- Only HR creates cycles, edits their settings (in draft and planning) and moves them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit.services import changed, record, snapshot
+from ..errors import Invalid, PhaseError
 from ..extensions import db
 from ..models import PHASE_ORDER, Cycle, Phase
+from ..rules import check_version, clean_text
 
 SETTINGS_FIELDS = ("name", "start_date", "end_date", "rating_scale_max", "anonymity_threshold",
                    "checkin_interval_days", "overdue_after_days")
@@ -26,39 +32,36 @@ ACTIVE_PHASES = frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.PLANNING):-1])
 ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "edit_settings": frozenset({Phase.DRAFT, Phase.PLANNING}),
     "edit_targets": frozenset({Phase.PLANNING}),
+    # plans and goals: edited freely in planning, revised with a reason in progress and
+    # review (a plan reopened then is submitted and approved again)
     "edit_plans": frozenset({Phase.PLANNING}),
     "revise_plans": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
-    # planning (issue 3): a published target is revised, with a reason, until review ends
+    # planning: a published target is revised, with a reason, until review ends
     "revise_targets": frozenset({Phase.PLANNING, Phase.IN_PROGRESS, Phase.REVIEW}),
     "check_in": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
-    # during the cycle (issue 4): open obstacles and requests are still decided after review,
+    # during the cycle: open obstacles and requests are still decided after review,
     # so none is stuck open; a closed cycle is read-only
     "handle_items": frozenset({Phase.IN_PROGRESS, Phase.REVIEW, Phase.CALIBRATION,
                                Phase.INTERVIEWS}),
+    # reviews: HR sets how they are scored before review opens; self and manager reviews
+    # are written (and reopened by HR, and late ones nudged) in review; ratings move in
+    # calibration; a person sees their own results from the feedback interviews on
+    "edit_review_settings": frozenset({Phase.DRAFT, Phase.PLANNING, Phase.IN_PROGRESS}),
     "write_reviews": frozenset({Phase.REVIEW}),
+    "reopen_reviews": frozenset({Phase.REVIEW}),
+    "nudge_reviews": frozenset({Phase.REVIEW}),
     "calibrate": frozenset({Phase.CALIBRATION}),
+    "see_own_results": frozenset({Phase.INTERVIEWS, Phase.CLOSED}),
     "hold_interviews": frozenset({Phase.INTERVIEWS}),
+    # interviews: HR closes the cycle from the interviews phase (perfsite/interviews)
+    "close_cycle": frozenset({Phase.INTERVIEWS}),
+    # 360 feedback (perfsite/feedback): nominated and given in review, or while in progress
+    # once the cycle's "feedback opens" date has come (permissions.feedback_open decides);
+    # HR reopens a submitted answer then too
+    "give_feedback": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # HR folds late 360 answers into the stored scores before calibration is done
+    "recompute_scores": frozenset({Phase.REVIEW, Phase.CALIBRATION}),
 }
-
-
-class PhaseError(Exception):
-    """The cycle's phase does not allow the action."""
-
-    def __init__(self, cycle: Cycle, action: str):
-        super().__init__(f"{action} is not allowed while {cycle.name} is {cycle.phase}")
-        self.cycle = cycle
-        self.action = action
-
-    @property
-    def message(self) -> str:
-        return str(_l("Not possible while the cycle is in the “%(phase)s” phase.",
-                      phase=self.cycle.current_phase.label))
-
-
-class CycleError(ValueError):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.field = field
 
 
 def is_allowed(cycle: Cycle, action: str) -> bool:
@@ -79,43 +82,67 @@ def current_cycle() -> Cycle | None:
     )
 
 
+def _require_hr(actor) -> None:
+    from .. import permissions as can  # permissions asks this module about phases
+
+    can.enforce(can.can_manage_cycles(actor))
+
+
 def _check_settings(cycle: Cycle) -> None:
+    cycle.name = clean_text(cycle.name, field="name", limit=80, multiline=False,
+                            required=_l("A name is required."))
+    if cycle.start_date is None or cycle.end_date is None:
+        raise Invalid(_l("Give the start and end dates."), "start_date")
     if cycle.end_date < cycle.start_date:
-        raise CycleError(_l("The end date must not be before the start date."), "end_date")
-    if cycle.anonymity_threshold < 2:
-        raise CycleError(_l("Feedback needs at least 2 responses to stay anonymous."),
-                         "anonymity_threshold")
+        raise Invalid(_l("The end date must not be before the start date."), "end_date")
+    bounds = {"rating_scale_max": (3, 10), "anonymity_threshold": (2, 20),
+              "checkin_interval_days": (1, 90), "overdue_after_days": (1, 90)}
+    for name, (low, high) in bounds.items():
+        value = getattr(cycle, name)
+        if value is None or not low <= value <= high:
+            if name == "anonymity_threshold" and value is not None and value < 2:
+                raise Invalid(_l("Feedback needs at least 2 responses to stay anonymous."),
+                              name)
+            raise Invalid(_l("Between %(low)d and %(high)d.", low=low, high=high), name)
     clash = db.session.scalar(
         select(Cycle.id).where(Cycle.name == cycle.name, Cycle.id != (cycle.id or 0))
     )
     if clash:
-        raise CycleError(_l("Another cycle already has this name."), "name")
+        raise Invalid(_l("Another cycle already has this name."), "name")
 
 
 DEFAULT_SETTINGS = {"rating_scale_max": 5, "anonymity_threshold": 3, "checkin_interval_days": 14,
                     "overdue_after_days": 7}
 
 
-def create_cycle(**settings) -> Cycle:
+def create_cycle(actor, **settings) -> Cycle:
+    """HR creates a cycle, as a draft."""
+    _require_hr(actor)
     cycle = Cycle(phase=Phase.DRAFT.value, **{**DEFAULT_SETTINGS, **settings})
-    _check_settings(cycle)
+    with db.session.no_autoflush:
+        _check_settings(cycle)
     db.session.add(cycle)
     db.session.flush()
-    record("cycle.created", cycle, after=snapshot(cycle, SETTINGS_FIELDS + ("phase",)))
+    record("cycle.created", cycle, actor=actor,
+           after=snapshot(cycle, SETTINGS_FIELDS + ("phase",)))
     return cycle
 
 
-def update_settings(cycle: Cycle, **settings) -> None:
-    require_phase(cycle, "edit_settings")
+def update_settings(cycle: Cycle, actor, *, expected_version, **settings) -> None:
+    from .. import permissions as can
+
+    can.enforce(can.can_edit_cycle(actor, cycle))
+    check_version(cycle, expected_version)
     before = snapshot(cycle, SETTINGS_FIELDS)
     for key, value in settings.items():
         if key not in SETTINGS_FIELDS:
             raise KeyError(key)
         setattr(cycle, key, value)
-    _check_settings(cycle)
+    with db.session.no_autoflush:
+        _check_settings(cycle)
     old, new = changed(before, snapshot(cycle, SETTINGS_FIELDS))
     if new:
-        record("cycle.updated", cycle, before=old, after=new)
+        record("cycle.updated", cycle, actor=actor, before=old, after=new)
 
 
 def next_phase(cycle: Cycle) -> Phase | None:
@@ -128,12 +155,36 @@ def previous_phase(cycle: Cycle) -> Phase | None:
     return PHASE_ORDER[i - 1] if i > 0 else None
 
 
-def move_phase(cycle: Cycle, to: Phase) -> None:
+# What other areas do, in the same transaction, when a cycle moves forward into a phase
+# (e.g. interviews: goal drafts become proposals as planning opens; 360 feedback: late
+# answers are folded into the stored scores as calibration opens). Registered with
+# @on_entering(phase) beside the area's services, so this module imports none of them.
+_ON_ENTERING: list[tuple[Phase, Callable]] = []
+
+
+def on_entering(phase: Phase):
+    def register(act: Callable) -> Callable:
+        _ON_ENTERING.append((phase, act))
+        return act
+
+    return register
+
+
+def move_phase(cycle: Cycle, actor, to: Phase) -> None:
     """Move the cycle one step forward or back; anything else is refused."""
-    to = Phase(to)
+    _require_hr(actor)
+    try:
+        to = Phase(to)
+    except ValueError:
+        raise Invalid(_l("Choose a phase."), "to") from None
     if to not in (next_phase(cycle), previous_phase(cycle)):
-        raise CycleError(_l("A cycle moves one phase at a time."))
+        raise Invalid(_l("A cycle moves one phase at a time."), "to")
     before = cycle.phase
     cycle.phase = to.value
     direction = "advanced" if to.index > PHASE_ORDER.index(Phase(before)) else "moved_back"
-    record(f"cycle.{direction}", cycle, before={"phase": before}, after={"phase": to.value})
+    record(f"cycle.{direction}", cycle, actor=actor, before={"phase": before},
+           after={"phase": to.value})
+    if direction == "advanced":
+        for phase_entered, act in _ON_ENTERING:
+            if phase_entered is to:
+                act(cycle, actor)

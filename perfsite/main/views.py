@@ -4,9 +4,9 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from flask_login import current_user
 from sqlalchemy import text
 
-from ..cycles.services import current_cycle
 from ..extensions import db
 from ..forms import EmptyForm
+from ..models import utcnow
 from ..web import is_safe_next, render
 
 bp = Blueprint("main", __name__)
@@ -14,7 +14,12 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():
-    return render("main/home.html", cycle=current_cycle())
+    """What the person has to do, every open cycle they take part in, and their plans."""
+    from ..coaching.services.todos import todos_for
+    from ..planning.views import home_summary
+
+    return render("main/home.html", todos=todos_for(current_user, utcnow()),
+                  planning=home_summary())
 
 
 @bp.get("/healthz")
@@ -38,3 +43,10 @@ def set_language():
             db.session.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.home"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon where browsers, bookmarks and feed readers look for it, without a
+    login (pages also link static/img/icon.svg)."""
+    return current_app.send_static_file("favicon.ico")

@@ -1,7 +1,7 @@
 """All models, importable from one place: `from perfsite.models import Person`."""
 
 from .audit import AuditEvent
-from .coaching import (  # during the cycle (issue 4)
+from .coaching import (  # during the cycle
     CheckIn,
     CheckInStatus,
     CoachingComment,
@@ -15,8 +15,28 @@ from .coaching import (  # during the cycle (issue 4)
     ResourceRequest,
 )
 from .cycle import PHASE_ORDER, Cycle, Phase
+from .feedback import (  # 360-degree feedback
+    FeedbackGroup,
+    FeedbackRating,
+    FeedbackRequest,
+    FeedbackSettings,
+    FeedbackStatus,
+)
+from .interview import (  # feedback interviews and outcomes
+    GoalDraft,
+    ImprovementItem,
+    ImprovementItemUpdate,
+    Interview,
+    InterviewNote,
+    InterviewNoteRevision,
+    InterviewStatus,
+    ItemStatus,
+    NoteSection,
+    Outcome,
+    OutcomeRule,
+)
 from .org import ROLE_LABELS, Department, LoginSession, OrgImport, Person, PersonRole, Role
-from .planning import (  # performance planning (issue 3)
+from .planning import (  # performance planning
     DepartmentGoal,
     DepartmentPlan,
     DepartmentPlanStatus,
@@ -31,12 +51,25 @@ from .planning import (  # performance planning (issue 3)
     TargetRevision,
     TargetStatus,
 )
+from .review import (  # reviews and calibration
+    CalibrationMove,
+    Competency,
+    Review,
+    ReviewCompetencyRating,
+    ReviewKind,
+    ReviewKpiScore,
+    ReviewResult,
+    ReviewSettings,
+    ReviewStatus,
+)
+from .submission import FormSubmission
 from .types import UTCDateTime, utcnow
 
 __all__ = [
     "AuditEvent",
     "Cycle",
     "Department",
+    "FormSubmission",
     "LoginSession",
     "OrgImport",
     "PHASE_ORDER",
@@ -61,7 +94,7 @@ __all__ = [
     "StrategyTarget",
     "TargetRevision",
     "TargetStatus",
-    # during the cycle (issue 4)
+    # during the cycle
     "CheckIn",
     "CheckInStatus",
     "CoachingComment",
@@ -73,4 +106,32 @@ __all__ = [
     "RequestKind",
     "RequestStatus",
     "ResourceRequest",
+    # reviews and calibration
+    "CalibrationMove",
+    "Competency",
+    "Review",
+    "ReviewCompetencyRating",
+    "ReviewKind",
+    "ReviewKpiScore",
+    "ReviewResult",
+    "ReviewSettings",
+    "ReviewStatus",
+    # feedback interviews and outcomes
+    "GoalDraft",
+    "ImprovementItem",
+    "ImprovementItemUpdate",
+    "Interview",
+    "InterviewNote",
+    "InterviewNoteRevision",
+    "InterviewStatus",
+    "ItemStatus",
+    "NoteSection",
+    "Outcome",
+    "OutcomeRule",
+    # 360-degree feedback
+    "FeedbackGroup",
+    "FeedbackRating",
+    "FeedbackRequest",
+    "FeedbackSettings",
+    "FeedbackStatus",
 ]

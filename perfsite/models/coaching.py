@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -138,6 +139,8 @@ class Obstacle(_TrackedItem, db.Model):
     __tablename__ = "obstacle"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'in_hand', 'resolved')", name="status_known"),
+        # HR's overview lists them oldest first, a page at a time.
+        Index("ix_obstacle_created_at_id", "created_at", "id"),
     )
 
     description: Mapped[str] = mapped_column(Text)
@@ -159,9 +162,17 @@ class Obstacle(_TrackedItem, db.Model):
     def state(self) -> ObstacleStatus:
         return ObstacleStatus(self.status)
 
-    @property
+    OPEN_STATES = (ObstacleStatus.OPEN.value, ObstacleStatus.IN_HAND.value)
+
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status != ObstacleStatus.RESOLVED
+        """Not resolved yet (also a SQL expression)."""
+        return self.status in self.OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(cls.OPEN_STATES)
 
 
 class ResourceRequest(_TrackedItem, db.Model):
@@ -173,6 +184,7 @@ class ResourceRequest(_TrackedItem, db.Model):
         CheckConstraint("status IN ('open', 'approved', 'declined', 'escalated')",
                         name="status_known"),
         CheckConstraint("kind IN ('people', 'budget', 'tools', 'training')", name="kind_known"),
+        Index("ix_resource_request_created_at_id", "created_at", "id"),
     )
 
     kind: Mapped[str] = mapped_column(String(20))
@@ -205,9 +217,17 @@ class ResourceRequest(_TrackedItem, db.Model):
     def kind_label(self):
         return RequestKind(self.kind).label
 
-    @property
+    OPEN_STATES = (RequestStatus.OPEN.value, RequestStatus.ESCALATED.value)
+
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status in (RequestStatus.OPEN, RequestStatus.ESCALATED)
+        """Not decided yet (also a SQL expression)."""
+        return self.status in self.OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(cls.OPEN_STATES)
 
 
 class CoachingComment(db.Model):

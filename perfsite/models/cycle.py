@@ -63,7 +63,7 @@ class Cycle(db.Model):
     rating_scale_max: Mapped[int] = mapped_column(Integer, default=5)
     anonymity_threshold: Mapped[int] = mapped_column(Integer, default=3)
     checkin_interval_days: Mapped[int] = mapped_column(Integer, default=14)
-    # during the cycle (issue 4): obstacles and requests open longer than this are overdue
+    # during the cycle: obstacles and requests open longer than this are overdue
     overdue_after_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

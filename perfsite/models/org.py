@@ -79,6 +79,8 @@ class Person(UserMixin, db.Model):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The hash before the last change: a new password may not simply go back to it.
+    previous_password_hash: Mapped[str | None] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,9 +88,9 @@ class Person(UserMixin, db.Model):
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     manager: Mapped[Person | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
-    role_rows: Mapped[list[PersonRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded when asked for: the logged-in person's come with their session in one
+    # statement (auth.services.person_for_session_token); pages listing people need none.
+    role_rows: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -131,21 +133,40 @@ class LoginSession(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Updated at most once a minute (auth.services), for the idle timeout.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 
     person: Mapped[Person] = relationship()
 
 
 class OrgImport(db.Model):
-    """An uploaded org-chart file, parsed and kept between preview and commit."""
+    """An uploaded org-chart file, parsed and kept between preview and commit.
+
+    The commit runs as a job (perfsite/org/import_jobs.py) whose state and progress live
+    in the commit_* columns, so that any worker process can show them.
+    """
 
     __tablename__ = "org_import"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
-    rows: Mapped[list] = mapped_column(db.JSON)
+    # Up to MAX_TEXT of parsed cells: loaded when used, not by every progress poll.
+    rows: Mapped[list] = mapped_column(db.JSON, deferred=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who pressed "commit" (the audit events' actor); set when the job is claimed.
+    committed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    commit_state: Mapped[str | None] = mapped_column(String(10))  # queued/running/done/failed
+    commit_phase: Mapped[str | None] = mapped_column(String(10))  # checking/writing
+    commit_done: Mapped[int | None] = mapped_column(Integer)
+    commit_total: Mapped[int | None] = mapped_column(Integer)
+    commit_error: Mapped[str | None] = mapped_column(String(20))  # a code the page explains
+    commit_token: Mapped[str | None] = mapped_column(String(32))  # which job owns the commit
+    commit_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    commit_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    commit_result: Mapped[dict | None] = mapped_column(db.JSON)  # created/updated/unchanged
 
-    created_by: Mapped[Person] = relationship()
+    created_by: Mapped[Person] = relationship(foreign_keys=[created_by_id])
+    committed_by: Mapped[Person | None] = relationship(foreign_keys=[committed_by_id])

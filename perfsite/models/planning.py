@@ -18,12 +18,17 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    func,
+    or_,
+    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -33,6 +38,8 @@ from .types import UTCDateTime, utcnow
 
 WEIGHT = Numeric(6, 2)
 VALUE = Numeric(18, 4)
+# Sums of weights and of weight x progress (two plus four decimals).
+WEIGHTED = Numeric(20, 6)
 
 
 class MetricType(enum.StrEnum):
@@ -167,6 +174,14 @@ class StrategyTarget(MeasuredMixin, db.Model):
     def state(self) -> TargetStatus:
         return TargetStatus(self.status)
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == TargetStatus.DRAFT
+
+    @property
+    def is_retired(self) -> bool:
+        return self.status == TargetStatus.RETIRED
+
     def __repr__(self) -> str:
         return f"<StrategyTarget {self.id} {self.title!r} r{self.revision}>"
 
@@ -220,6 +235,15 @@ class DepartmentGoal(MeasuredMixin, db.Model):
     needs_realignment: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The counting KPIs aligned to this goal, summed: how many, their weights, and weight x
+    # progress. Written only by planning.services.progress whenever a KPI is flushed, in
+    # the same transaction, so that a page (or a target's progress) reads one row per goal
+    # instead of every KPI.
+    kpi_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kpi_weight_sum: Mapped[Decimal] = mapped_column(WEIGHTED, default=Decimal(0),
+                                                    server_default="0")
+    kpi_progress_sum: Mapped[Decimal] = mapped_column(WEIGHTED, default=Decimal(0),
+                                                      server_default="0")
 
     cycle: Mapped[Cycle] = relationship()
     department: Mapped[Department] = relationship()
@@ -275,6 +299,10 @@ class DepartmentPlan(db.Model):
     def state(self) -> DepartmentPlanStatus:
         return DepartmentPlanStatus(self.status)
 
+    @property
+    def is_ready(self) -> bool:
+        return self.status == DepartmentPlanStatus.READY
+
 
 class PersonalPlan(db.Model):
     """A person's plan for a cycle: their KPIs, and where the plan stands."""
@@ -313,10 +341,26 @@ class PersonalPlan(db.Model):
     def state(self) -> PlanStatus:
         return PlanStatus(self.status)
 
+    OPEN_STATES = (PlanStatus.DRAFT.value, PlanStatus.RETURNED.value)
+
     @property
+    def awaiting_approval(self) -> bool:
+        return self.status == PlanStatus.SUBMITTED
+
+    @property
+    def returned_comment(self) -> str:
+        """The head's comment while the plan is back with the person."""
+        return self.return_comment if self.status == PlanStatus.RETURNED else ""
+
+    @hybrid_property
     def is_open(self) -> bool:
-        """Draft or returned: the person is still working on it."""
-        return self.status in (PlanStatus.DRAFT, PlanStatus.RETURNED)
+        """Draft or returned: the person is still working on it (also a SQL expression)."""
+        return self.status in self.OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(cls.OPEN_STATES)
 
 
 class Kpi(MeasuredMixin, db.Model):
@@ -331,8 +375,9 @@ class Kpi(MeasuredMixin, db.Model):
         CheckConstraint("origin IN ('assigned', 'proposed')", name="origin_known"),
         CheckConstraint("proposal_status IS NULL OR proposal_status IN "
                         "('pending', 'accepted', 'declined')", name="proposal_status_known"),
-        # The index for a plan's KPIs, and one KPI per title however often "add" is clicked.
-        UniqueConstraint("plan_id", "title", name="uq_kpi_plan_id_title"),
+        # The index for a plan's KPIs, and one KPI per title, whatever its letter case and
+        # however often "add" is clicked ("Uptime" and "uptime" are the same KPI).
+        Index("uq_kpi_plan_id_lower_title", "plan_id", func.lower(text("title")), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -358,6 +403,10 @@ class Kpi(MeasuredMixin, db.Model):
         return ProposalStatus(self.proposal_status) if self.proposal_status else None
 
     @property
+    def is_proposal(self) -> bool:
+        return self.origin == KpiOrigin.PROPOSED
+
+    @property
     def is_pending(self) -> bool:
         return self.proposal_status == ProposalStatus.PENDING
 
@@ -365,10 +414,17 @@ class Kpi(MeasuredMixin, db.Model):
     def is_declined(self) -> bool:
         return self.proposal_status == ProposalStatus.DECLINED
 
-    @property
+    @hybrid_property
     def counts(self) -> bool:
-        """Declined proposals stay visible with the head's comment but weigh nothing."""
+        """Declined proposals stay visible with the head's comment but weigh nothing: they
+        count nowhere (weights, progress, check-ins, reviews). Also a SQL expression."""
         return not self.is_declined
+
+    @counts.inplace.expression
+    @classmethod
+    def _counts_expression(cls):
+        return or_(cls.proposal_status.is_(None),
+                   cls.proposal_status != ProposalStatus.DECLINED.value)
 
     def __repr__(self) -> str:
         return f"<Kpi {self.id} {self.title!r}>"

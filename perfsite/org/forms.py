@@ -4,7 +4,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import OptionalIntSelectField, VersionedForm
+from ..forms import OnceForm, OptionalIntSelectField, VersionedForm
 from ..models import ROLE_LABELS
 
 USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+$",
@@ -20,7 +20,7 @@ def role_choices():
     return [(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class PersonForm(VersionedForm):
+class PersonForm(VersionedForm, OnceForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=60),
                                                        USERNAME_RULE])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
@@ -29,8 +29,9 @@ class PersonForm(VersionedForm):
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=120)])
     department_id = OptionalIntSelectField(_l("Department"))
     manager_username = StringField(
-        _l("Manager (username)"), validators=[Optional(), Length(max=60)],
-        description=_l("Leave empty for someone without a manager."))
+        _l("Manager"), validators=[Optional(), Length(max=60)],
+        description=_l("Their username; search by name to find it. Leave empty for someone "
+                       "without a manager."))
     roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
 
 
@@ -42,17 +43,19 @@ class PersonInlineForm(VersionedForm):
     department_id = OptionalIntSelectField(_l("Department"))
 
 
-class DepartmentForm(VersionedForm):
+class DepartmentForm(VersionedForm, OnceForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
                        description=_l("A short unique code, used in imports, e.g. ENG."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     parent_id = OptionalIntSelectField(_l("Parent department"))
-    head_username = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
+    head_username = StringField(_l("Head"), validators=[Optional(), Length(max=60)],
+                                description=_l("Their username; search by name to find it."))
 
 
 class DepartmentInlineForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    head_username = StringField(_l("Head (username)"), validators=[Optional(), Length(max=60)])
+    head_username = StringField(_l("Head"), validators=[Optional(), Length(max=60)],
+                                description=_l("Their username; search by name to find it."))
 
 
 class PeopleSearchForm(FlaskForm):
@@ -62,6 +65,17 @@ class PeopleSearchForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     department = OptionalIntSelectField(_l("Department"), validators=[Optional()])
     inactive = BooleanField(_l("Include deactivated"))
+
+
+class PickerSearchForm(FlaskForm):
+    """What the people picker's search box sends: the words, and which field asks."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(validators=[Optional(), Length(max=100)])
+    for_id = StringField(validators=[Optional(), Length(max=60),
+                                     Regexp(r"^[A-Za-z0-9_-]+$")])
 
 
 class ImportForm(FlaskForm):

@@ -1,7 +1,9 @@
 """Org chart import (CSV/XLSX with preview) and export. Routes live on the org blueprint.
 
 Upload parses the file and keeps its rows (OrgImport); the preview checks them against the
-org chart as it is now; commit checks again and applies all rows or none.
+org chart as it is now; commit checks again, then hands the writing to a job
+(import_jobs.py) that applies all rows or none while the preview page shows its progress.
+The same URL answers the page and, for the htmx poll, only the progress fragment.
 
 Any HR admin may preview and commit any import, not only the one who uploaded it: keeping
 the org chart is the HR team's job and a colleague may finish what another started. The
@@ -10,7 +12,7 @@ audit log records who committed each change, and an import is applied at most on
 
 from math import ceil
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,14 +24,15 @@ from wtforms.validators import DataRequired
 from .. import permissions as can
 from ..extensions import db
 from ..models import Department, OrgImport, utcnow
-from ..web import render
-from . import importer
+from ..web import is_htmx, load, render
+from . import import_jobs, importer
 from .forms import ImportForm
 from .views import bp
 
 PREVIEW_PAGE_SIZE = 100
 RECENT_IMPORTS = 10
 PREVIEW_FILTERS = ("all", "problems", "changes")
+STATUS_ID = "import-status"  # the element the page polls while a commit runs
 
 
 class CommitImportForm(FlaskForm):
@@ -39,12 +42,8 @@ class CommitImportForm(FlaskForm):
     fingerprint = HiddenField(validators=[DataRequired()])
 
 
-def get_import(import_id: int, for_update: bool = False) -> OrgImport:
-    """The import, or 404; 403 unless the current user administers the org chart."""
-    org_import = db.session.get(OrgImport, import_id,
-                                with_for_update=True if for_update else None) or abort(404)
-    can.ensure(can.can_administer_org(current_user))
-    return org_import
+def _administers(user, org_import) -> bool:
+    return can.can_administer_org(user)
 
 
 @bp.get("/org/import")
@@ -62,10 +61,11 @@ def import_upload():
         # Read one byte past the limit: enough to tell "too large" without reading it all.
         data = upload.read(importer.MAX_BYTES + 1)
         try:
-            org_import = importer.store_upload(upload.filename or "", data, current_user)
+            org_import = importer.store_upload(upload.filename or "", data,
+                                               current_user._get_current_object())
         except importer.ImportFileError as error:
             db.session.rollback()
-            form.file.errors.append(str(error))
+            form.file.errors.append(error.message)
         else:
             db.session.commit()
             return redirect(url_for("org.import_preview", import_id=org_import.id), 303)
@@ -76,7 +76,11 @@ def _start_page(form: ImportForm, status: int = 200):
     recent = db.session.scalars(
         select(OrgImport)
         .options(load_only(OrgImport.id, OrgImport.filename, OrgImport.created_at,
-                           OrgImport.committed_at, OrgImport.created_by_id),
+                           OrgImport.committed_at, OrgImport.created_by_id,
+                           OrgImport.commit_state, OrgImport.commit_heartbeat_at,
+                           OrgImport.commit_phase, OrgImport.commit_done,
+                           OrgImport.commit_total, OrgImport.commit_error,
+                           OrgImport.commit_started_at, OrgImport.committed_by_id),
                  joinedload(OrgImport.created_by))
         .order_by(OrgImport.created_at.desc(), OrgImport.id.desc())
         .limit(RECENT_IMPORTS)
@@ -85,21 +89,32 @@ def _start_page(form: ImportForm, status: int = 200):
         select(Department.code, Department.name).where(Department.active.is_(True))
         .order_by(Department.code)
     ).all()
-    return render("org/import.html", form=form, recent=recent, departments=departments,
+    return render("org/import.html", form=form, departments=departments,
+                  recent=[(item, import_jobs.status(item)) for item in recent],
                   max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // (1024 * 1024),
-                  status=status)
+                  max_cell=importer.MAX_CELL, status=status)
 
 
 @bp.get("/org/import/<int:import_id>")
 @can.require(can.can_administer_org)
 def import_preview(import_id):
-    org_import = get_import(import_id)
-    plan = importer.plan_import(org_import.rows, actor=current_user)
-    return _preview_page(org_import, plan)
+    org_import = load(OrgImport, import_id, _administers)
+    job = import_jobs.status(org_import)
+    polling = is_htmx() and request.headers.get("HX-Target") == STATUS_ID
+    if job.under_way:
+        return render("org/import_preview.html", fragment="org/_import_status.html",
+                      org_import=org_import, job=job, plan=None)
+    if polling:
+        # The job ended: the whole page shows how (the result, or why nothing was written).
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    plan = importer.plan_import(org_import.rows, actor=current_user._get_current_object())
+    return _preview_page(org_import, plan, job=job, problem=job.message)
 
 
 def _preview_page(org_import: OrgImport, plan: importer.ImportPlan, status: int = 200,
-                  problem: str | None = None):
+                  problem: str | None = None, job=None):
     show = request.args.get("show", "all")
     if show not in PREVIEW_FILTERS:
         show = "all"
@@ -109,44 +124,45 @@ def _preview_page(org_import: OrgImport, plan: importer.ImportPlan, status: int 
     elif show == "changes":
         rows = [r for r in rows if r.action in (importer.CREATE, importer.UPDATE)]
     pages = max(1, ceil(len(rows) / PREVIEW_PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     shown = rows[(page - 1) * PREVIEW_PAGE_SIZE:page * PREVIEW_PAGE_SIZE]
     form = CommitImportForm()
     form.fingerprint.data = plan.fingerprint
     return render("org/import_preview.html", org_import=org_import, plan=plan, rows=shown,
                   total=len(rows), show=show, page=page, pages=pages, form=form,
-                  problem=problem, status=status)
+                  job=job or import_jobs.status(org_import), problem=problem, status=status)
 
 
 @bp.post("/org/import/<int:import_id>/commit")
 @can.require(can.can_administer_org)
 def import_commit(import_id):
-    org_import = get_import(import_id, for_update=True)
+    org_import = load(OrgImport, import_id, _administers)
     form = CommitImportForm()
     if not form.validate_on_submit():
         abort(400)
+    preview_url = url_for("org.import_preview", import_id=org_import.id)
+    job = import_jobs.status(org_import)
     if org_import.committed_at is not None:
         flash(_("This import was already committed; nothing was applied again."), "info")
-        return redirect(url_for("org.import_preview", import_id=org_import.id), 303)
-    try:
-        plan = importer.commit_import(org_import, actor=current_user._get_current_object(),
-                                      expected_fingerprint=form.fingerprint.data)
-    except importer.ImportRejected as rejected:
-        db.session.rollback()
-        return _preview_page(org_import, rejected.plan, status=422, problem=_(
+        return redirect(preview_url, 303)
+    if job.under_way:
+        flash(_("This import is being committed already."), "info")
+        return redirect(preview_url, 303)
+    actor = current_user._get_current_object()
+    # Check now, in the request, so that a problem is answered here beside the rows; the
+    # job checks again in its own transaction before it writes.
+    plan = importer.plan_import(org_import.rows, actor=actor)
+    if plan.has_errors:
+        return _preview_page(org_import, plan, status=422, problem=_(
             "Nothing was written: some rows have problems now. Fix them in your file and "
             "upload it again."))
-    except importer.PlanChanged as changed:
-        db.session.rollback()
-        return _preview_page(org_import, changed.plan, status=409, problem=_(
+    if plan.fingerprint != form.fingerprint.data:
+        return _preview_page(org_import, plan, status=409, problem=_(
             "The org chart changed since you opened this preview, so nothing was written. "
             "Check the rows below and commit again."))
-    db.session.commit()
-    flash(_("The import was committed: %(created)d created, %(updated)d updated, "
-            "%(unchanged)d unchanged.", created=plan.count(importer.CREATE),
-            updated=plan.count(importer.UPDATE), unchanged=plan.count(importer.UNCHANGED)),
-          "success")
-    return redirect(url_for("org.import_preview", import_id=org_import.id), 303)
+    if not import_jobs.start_commit(org_import, actor=actor, fingerprint=plan.fingerprint):
+        flash(_("This import is being committed already, or was committed."), "info")
+    return redirect(preview_url, 303)
 
 
 @bp.get("/org/import/sample.csv")

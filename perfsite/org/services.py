@@ -6,9 +6,10 @@ Rules:
 - Departments form a tree: a department is never its own ancestor.
 - A person who has records is never deleted, only deactivated; deactivation ends their
   sessions at once.
-- Saving over a newer version is refused (ConflictError) so that nobody overwrites a
+- Saving over a newer version is refused (Conflict) so that nobody overwrites a
   colleague's edit unknowingly.
-- Every change is audited with before/after.
+- HR administers the org chart (permissions.py decides); every service takes the acting
+  person and every change is audited with them and with before/after.
 """
 
 from __future__ import annotations
@@ -17,36 +18,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import permissions as can
 from ..audit.services import changed, record, snapshot
 from ..auth.services import end_all_sessions
+from ..errors import Invalid
 from ..extensions import db
 from ..models import Department, Person, Role
 from ..permissions import people_scope, subtree_ids
+from ..rules import check_version, clean_text
 
 PERSON_FIELDS = ("username", "display_name", "email", "employee_number", "job_title",
                  "department_id", "manager_id", "active")
 DEPARTMENT_FIELDS = ("code", "name", "parent_id", "head_id", "active")
-
-
-class OrgError(ValueError):
-    """A rule of the org chart was broken; `field` names the form field to blame."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.field = field
-
-
-class ConflictError(Exception):
-    """The record changed since the editor loaded it."""
-
-    def __init__(self, current):
-        super().__init__("changed meanwhile")
-        self.current = current
-
-
-def check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != obj.version:
-        raise ConflictError(obj)
 
 
 # People -------------------------------------------------------------------------------
@@ -88,43 +71,64 @@ def _check_person(person: Person) -> None:
 
 
 def _check_person_fields(person: Person) -> None:
-    person.username = (person.username or "").strip().lower()
-    person.email = (person.email or "").strip().lower()
-    person.employee_number = (person.employee_number or "").strip() or None
-    person.display_name = (person.display_name or "").strip()
-    if not person.username:
-        raise OrgError(_l("A username is required."), "username")
-    if not person.display_name:
-        raise OrgError(_l("A full name is required."), "display_name")
+    person.username = clean_text(person.username, field="username", limit=60,
+                                 multiline=False,
+                                 required=_l("A username is required.")).lower()
+    person.email = clean_text(person.email, field="email", limit=254, multiline=False).lower()
+    person.employee_number = clean_text(person.employee_number, field="employee_number",
+                                        limit=30, multiline=False) or None
+    person.display_name = clean_text(person.display_name, field="display_name", limit=120,
+                                     multiline=False, required=_l("A full name is required."))
+    person.job_title = clean_text(person.job_title, field="job_title", limit=120,
+                                  multiline=False)
     others = select(Person.id).where(Person.id != (person.id or 0))
     # Usernames and e-mails are stored lower-case, so plain equality uses the unique indexes.
     if db.session.scalar(others.where(Person.username == person.username)):
-        raise OrgError(_l("This username is taken."), "username")
+        raise Invalid(_l("This username is taken."), "username")
     if db.session.scalar(others.where(Person.email == person.email)):
-        raise OrgError(_l("Another person has this e-mail address."), "email")
+        raise Invalid(_l("Another person has this e-mail address."), "email")
     if person.employee_number and db.session.scalar(
         others.where(Person.employee_number == person.employee_number)
     ):
-        raise OrgError(_l("Another person has this employee number."), "employee_number")
+        raise Invalid(_l("Another person has this employee number."), "employee_number")
     manager_changed = inspect(person).attrs.manager_id.history.has_changes()
     if (person.manager_id is not None and manager_changed
             and manager_would_loop(person.id, person.manager_id)):
-        raise OrgError(_l("This manager would make a loop: a person cannot be managed, "
+        raise Invalid(_l("This manager would make a loop: a person cannot be managed, "
                           "directly or indirectly, by someone they manage."), "manager_id")
 
 
-def create_person(*, roles=(Role.STAFF,), **fields) -> Person:
+def create_person(actor, *, roles=(Role.STAFF,), **fields) -> Person:
+    can.enforce(can.can_administer_org(actor))
     person = Person(**fields)
     person.set_roles(roles)
     _check_person(person)
     db.session.add(person)
     db.session.flush()
-    record("person.created", person, after=_person_snapshot(person))
+    record("person.created", person, actor=actor, after=_person_snapshot(person))
     return person
 
 
-def update_person(person: Person, *, expected_version: int | None = None, roles=None,
-                  **fields) -> None:
+def bootstrap_admin(**fields) -> Person:
+    """The first HR admin of a company that has none: the one person created without
+    someone to act for them, so the audit log records them as their own actor. Refused
+    once an HR admin exists (from then on HR creates people)."""
+    from ..models import PersonRole
+
+    if db.session.scalar(select(PersonRole.person_id)
+                         .where(PersonRole.role == Role.HR_ADMIN.value).limit(1)):
+        raise Invalid(_l("An HR admin exists already: they add people."))
+    person = Person(**fields)
+    person.set_roles({Role.HR_ADMIN})
+    _check_person(person)
+    db.session.add(person)
+    db.session.flush()
+    record("person.created", person, actor=person, after=_person_snapshot(person))
+    return person
+
+
+def update_person(person: Person, actor, *, expected_version, roles=None, **fields) -> None:
+    can.enforce(can.can_edit_person(actor, person))
     check_version(person, expected_version)
     before = _person_snapshot(person)
     for key, value in fields.items():
@@ -136,22 +140,22 @@ def update_person(person: Person, *, expected_version: int | None = None, roles=
     _check_person(person)
     old, new = changed(before, _person_snapshot(person))
     if new:
-        record("person.updated", person, before=old, after=new)
+        record("person.updated", person, actor=actor, before=old, after=new)
 
 
-def deactivate_person(person: Person) -> None:
-    if not person.active:
-        return
+def deactivate_person(person: Person, actor) -> None:
+    can.enforce(can.can_deactivate_person(actor, person))
     person.active = False
     end_all_sessions(person)
-    record("person.deactivated", person, before={"active": True}, after={"active": False})
+    record("person.deactivated", person, actor=actor, before={"active": True},
+           after={"active": False})
 
 
-def activate_person(person: Person) -> None:
-    if person.active:
-        return
+def activate_person(person: Person, actor) -> None:
+    can.enforce(can.can_activate_person(actor, person))
     person.active = True
-    record("person.activated", person, before={"active": False}, after={"active": True})
+    record("person.activated", person, actor=actor, before={"active": False},
+           after={"active": True})
 
 
 def search_people(viewer, *, query: str = "", department_id: int | None = None,
@@ -187,43 +191,45 @@ def _check_department(department: Department) -> None:
 
 
 def _check_department_fields(department: Department) -> None:
-    department.code = (department.code or "").strip().upper()
-    department.name = (department.name or "").strip()
-    if not department.code:
-        raise OrgError(_l("A code is required."), "code")
-    if not department.name:
-        raise OrgError(_l("A name is required."), "name")
+    department.code = clean_text(department.code, field="code", limit=20, multiline=False,
+                                 required=_l("A code is required.")).upper()
+    department.name = clean_text(department.name, field="name", limit=120, multiline=False,
+                                 required=_l("A name is required."))
     others = select(Department.id).where(Department.id != (department.id or 0))
     if db.session.scalar(others.where(func.upper(Department.code) == department.code)):
-        raise OrgError(_l("Another department has this code."), "code")
+        raise Invalid(_l("Another department has this code."), "code")
     if db.session.scalar(others.where(func.lower(Department.name) == department.name.lower())):
-        raise OrgError(_l("Another department has this name."), "name")
+        raise Invalid(_l("Another department has this name."), "name")
     if department.id is not None and department.parent_id is not None:
         if department.parent_id in subtree_ids([department.id]):
-            raise OrgError(_l("A department cannot sit inside itself or one of its own "
+            raise Invalid(_l("A department cannot sit inside itself or one of its own "
                               "sub-departments."), "parent_id")
 
 
-def _give_head_role(department: Department) -> None:
+def _give_head_role(department: Department, actor) -> None:
     if department.head_id is None:
         return
     head = db.session.get(Person, department.head_id)
-    if head is not None and not head.has_role(Role.HEAD):
-        update_person(head, roles=head.roles | {Role.HEAD})
+    if head is None:
+        raise Invalid(_l("Choose an existing person as head."), "head_id")
+    if not head.has_role(Role.HEAD):
+        update_person(head, actor, expected_version=head.version, roles=head.roles | {Role.HEAD})
 
 
-def create_department(**fields) -> Department:
+def create_department(actor, **fields) -> Department:
+    can.enforce(can.can_administer_org(actor))
     department = Department(**fields)
     _check_department(department)
     db.session.add(department)
     db.session.flush()
-    _give_head_role(department)
-    record("department.created", department, after=snapshot(department, DEPARTMENT_FIELDS))
+    _give_head_role(department, actor)
+    record("department.created", department, actor=actor,
+           after=snapshot(department, DEPARTMENT_FIELDS))
     return department
 
 
-def update_department(department: Department, *, expected_version: int | None = None,
-                      **fields) -> None:
+def update_department(department: Department, actor, *, expected_version, **fields) -> None:
+    can.enforce(can.can_edit_department(actor, department))
     check_version(department, expected_version)
     before = snapshot(department, DEPARTMENT_FIELDS)
     for key, value in fields.items():
@@ -231,14 +237,15 @@ def update_department(department: Department, *, expected_version: int | None = 
             raise KeyError(key)
         setattr(department, key, value)
     _check_department(department)
-    _give_head_role(department)
+    _give_head_role(department, actor)
     old, new = changed(before, snapshot(department, DEPARTMENT_FIELDS))
     if new:
-        record("department.updated", department, before=old, after=new)
+        record("department.updated", department, actor=actor, before=old, after=new)
 
 
-def deactivate_department(department: Department) -> None:
+def deactivate_department(department: Department, actor) -> None:
     """Only an empty department is deactivated: nobody active in it, no active children."""
+    can.enforce(can.can_edit_department(actor, department))
     people = db.session.scalar(
         select(func.count(Person.id)).where(Person.department_id == department.id,
                                             Person.active.is_(True))
@@ -248,10 +255,10 @@ def deactivate_department(department: Department) -> None:
                                                 Department.active.is_(True))
     )
     if people or children:
-        raise OrgError(_l("Move its active people (%(people)d) and active sub-departments "
-                          "(%(children)d) elsewhere first.", people=people, children=children))
+        raise Invalid(_l("Move its active people (%(people)d) and active sub-departments "
+                         "(%(children)d) elsewhere first.", people=people, children=children))
     department.active = False
-    record("department.deactivated", department, before={"active": True},
+    record("department.deactivated", department, actor=actor, before={"active": True},
            after={"active": False})
 
 
@@ -260,9 +267,3 @@ def department_options(active_only: bool = True) -> list[tuple[int, str]]:
     if active_only:
         stmt = stmt.where(Department.active.is_(True))
     return [tuple(r) for r in db.session.execute(stmt)]
-
-
-def manager_options() -> list[tuple[int, str]]:
-    stmt = (select(Person.id, Person.display_name, Person.username)
-            .where(Person.active.is_(True)).order_by(Person.display_name))
-    return [(pid, f"{name} ({username})") for pid, name, username in db.session.execute(stmt)]

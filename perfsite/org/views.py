@@ -10,61 +10,45 @@ from .. import permissions as can
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Department, Person
-from ..web import is_htmx, render
-from . import services
+from ..rules import to_id
+from ..submissions import submit_once
+from ..web import attempt, is_htmx, load, render, status_of
+from . import picker, services
 from .forms import (
     DepartmentForm,
     DepartmentInlineForm,
     PeopleSearchForm,
     PersonForm,
     PersonInlineForm,
+    PickerSearchForm,
 )
 
 bp = Blueprint("org", __name__)
 
 
-def get_person(person_id: int, check=can.can_view_person) -> Person:
-    """The person, or 404 when missing and 403 when `check` refuses the current user."""
-    person = db.session.get(Person, person_id) or abort(404)
-    can.ensure(check(current_user, person))
-    return person
+def _person_id_by_username(field) -> int | None:
+    """The id of the person picked in a manager or head field (None when empty); Invalid
+    beside the field, with suggestions, when nobody has that username (org/picker.py)."""
+    person = picker.resolve_one(picker.SCOPES["org"], current_user, field.data, field.name)
+    return person.id if person else None
 
 
-def get_department(department_id: int, check=can.can_view_department) -> Department:
-    department = db.session.get(Department, department_id) or abort(404)
-    can.ensure(check(current_user, department))
-    return department
+# Picking people ------------------------------------------------------------------------
 
-
-def _person_by_username(field) -> int | None:
-    username = (field.data or "").strip().lower()
-    if not username:
-        return None
-    person_id = db.session.scalar(select(Person.id).where(Person.username == username))
-    if person_id is None:
-        field.errors.append(_("No person has this username."))
-        raise services.OrgError("")
-    return person_id
-
-
-def _apply_error(form, error: services.OrgError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    if field is None and error.field == "manager_id":
-        field = getattr(form, "manager_username", None)
-    if field is None and error.field == "head_id":
-        field = getattr(form, "head_username", None)
-    if str(error):
-        (field.errors if field is not None else form.form_errors).append(str(error))
-
-
-def _conflict(form, current) -> None:
-    db.session.rollback()
-    db.session.refresh(current)
-    form.form_errors.append(_("Someone else saved changes to this record while you were "
-                              "editing. The newer values are shown beside your entries; "
-                              "save again to keep yours."))
-    form.version.data = current.version
+@bp.get("/people/pick/<scope>")
+def pick_people(scope):
+    """The people picker's options: up to picker.LIMIT people of `scope` matching `q`, as
+    a listbox (htmx swaps it under the search box that asked)."""
+    found = picker.SCOPES.get(scope)
+    if found is None:
+        abort(404)
+    can.ensure(found.allowed(current_user))
+    form = PickerSearchForm(request.args)
+    valid = form.validate()
+    query = (form.q.data or "") if valid else ""
+    return render("org/_people_options.html", "org/_people_options.html",
+                  people=picker.search(found, current_user, query), query=query,
+                  for_id=(form.for_id.data or "picker") if valid else "picker")
 
 
 # People --------------------------------------------------------------------------------
@@ -73,13 +57,18 @@ def _conflict(form, current) -> None:
 @can.require(can.can_list_people)
 def people():
     form = PeopleSearchForm(request.args)
-    form.department.choices = [("", _("All departments"))] + services.department_options()
-    form.validate()
+    form.department.choices = [("", _("No filter"))] + services.department_options()
+    if not form.validate():
+        # A search too long (or a department that is not one) is shown, not run.
+        form.q.data = "" if form.q.errors else form.q.data
+        form.department.data = None if form.department.errors else form.department.data
     stmt = services.search_people(
         current_user, query=form.q.data or "", department_id=form.department.data,
         include_inactive=bool(form.inactive.data),
     )
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = db.paginate(stmt, page=to_id(request.args.get("page")) or 1, per_page=per_page,
+                       max_per_page=per_page, error_out=False)
     return render("org/people.html", "org/_people_results.html", form=form, page=page,
                   action_form=EmptyForm())
 
@@ -88,27 +77,11 @@ def _fill_person_form(form: PersonForm) -> None:
     form.department_id.choices = [("", _("No department"))] + services.department_options()
 
 
-def _save_person_form(form: PersonForm, person: Person | None) -> tuple[Person | None, int]:
-    """Create or update from the form: (person, 200), or (None, 422/409) with form errors."""
-    try:
-        manager_id = _person_by_username(form.manager_username)
-        fields = dict(username=form.username.data, display_name=form.display_name.data,
-                      email=form.email.data, employee_number=form.employee_number.data,
-                      job_title=form.job_title.data or "", department_id=form.department_id.data,
-                      manager_id=manager_id)
-        if person is None:
-            person = services.create_person(roles=form.roles.data, **fields)
-        else:
-            services.update_person(person, expected_version=form.version.data,
-                                   roles=form.roles.data, **fields)
-        db.session.commit()
-        return person, 200
-    except services.OrgError as error:
-        _apply_error(form, error)
-        return None, 422
-    except services.ConflictError as conflict:
-        _conflict(form, conflict.current)
-        return None, 409
+def _person_fields(form: PersonForm) -> dict:
+    return dict(username=form.username.data, display_name=form.display_name.data,
+                email=form.email.data, employee_number=form.employee_number.data,
+                job_title=form.job_title.data or "", department_id=form.department_id.data,
+                manager_id=_person_id_by_username(form.manager_username))
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -118,19 +91,22 @@ def new_person():
     _fill_person_form(form)
     if request.method == "GET":
         form.roles.data = ["staff"]
-    status = 422 if form.is_submitted() else 200
+    status = status_of(form)
     if form.validate_on_submit():
-        person, status = _save_person_form(form, None)
+        status, person = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user,
+            lambda: services.create_person(current_user, roles=form.roles.data,
+                                           **_person_fields(form))))
         if person is not None:
             flash(_("%(name)s was added. Reset their password to let them log in.",
-                     name=person.display_name), "success")
+                    name=person.display_name), "success")
             return redirect(url_for("org.person", person_id=person.id))
     return render("org/person_form.html", form=form, person=None, status=status)
 
 
 @bp.get("/people/<int:person_id>")
 def person(person_id):
-    person = get_person(person_id)
+    person = load(Person, person_id, can.can_view_person)
     reports = db.session.scalars(
         select(Person).where(Person.manager_id == person.id, Person.active.is_(True))
         .order_by(Person.display_name)
@@ -140,17 +116,19 @@ def person(person_id):
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
 def edit_person(person_id):
-    person = get_person(person_id, can.can_edit_person)
+    person = load(Person, person_id, can.can_edit_person)
     form = PersonForm(obj=person)
     _fill_person_form(form)
     if request.method == "GET":
         form.manager_username.data = person.manager.username if person.manager else ""
         form.roles.data = [r.value for r in person.roles]
         form.version.data = person.version
-    status = 422 if form.is_submitted() else 200
+    status = status_of(form)
     if form.validate_on_submit():
-        saved, status = _save_person_form(form, person)
-        if saved is not None:
+        status, _result = attempt(form, lambda: services.update_person(
+            person, current_user, expected_version=form.version.data, roles=form.roles.data,
+            **_person_fields(form)), current=person)
+        if status == 200:
             flash(_("Changes saved."), "success")
             return redirect(url_for("org.person", person_id=person.id))
     return render("org/person_form.html", form=form, person=person,
@@ -159,76 +137,73 @@ def edit_person(person_id):
 
 @bp.get("/people/<int:person_id>/row")
 def person_row(person_id):
-    person = get_person(person_id)
+    person = load(Person, person_id, can.can_view_person)
     return render("org/_person_row.html", person=person, action_form=EmptyForm())
 
 
 @bp.route("/people/<int:person_id>/inline", methods=["GET", "POST"])
 def person_inline(person_id):
     """Edit a people-list row in place (htmx), or on its own page without JavaScript."""
-    person = get_person(person_id, can.can_edit_person)
+    person = load(Person, person_id, can.can_edit_person)
     form = PersonInlineForm(obj=person)
     form.department_id.choices = [("", _("No department"))] + services.department_options()
     if request.method == "GET":
         form.version.data = person.version
-    status = 200
+    status = status_of(form)
     if form.validate_on_submit():
-        try:
-            services.update_person(person, expected_version=form.version.data,
-                                   display_name=form.display_name.data,
-                                   job_title=form.job_title.data or "",
-                                   department_id=form.department_id.data)
-            db.session.commit()
-        except services.OrgError as error:
-            _apply_error(form, error)
-            status = 422
-        except services.ConflictError as conflict:
-            _conflict(form, conflict.current)
-            status = 409
-        else:
+        status, _result = attempt(form, lambda: services.update_person(
+            person, current_user, expected_version=form.version.data,
+            display_name=form.display_name.data, job_title=form.job_title.data or "",
+            department_id=form.department_id.data), current=person)
+        if status == 200:
             if is_htmx():
                 return render("org/_person_row.html", person=person, action_form=EmptyForm())
             flash(_("Changes saved."), "success")
             return redirect(url_for("org.people"))
-    elif form.is_submitted():
-        status = 422
     return render("org/person_inline.html", "org/_person_row_form.html", form=form,
                   person=person, status=status)
 
 
+def _person_action(person_id: int, check, call, done_message: str):
+    """Deactivate, reactivate: a confirmed POST button, answered on the person's page."""
+    person = load(Person, person_id, check)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: call(person))
+        if status == 200:
+            flash(done_message % {"name": person.display_name}, "success")
+        for message in form.form_errors:
+            flash(message, "error")
+    return redirect(url_for("org.person", person_id=person.id))
+
+
 @bp.post("/people/<int:person_id>/deactivate")
 def deactivate_person(person_id):
-    person = get_person(person_id, can.can_edit_person)
-    if EmptyForm().validate_on_submit():
-        if person.id == current_user.id:
-            flash(_("You cannot deactivate yourself."), "error")
-            return redirect(url_for("org.person", person_id=person.id))
-        services.deactivate_person(person)
-        db.session.commit()
-        flash(_("%(name)s was deactivated and logged out everywhere.",
-                name=person.display_name), "success")
-    return redirect(url_for("org.person", person_id=person.id))
+    return _person_action(person_id, can.can_deactivate_person,
+                          lambda p: services.deactivate_person(p, current_user),
+                          _("%(name)s was deactivated and logged out everywhere."))
 
 
 @bp.post("/people/<int:person_id>/activate")
 def activate_person(person_id):
-    person = get_person(person_id, can.can_edit_person)
-    if EmptyForm().validate_on_submit():
-        services.activate_person(person)
-        db.session.commit()
-        flash(_("%(name)s was reactivated.", name=person.display_name), "success")
-    return redirect(url_for("org.person", person_id=person.id))
+    return _person_action(person_id, can.can_activate_person,
+                          lambda p: services.activate_person(p, current_user),
+                          _("%(name)s was reactivated."))
 
 
 @bp.post("/people/<int:person_id>/reset-password")
 def reset_password(person_id):
     from ..auth.services import reset_password as reset
 
-    person = get_person(person_id, can.can_edit_person)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    temporary = reset(person)
-    db.session.commit()
+    person = load(Person, person_id, can.can_reset_password)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("org.person", person_id=person.id))
+    status, temporary = attempt(form, lambda: reset(person, current_user))
+    if status != 200:
+        for message in form.form_errors:
+            flash(message, "error")
+        return redirect(url_for("org.person", person_id=person.id))
     return render("org/password_reset.html", person=person, temporary=temporary)
 
 
@@ -275,33 +250,28 @@ def _fill_department_form(form, department=None):
     form.parent_id.choices = [("", _("None (top level)"))] + options
 
 
-def _head_id(form):
-    return _person_by_username(form.head_username)
-
-
 @bp.route("/departments/new", methods=["GET", "POST"])
 @can.require(can.can_administer_org)
 def new_department():
     form = DepartmentForm()
     _fill_department_form(form)
+    status = status_of(form)
     if form.validate_on_submit():
-        try:
-            department = services.create_department(
-                code=form.code.data, name=form.name.data, parent_id=form.parent_id.data,
-                head_id=_head_id(form))
-            db.session.commit()
-        except services.OrgError as error:
-            _apply_error(form, error)
-        else:
+        status, department = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user,
+            lambda: services.create_department(
+                current_user, code=form.code.data, name=form.name.data,
+                parent_id=form.parent_id.data,
+                head_id=_person_id_by_username(form.head_username))))
+        if department is not None:
             flash(_("Department %(name)s was created.", name=department.name), "success")
             return redirect(url_for("org.department", department_id=department.id))
-    status = 422 if form.is_submitted() else 200
     return render("org/department_form.html", form=form, department=None, status=status)
 
 
 @bp.get("/departments/<int:department_id>")
 def department(department_id):
-    department = get_department(department_id)
+    department = load(Department, department_id, can.can_view_department)
     members = db.session.scalars(
         select(Person).where(Person.department_id == department.id, Person.active.is_(True))
         .order_by(Person.display_name)
@@ -316,36 +286,32 @@ def department(department_id):
 
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
 def edit_department(department_id):
-    department = get_department(department_id, lambda u, d: can.can_administer_org(u))
+    department = load(Department, department_id, can.can_edit_department)
     form = DepartmentForm(obj=department)
     _fill_department_form(form, department)
     if request.method == "GET":
         form.head_username.data = department.head.username if department.head else ""
         form.version.data = department.version
-    status = 200
+    status = status_of(form)
     if form.validate_on_submit():
-        try:
-            services.update_department(
-                department, expected_version=form.version.data, code=form.code.data,
-                name=form.name.data, parent_id=form.parent_id.data, head_id=_head_id(form))
-            db.session.commit()
-        except services.OrgError as error:
-            _apply_error(form, error)
-            status = 422
-        except services.ConflictError as conflict:
-            _conflict(form, conflict.current)
-            status = 409
-        else:
+        status, _result = attempt(form, lambda: services.update_department(
+            department, current_user, expected_version=form.version.data,
+            code=form.code.data, name=form.name.data, parent_id=form.parent_id.data,
+            head_id=_person_id_by_username(form.head_username)), current=department)
+        if status == 200:
             flash(_("Changes saved."), "success")
             return redirect(url_for("org.department", department_id=department.id))
-    elif form.is_submitted():
-        status = 422
-    return render("org/department_form.html", form=form, department=department, status=status)
+    return render("org/department_form.html", form=form, department=department,
+                  conflict=department if status == 409 else None, status=status)
 
 
 @bp.get("/departments/<int:department_id>/row")
 def department_row(department_id):
-    department = get_department(department_id)
+    department = load(Department, department_id, can.can_view_department)
+    return _department_row(department)
+
+
+def _department_row(department: Department):
     count = db.session.scalar(select(func.count(Person.id)).where(
         Person.department_id == department.id, Person.active.is_(True)))
     return render("org/_department_row.html", department=department,
@@ -354,45 +320,37 @@ def department_row(department_id):
 
 @bp.route("/departments/<int:department_id>/inline", methods=["GET", "POST"])
 def department_inline(department_id):
-    department = get_department(department_id, lambda u, d: can.can_administer_org(u))
+    department = load(Department, department_id, can.can_edit_department)
     form = DepartmentInlineForm(obj=department)
     if request.method == "GET":
         form.head_username.data = department.head.username if department.head else ""
         form.version.data = department.version
-    status = 200
+    status = status_of(form)
     if form.validate_on_submit():
-        try:
-            services.update_department(department, expected_version=form.version.data,
-                                       name=form.name.data, head_id=_head_id(form))
-            db.session.commit()
-        except services.OrgError as error:
-            _apply_error(form, error)
-            status = 422
-        except services.ConflictError as conflict:
-            _conflict(form, conflict.current)
-            status = 409
-        else:
+        status, _result = attempt(form, lambda: services.update_department(
+            department, current_user, expected_version=form.version.data,
+            name=form.name.data, head_id=_person_id_by_username(form.head_username)),
+            current=department)
+        if status == 200:
             if is_htmx():
-                return department_row(department.id)
+                return _department_row(department)
             flash(_("Changes saved."), "success")
             return redirect(url_for("org.departments"))
-    elif form.is_submitted():
-        status = 422
     return render("org/department_inline.html", "org/_department_row_form.html", form=form,
                   department=department, status=status)
 
 
 @bp.post("/departments/<int:department_id>/deactivate")
 def deactivate_department(department_id):
-    department = get_department(department_id, lambda u, d: can.can_administer_org(u))
-    if EmptyForm().validate_on_submit():
-        try:
-            services.deactivate_department(department)
-            db.session.commit()
+    department = load(Department, department_id, can.can_edit_department)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: services.deactivate_department(
+            department, current_user))
+        if status == 200:
             flash(_("Department %(name)s was deactivated.", name=department.name), "success")
-        except services.OrgError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        for message in form.form_errors:
+            flash(message, "error")
     return redirect(url_for("org.department", department_id=department.id))
 
 

@@ -3,31 +3,34 @@ re-alignment, actuals, marking the plan ready, starting people's plans from last
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as can
-from ..cycles.services import is_allowed
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import Cycle, Department, DepartmentGoal, Kpi, Person, PersonalPlan
-from ..web import is_htmx, render
-from . import services
-from .forms import ActualForm, DeleteForm, GoalForm, RealignForm
-from .services import bulk, goals, progress, targets
-from .views import (
-    attempt,
-    bp,
-    department_names,
-    flash_copy_result,
-    get_cycle,
-    get_department,
-    get_goal,
-    people_managed_in,
-    status_of,
+from ..models import (
+    Cycle,
+    Department,
+    DepartmentGoal,
+    Kpi,
+    Person,
+    PersonalPlan,
+    ProposalStatus,
 )
+from ..rules import to_id
+from ..submissions import submit_once
+from ..web import attempt, is_htmx, load, render, status_of
+from .forms import ActualForm, DeleteForm, GoalForm, RealignForm
+from .services import WeightTotal, bulk, goals, plans, progress, reason_needed, targets
+from .services.common import goal_owner_label
+from .views import bp, department_names, flash_copy_result, load_cycle
+
+GOAL_OPTIONS = (joinedload(DepartmentGoal.cycle), joinedload(DepartmentGoal.department),
+                selectinload(DepartmentGoal.contributors))
 
 # Department plans ----------------------------------------------------------------------------
 
@@ -103,90 +106,127 @@ def _department_box(cycle: Cycle, department: Department, goal_list=None, **extr
     if goal_list is None:
         totals = goals.goal_weight_total(cycle.id, department)
     else:
-        totals = services.WeightTotal.of(services.common.goal_owner_label(department),
-                                         (g.weight for g in goal_list))
-    return {"totals": totals, "department_plan": goals.department_plan(cycle.id, department.id),
+        totals = WeightTotal.of(goal_owner_label(department), (g.weight for g in goal_list))
+    return {"totals": totals, "department_plan": goals.department_plan_for(cycle, department),
             "ready_form": EmptyForm(), "ready_errors": [], **extra}
+
+
+def _people_in(cycle: Cycle, department: Department):
+    """A select() of the department's active people whose plans the current user may read:
+    a head sees everyone's, a member of staff only their own (permissions.can_view_plan_of)."""
+    stmt = (select(Person).where(Person.department_id == department.id, Person.active.is_(True))
+            .order_by(Person.display_name, Person.id))
+    if not can.can_view_department_people(current_user, department):
+        stmt = stmt.where(Person.id == current_user.id)
+    return stmt
+
+
+def _plan_rows(cycle: Cycle, people: list[Person]) -> list[dict]:
+    """Each person's plan (or an unsaved draft) and its KPI sums, read as one row per plan
+    (no KPI loaded): the people's-plans table."""
+    plan_of = {plan.person_id: plan for plan in db.session.scalars(
+        select(PersonalPlan).where(PersonalPlan.cycle_id == cycle.id,
+                                   PersonalPlan.person_id.in_([p.id for p in people])))}
+    sums = {plan_id: (count or 0, weight, pending or 0)
+            for plan_id, count, weight, pending in db.session.execute(
+                select(Kpi.plan_id, func.count(Kpi.id).filter(Kpi.counts),
+                       func.sum(Kpi.weight).filter(Kpi.counts),
+                       func.count(Kpi.id).filter(Kpi.proposal_status
+                                                 == ProposalStatus.PENDING.value))
+                .where(Kpi.plan_id.in_([plan.id for plan in plan_of.values()]))
+                .group_by(Kpi.plan_id))}
+    rows = []
+    for person in people:
+        plan = plan_of.get(person.id) or plans.draft_plan(cycle, person)
+        count, weight, pending = sums.get(plan.id, (0, None, 0))
+        rows.append({"person": person, "plan": plan, "kpis": count,
+                     "totals": WeightTotal.of("", [weight or 0]), "pending": pending})
+    return rows
+
+
+def _plans_to_start(cycle: Cycle, department: Department) -> list[dict]:
+    """The department's people whose plan has no counting KPI yet, with that plan: those
+    a head may start from last cycle's (permissions.can_copy_previous_plan decides)."""
+    if not can.can_view_department_people(current_user, department):
+        return []
+    has_kpis = (select(Kpi.id).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+                .where(PersonalPlan.person_id == Person.id, PersonalPlan.cycle_id == cycle.id,
+                       Kpi.counts).exists())
+    people = db.session.scalars(_people_in(cycle, department).where(~has_kpis)).all()
+    plan_of = {plan.person_id: plan for plan in db.session.scalars(
+        select(PersonalPlan).where(PersonalPlan.cycle_id == cycle.id,
+                                   PersonalPlan.person_id.in_([p.id for p in people]))
+        .options(selectinload(PersonalPlan.kpis)))}
+    rows = [{"person": p, "plan": plan_of.get(p.id) or plans.draft_plan(cycle, p)}
+            for p in people]
+    return [row for row in rows if can.can_copy_previous_plan(current_user, row["plan"])]
 
 
 def _department_context(cycle: Cycle, department: Department, **extra) -> dict:
     goal_list = goals.department_goals(cycle.id, department.id)
-    rolled = progress.rollup(cycle.id)
-    people = db.session.execute(
-        select(Person, PersonalPlan)
-        .outerjoin(PersonalPlan, and_(PersonalPlan.person_id == Person.id,
-                                      PersonalPlan.cycle_id == cycle.id))
-        .where(Person.department_id == department.id, Person.active.is_(True))
-        .order_by(Person.display_name)).all()
-    kpi_rows = db.session.execute(
-        select(Kpi.plan_id, Kpi.weight, Kpi.proposal_status)
-        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-        .join(Person, Person.id == PersonalPlan.person_id)
-        .where(PersonalPlan.cycle_id == cycle.id, Person.department_id == department.id)).all()
-    by_plan: dict[int, list] = {}
-    for plan_id, weight, proposal_status in kpi_rows:
-        by_plan.setdefault(plan_id, []).append((weight, proposal_status))
-    summaries = []
-    for person, plan in people:
-        rows = by_plan.get(plan.id, []) if plan else []
-        counting = [w for w, status in rows if status != "declined"]
-        summaries.append({
-            "person": person, "plan": plan, "kpis": len(counting),
-            "totals": services.WeightTotal.of("", counting),
-            "pending": sum(1 for _w, status in rows if status == "pending"),
-        })
+    contributed = goals.contributed_goals(cycle.id, department.id)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = db.paginate(_people_in(cycle, department), page=to_id(request.args.get("page")) or 1,
+                       per_page=per_page, max_per_page=per_page, error_out=False)
     return {
-        "cycle": cycle, "department": department, "goals": goal_list, "progress": rolled,
-        "contributed": goals.contributed_goals(cycle.id, department.id),
-        "people": summaries, "department_names": department_names(),
-        "can_manage": can.can_manage_department_goals(current_user, department),
-        "reason_needed": services.reason_needed(cycle), "may_change": services.may_change(cycle),
-        "actuals_open": is_allowed(cycle, "check_in"), "action_form": EmptyForm(),
+        "cycle": cycle, "department": department, "goals": goal_list,
+        "progress": progress.goal_progress([g.id for g in goal_list + contributed]),
+        "contributed": contributed, "people": _plan_rows(cycle, page.items),
+        "people_page": page,
+        "people_hidden": not can.can_view_department_people(current_user, department),
+        "empty_plans": len(_plans_to_start(cycle, department)),
+        "department_names": department_names(),
+        "reason_needed": reason_needed(cycle), "may_change": can.plans_may_change(cycle),
+        "action_form": EmptyForm(),
         **_department_box(cycle, department, goal_list), **extra,
     }
 
 
 def _goal_row_context(goal: DepartmentGoal) -> dict:
     return {"goal": goal, "cycle": goal.cycle, "department": goal.department,
-            "progress": progress.rollup(goal.cycle_id), "department_names": department_names(),
-            "can_manage": can.can_manage_goal(current_user, goal),
-            "may_change": services.may_change(goal.cycle),
-            "actuals_open": is_allowed(goal.cycle, "check_in")}
+            "progress": progress.goal_progress([goal.id]),
+            "department_names": department_names()}
 
 
 @bp.get("/<int:cycle_id>/departments/<int:department_id>")
 def department_plan(cycle_id, department_id):
-    cycle = get_cycle(cycle_id)
-    department = get_department(department_id)
+    cycle = load_cycle(cycle_id)
+    department = load(Department, department_id, can.can_view_department_plan)
     return render("planning/department_plan.html", **_department_context(cycle, department))
 
 
 @bp.route("/<int:cycle_id>/departments/<int:department_id>/goals/new", methods=["GET", "POST"])
 def new_goal(cycle_id, department_id):
-    cycle = get_cycle(cycle_id)
-    department = get_department(department_id, can.can_manage_department_goals)
+    cycle = load_cycle(cycle_id)
+    department = load(Department, department_id)
+    allowed = can.can_add_goal(current_user, goals.department_plan_for(cycle, department))
+    can.ensure(allowed)
     form = GoalForm()
     _fill_goal_form(form, cycle, department)
     if request.method == "GET":
-        target_id = request.args.get("target_id", type=int)
+        target_id = to_id(request.args.get("target_id"))
         if target_id:
             form.alignment.data = f"target:{target_id}"
+        if not allowed:
+            form.form_errors.append(allowed.reason)
     status = status_of(form)
     if form.validate_on_submit():
-        status, goal = attempt(form, lambda: goals.create_goal(
-            cycle, department, current_user, contributor_ids=form.contributor_ids.data or [],
-            reason=form.reason.data or "", **_goal_fields(form)))
+        status, goal = attempt(form, lambda: submit_once(
+            form.form_token.data, current_user, lambda: goals.create_goal(
+                cycle, department, current_user,
+                contributor_ids=form.contributor_ids.data or [],
+                reason=form.reason.data or "", **_goal_fields(form))))
         if goal is not None:
             flash(_("Goal “%(title)s” was added.", title=goal.title), "success")
             return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
                                     department_id=department.id) + f"#goal-{goal.id}")
     return render("planning/goal_form.html", form=form, cycle=cycle, department=department,
-                  reason_needed=services.reason_needed(cycle), status=status)
+                  reason_needed=reason_needed(cycle), status=status)
 
 
 @bp.get("/goals/<int:goal_id>/row")
 def goal_row(goal_id):
-    goal = get_goal(goal_id)
+    goal = load(DepartmentGoal, goal_id, can.can_view_goal, options=GOAL_OPTIONS)
     return render("planning/_goal_row.html", **_goal_row_context(goal))
 
 
@@ -196,12 +236,25 @@ def _goal_saved(goal: DepartmentGoal):
                            **_department_box(goal.cycle, goal.department))
 
 
+def _goal_form_page(form, goal, status, delete_form=None):
+    return render("planning/goal_inline.html", "planning/_goal_row_form.html", form=form,
+                  goal=goal, cycle=goal.cycle, department=goal.department,
+                  reason_needed=reason_needed(goal.cycle),
+                  delete_form=delete_form or DeleteForm(
+                      formdata=None, prefix=f"goal{goal.id}-delete", version=goal.version),
+                  conflict=goal if status == 409 else None, status=status)
+
+
 @bp.route("/goals/<int:goal_id>/inline", methods=["GET", "POST"])
 def goal_inline(goal_id):
     """Edit a goal's row in place (htmx), or on its own page without JavaScript."""
-    goal = get_goal(goal_id, can.can_manage_goal)
+    goal = load(DepartmentGoal, goal_id, can.can_edit_goal, options=GOAL_OPTIONS)
     form = _goal_form_for(goal)
     status = status_of(form)
+    if request.method == "GET":
+        allowed = can.can_edit_goal(current_user, goal)
+        if not allowed:
+            form.form_errors.append(allowed.reason)
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: goals.update_goal(
             goal, current_user, expected_version=form.version.data,
@@ -213,49 +266,44 @@ def goal_inline(goal_id):
             flash(_("Goal “%(title)s” saved.", title=goal.title), "success")
             return redirect(url_for("planning.department_plan", cycle_id=goal.cycle_id,
                                     department_id=goal.department_id) + f"#goal-{goal.id}")
-    return render("planning/goal_inline.html", "planning/_goal_row_form.html", form=form,
-                  goal=goal, cycle=goal.cycle, department=goal.department,
-                  reason_needed=services.reason_needed(goal.cycle),
-                  delete_form=DeleteForm(formdata=None, prefix=f"goal{goal.id}-delete",
-                                         version=goal.version),
-                  conflict=goal if status == 409 else None, status=status)
+    return _goal_form_page(form, goal, status)
 
 
 @bp.post("/goals/<int:goal_id>/delete")
 def delete_goal(goal_id):
-    goal = get_goal(goal_id, can.can_manage_goal)
+    goal = load(DepartmentGoal, goal_id, can.can_edit_goal, options=GOAL_OPTIONS)
     cycle, department = goal.cycle, goal.department
     form = DeleteForm(prefix=f"goal{goal.id}-delete")
-    form.validate()
-    status, _result = attempt(form, lambda: goals.delete_goal(
-        goal, current_user, reason=form.reason.data or "",
-        expected_version=form.version.data), current=goal)
-    if status == 200:
-        if is_htmx():
-            return render_template("planning/_goal_deleted.html", cycle=cycle,
-                                   department=department, can_manage=True,
-                                   may_change=services.may_change(cycle),
-                                   **_department_box(cycle, department))
-        flash(_("The goal was removed."), "success")
-        return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
-                                department_id=department.id))
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: goals.delete_goal(
+            goal, current_user, reason=form.reason.data or "",
+            expected_version=form.version.data), current=goal)
+        if status == 200:
+            if is_htmx():
+                return render_template("planning/_goal_deleted.html", cycle=cycle,
+                                       department=department,
+                                       **_department_box(cycle, department))
+            flash(_("The goal was removed."), "success")
+            return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
+                                    department_id=department.id))
     row_form = _goal_form_for(goal, bind=False)
     row_form.form_errors.extend(form.form_errors)
     form.version.data = goal.version
-    return render("planning/goal_inline.html", "planning/_goal_row_form.html", form=row_form,
-                  goal=goal, cycle=cycle, department=department,
-                  reason_needed=services.reason_needed(cycle), delete_form=form,
-                  conflict=goal if status == 409 else None, status=status)
+    return _goal_form_page(row_form, goal, status, delete_form=form)
 
 
 @bp.route("/goals/<int:goal_id>/realign", methods=["GET", "POST"])
 def realign_goal(goal_id):
-    goal = get_goal(goal_id, can.can_manage_goal)
+    goal = load(DepartmentGoal, goal_id, can.can_edit_goal, options=GOAL_OPTIONS)
     form = RealignForm()
     form.alignment.choices = _alignment_choices(goal.cycle, goal.department, goal)
     if request.method == "GET":
         form.version.data = goal.version
         form.alignment.data = _alignment_value(goal)
+        allowed = can.can_edit_goal(current_user, goal)
+        if not allowed:
+            form.form_errors.append(allowed.reason)
     status = status_of(form)
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: goals.realign_goal(
@@ -271,11 +319,14 @@ def realign_goal(goal_id):
 
 @bp.route("/goals/<int:goal_id>/actual", methods=["GET", "POST"])
 def goal_actual(goal_id):
-    goal = get_goal(goal_id, can.can_manage_goal)
+    goal = load(DepartmentGoal, goal_id, can.can_set_goal_actual, options=GOAL_OPTIONS)
     form = ActualForm(obj=goal)
     if request.method == "GET":
         form.version.data = goal.version
         form.done.data = goal.actual_value == 1
+        allowed = can.can_set_goal_actual(current_user, goal)
+        if not allowed:
+            form.form_errors.append(allowed.reason)
     status = status_of(form)
     if form.validate_on_submit():
         value = (1 if form.done.data else 0) if goal.metric_type == "milestone" \
@@ -294,18 +345,18 @@ def goal_actual(goal_id):
 
 @bp.post("/<int:cycle_id>/departments/<int:department_id>/ready")
 def mark_ready(cycle_id, department_id):
-    cycle = get_cycle(cycle_id)
-    department = get_department(department_id, can.can_manage_department_goals)
+    cycle = load_cycle(cycle_id)
+    department = load(Department, department_id)
+    can.ensure(can.can_mark_plan_ready(current_user, goals.department_plan_for(cycle, department)))
     form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    status, _result = attempt(form, lambda: goals.mark_plan_ready(cycle, department,
-                                                                   current_user))
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: goals.mark_plan_ready(cycle, department,
+                                                                       current_user))
     if is_htmx():
         return render("planning/_weight_total.html", cycle=cycle, department=department,
-                      can_manage=True, may_change=services.may_change(cycle), oob=True,
-                      status=status, **_department_box(cycle, department,
-                                                       ready_errors=form.form_errors))
+                      oob=True, status=status,
+                      **_department_box(cycle, department, ready_errors=form.form_errors))
     if status == 200:
         flash(_("The plan of %(department)s is ready.", department=department.name), "success")
         return redirect(url_for("planning.department_plan", cycle_id=cycle.id,
@@ -316,16 +367,18 @@ def mark_ready(cycle_id, department_id):
 
 @bp.post("/<int:cycle_id>/departments/<int:department_id>/copy-previous")
 def copy_department_plans(cycle_id, department_id):
-    cycle = get_cycle(cycle_id)
-    department = get_department(department_id, can.can_manage_department_goals)
+    """Start the department's empty plans from last cycle's (plans with KPIs are left)."""
+    cycle = load_cycle(cycle_id)
+    department = load(Department, department_id, can.can_manage_department_goals)
     form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    status, result = attempt(form, lambda: bulk.copy_previous_plans(
-        cycle, current_user, people_managed_in(department)))
-    if result is not None:
-        flash_copy_result(result)
-    else:
+    if form.validate_on_submit():
+        everyone = db.session.scalars(_people_in(cycle, department)).all()
+        people = [row["person"] for row in _plan_rows(cycle, everyone)
+                  if can.can_assign_kpi(current_user, row["plan"])]
+        status, result = attempt(form, lambda: bulk.copy_previous_plans(
+            cycle, current_user, people))
+        if result is not None:
+            flash_copy_result(result)
         for message in form.form_errors:
             flash(message, "error")
     return redirect(url_for("planning.department_plan", cycle_id=cycle.id,

@@ -5,17 +5,32 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import EmptyForm, OptionalIntSelectField, VersionedForm
+from ..errors import Invalid
+from ..forms import EmptyForm, OnceForm, OptionalIntSelectField, VersionedForm
 from ..models.planning import METRIC_LABELS
 from ..org.forms import MultiCheckboxField
+from ..rules import to_decimal
 
 
 class NumberField(DecimalField):
-    """A decimal shown without trailing zeros ("40", not "40.0000")."""
+    """A decimal shown without trailing zeros ("40", not "40.0000"). Only finite numbers
+    of a sane size are accepted: "NaN", "sNaN", "Infinity" and "1E+1000000000" are "Enter a
+    number" here, never an error further on."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "decimal"})
         super().__init__(label, validators, places=None, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            number = to_decimal(valuelist[0], self.name)
+        except Invalid as error:
+            self.data = None
+            raise ValueError(error.message) from None
+        self.data = number
 
     def _value(self):
         if self.raw_data:
@@ -51,7 +66,7 @@ class MeasureFields:
                        description=_l("For example %, CNY, hours, customers."))
 
 
-class TargetForm(MeasureFields, VersionedForm):
+class TargetForm(MeasureFields, VersionedForm, OnceForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
@@ -60,14 +75,14 @@ class TargetForm(MeasureFields, VersionedForm):
                            validators=[Optional(), Length(max=2000)], description=REASON_HINT)
 
 
-class GoalForm(MeasureFields, VersionedForm):
+class GoalForm(MeasureFields, VersionedForm, OnceForm):
     title = StringField(_l("Goal"), validators=[DataRequired(), Length(max=200)])
     alignment = SelectField(_l("Serves"), validators=[Optional()],
                             description=_l("A company target, a goal your department "
                                            "contributes to, or none (a department-only goal)."))
-    weight = DecimalField(_l("Weight (%)"), places=2, render_kw={"inputmode": "decimal"},
-                          validators=[InputRequired(), NumberRange(min=0, max=100)],
-                          description=WEIGHT_HINT)
+    weight = NumberField(_l("Weight (%)"),
+                         validators=[InputRequired(), NumberRange(min=0, max=100)],
+                         description=WEIGHT_HINT)
     due_date = DateField(_l("Due date"), validators=[Optional()])
     contributor_ids = MultiCheckboxField(_l("Contributing departments"), coerce=int,
                                          validators=[Optional()])
@@ -75,12 +90,12 @@ class GoalForm(MeasureFields, VersionedForm):
                            validators=[Optional(), Length(max=2000)], description=REASON_HINT)
 
 
-class KpiForm(MeasureFields, VersionedForm):
+class KpiForm(MeasureFields, VersionedForm, OnceForm):
     title = StringField(_l("KPI"), validators=[DataRequired(), Length(max=200)])
     goal_id = OptionalIntSelectField(_l("Serves the department goal"))
-    weight = DecimalField(_l("Weight (%)"), places=2, render_kw={"inputmode": "decimal"},
-                          validators=[InputRequired(), NumberRange(min=0, max=100)],
-                          description=WEIGHT_HINT)
+    weight = NumberField(_l("Weight (%)"),
+                         validators=[InputRequired(), NumberRange(min=0, max=100)],
+                         description=WEIGHT_HINT)
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
 
@@ -120,8 +135,11 @@ class PlanActionForm(VersionedForm):
 
 
 class CopyKpiForm(EmptyForm):
-    people = MultiCheckboxField(_l("Copy to"), coerce=int,
-                                validators=[DataRequired(_l("Choose at least one person."))])
+    # A people picker (perfsite/org/picker.py): usernames, separated by commas.
+    people = TextAreaField(_l("Copy to"), validators=[Optional(), Length(max=20000)],
+                           description=_l("Usernames, separated by commas; search by name "
+                                          "to add someone."))
+    whole_department = BooleanField(_l("Everyone in the department whose plan I manage"))
 
 
 class TreeFilterForm(FlaskForm):
@@ -131,8 +149,9 @@ class TreeFilterForm(FlaskForm):
     department_id = OptionalIntSelectField(_l("Department"), validators=[Optional()])
 
 
-class CycleChoiceForm(FlaskForm):
+class TreeSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    cycle_id = OptionalIntSelectField(_l("Cycle"), validators=[Optional()])
+    q = StringField(_l("Search goals, KPIs and people"), validators=[Optional(), Length(max=100)])
+

@@ -2,134 +2,34 @@
 alignment tree. The pages of each level are beside it: target_views.py (strategy targets),
 department_views.py (a department's goals), plan_views.py (a person's plan and KPIs).
 
-Views stay thin: load the objects (404), check permission through perfsite.permissions
-(403), hand the form to a service, commit once, and answer the whole page or, for htmx,
+Views stay thin: `load` the objects with their access check (404/403), hand the form to a
+service through `attempt` (which commits once), and answer the whole page or, for htmx,
 the fragment the page itself includes (422 for validation errors, 409 for conflicts).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions as can
-from ..cycles.services import current_cycle
+from ..cycles.services import ACTIVE_PHASES, current_cycle
 from ..extensions import db
-from ..models import Cycle, Department, DepartmentGoal, Kpi, Person, StrategyTarget
-from ..web import render
-from . import services
-from .forms import TreeFilterForm, plain_number
-from .services import PhaseError, bulk, goals, plans, progress, targets
+from ..models import Cycle, Department, Person, PersonalPlan
+from ..rules import to_id
+from ..web import is_htmx, load, render
+from .forms import TreeFilterForm, TreeSearchForm, plain_number
+from .services import bulk, goals, plans, progress, targets
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
 
-# Loading and guarding ------------------------------------------------------------------------
-
-def get_cycle(cycle_id: int) -> Cycle:
-    return db.session.get(Cycle, cycle_id) or abort(404)
-
-
-def get_target(target_id: int, check=can.can_view_target) -> StrategyTarget:
-    target = db.session.get(StrategyTarget, target_id) or abort(404)
-    can.ensure(check(current_user, target))
-    return target
-
-
-def get_department(department_id: int, check=can.can_view_department_plan) -> Department:
-    department = db.session.get(Department, department_id) or abort(404)
-    can.ensure(check(current_user, department))
-    return department
-
-
-def get_goal(goal_id: int, check=can.can_view_goal) -> DepartmentGoal:
-    goal = db.session.get(DepartmentGoal, goal_id) or abort(404)
-    can.ensure(check(current_user, goal))
-    return goal
-
-
-def get_person(person_id: int, check=can.can_view_plan_of) -> Person:
-    person = db.session.get(Person, person_id) or abort(404)
-    can.ensure(check(current_user, person))
-    return person
-
-
-def get_kpi(kpi_id: int, check=can.can_view_plan_of) -> Kpi:
-    """The KPI; `check` is asked about the person whose plan it is in."""
-    kpi = db.session.get(Kpi, kpi_id) or abort(404)
-    can.ensure(check(current_user, kpi.plan.person))
-    return kpi
-
-
-# Saving --------------------------------------------------------------------------------------
-
-def attempt(form, call, current=None):
-    """Run the service `call` and commit once.
-
-    Returns (200, result), or (409 or 422, None) with the reason on the form: 422 for a
-    broken rule, 409 when the record changed meanwhile or the phase does not allow it.
-    A rule about who may act is a 403.
-    """
-    try:
-        result = call()
-        db.session.commit()
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except services.ConflictError as conflict:
-        _conflict(form, conflict.current)
-        return 409, None
-    except StaleDataError:
-        # Saved by someone else between our read and our write.
-        _conflict(form, current)
-        return 409, None
-    except PhaseError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return 409, None
-    except services.PlanningError as error:
-        db.session.rollback()
-        _apply_error(form, error)
-        return 422, None
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("This was saved already (a double click?). Reload the page "
-                                  "to see it."))
-        return 422, None
-    return 200, result
-
-
-FIELD_ALIASES = {"target_id": "alignment", "supports_goal_id": "alignment",
-                 "contributors": "contributor_ids"}
-
-
-def _apply_error(form, error) -> None:
-    name = FIELD_ALIASES.get(error.field, error.field) or ""
-    field = getattr(form, name, None)
-    if field is not None and hasattr(field, "errors") and name not in ("version", "meta"):
-        if isinstance(field.errors, tuple):
-            field.errors = list(field.errors)
-        field.errors.append(str(error))
-    else:
-        form.form_errors.append(str(error))
-
-
-def _conflict(form, current) -> None:
-    db.session.rollback()
-    if current is not None:
-        db.session.refresh(current)
-        form.version.data = current.version
-    form.form_errors.append(_("Someone else saved changes while you were editing. Their "
-                              "version is shown below; your entries are kept in the form. "
-                              "Save again to apply yours over theirs."))
-
-
-def status_of(form) -> int:
-    return 422 if form.is_submitted() else 200
+def load_cycle(cycle_id: int) -> Cycle:
+    """A cycle for its planning and check-in pages (a draft cycle only for HR and
+    executives)."""
+    return load(Cycle, cycle_id, can.can_use_cycle)
 
 
 # Template helpers ----------------------------------------------------------------------------
@@ -147,20 +47,26 @@ def percent_filter(value) -> str:
     return f"{int((value * 100).to_integral_value())}%"
 
 
-@bp.app_context_processor
-def planning_helpers():
-    return {"planning_home": home_summary}
+def open_cycles() -> list[Cycle]:
+    """The cycles people are working in (planning to interviews), newest first."""
+    return list(db.session.scalars(
+        select(Cycle).where(Cycle.phase.in_([p.value for p in ACTIVE_PHASES]))
+        .order_by(Cycle.start_date.desc(), Cycle.id.desc())))
 
 
-def home_summary(cycle: Cycle | None) -> dict:
-    """What the home page shows about planning, in at most three queries."""
-    summary = {"cycle": cycle, "flagged": [], "waiting": [], "my_plan": None}
+def home_summary() -> dict:
+    """What the home page shows about planning: every open cycle with the person's plan in
+    it, goals to re-align, plans waiting for them (a few queries)."""
+    summary = {"cycles": [], "flagged": [], "waiting": []}
     if not current_user.is_authenticated:
         return summary
+    cycles = open_cycles()
+    mine = {plan.cycle_id: plan for plan in db.session.scalars(
+        select(PersonalPlan).where(PersonalPlan.person_id == current_user.id,
+                                   PersonalPlan.cycle_id.in_([c.id for c in cycles])))}
+    summary["cycles"] = [(cycle, mine.get(cycle.id)) for cycle in cycles]
     summary["flagged"] = goals.flagged_goals_for(current_user)
-    if cycle is not None:
-        summary["waiting"] = plans.plans_waiting_for(current_user, cycle)
-        summary["my_plan"] = plans.get_plan(cycle, current_user)
+    summary["waiting"] = plans.plans_waiting_for(current_user)
     return summary
 
 
@@ -169,9 +75,10 @@ def home_summary(cycle: Cycle | None) -> dict:
 @bp.get("/")
 @can.require(can.can_use_planning)
 def index():
-    cycle_id = request.args.get("cycle_id", type=int)
-    cycle = get_cycle(cycle_id) if cycle_id else current_cycle()
-    all_cycles = db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc())).all()
+    cycle_id = to_id(request.args.get("cycle_id"))
+    cycle = load_cycle(cycle_id) if cycle_id else current_cycle()
+    all_cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc()))
+                  if can.can_use_cycle(current_user, c)]
     context = {"cycle": cycle, "cycles": all_cycles, "my_plan": None, "departments": [],
                "waiting": [], "target_count": 0}
     if cycle is not None:
@@ -205,11 +112,16 @@ def department_names() -> dict[int, str]:
     return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
 
 
-def people_managed_in(department: Department) -> list[Person]:
+def people_to_assign_in(department: Department, cycle: Cycle) -> list[Person]:
+    """The department's active people into whose plan the current user may put a KPI now
+    (permissions.can_assign_kpi), by name."""
     people = db.session.scalars(
         select(Person).where(Person.department_id == department.id, Person.active.is_(True))
         .order_by(Person.display_name)).all()
-    return [p for p in people if can.can_manage_plan_of(current_user, p)]
+    plan_of = {p.person_id: p for p in db.session.scalars(select(PersonalPlan).where(
+        PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_([p.id for p in people])))}
+    return [p for p in people
+            if can.can_assign_kpi(current_user, plan_of.get(p.id) or plans.draft_plan(cycle, p))]
 
 
 def flash_copy_result(result: bulk.CopyResult) -> None:
@@ -229,14 +141,49 @@ def flash_copy_result(result: bulk.CopyResult) -> None:
 @bp.get("/<int:cycle_id>/tree")
 @can.require(can.can_use_planning)
 def tree(cycle_id):
-    cycle = get_cycle(cycle_id)
+    """The tree: whole for one department, collapsed at the department level over several
+    (each department's goals load when opened: tree_branch). With `q`, what matches; htmx
+    asks for those results alone."""
+    cycle = load_cycle(cycle_id)
     form = TreeFilterForm(request.args)
     names = sorted(department_names().items(), key=lambda item: item[1])
     form.department_id.choices = [("", _("All departments I can see"))] + names
     if not form.validate():
         form.department_id.data = None
-    return render("planning/tree.html", cycle=cycle, form=form,
-                  tree=progress.alignment_tree(cycle, current_user, form.department_id.data))
+    search = TreeSearchForm(request.args)
+    query = (search.q.data or "").strip() if search.validate() else ""
+    context = {"cycle": cycle, "form": form, "search": search, "query": query,
+               "found": None, "tree": None, "collapsed": None, "latest_status": {}}
+    if query:
+        context["found"] = progress.search_tree(cycle, current_user, query)
+        context["latest_status"] = progress.latest_checkins(
+            k.id for k in context["found"]["kpis"])
+    elif is_htmx():
+        pass  # the search was emptied: no results
+    elif progress.tree_is_collapsed(current_user, form.department_id.data):
+        context["collapsed"] = progress.collapsed_tree(cycle, current_user)
+    else:
+        tree = progress.alignment_tree(cycle, current_user, form.department_id.data)
+        context["tree"] = tree
+        context["latest_status"] = progress.latest_checkins(
+            k.kpi.id for node in tree.all_goal_nodes() for k in node.kpis)
+    return render("planning/tree.html", "planning/_tree_search.html", **context)
+
+
+@bp.get("/<int:cycle_id>/tree/departments/<int:department_id>")
+@can.require(can.can_use_planning)
+def tree_branch(cycle_id, department_id):
+    """A department's goals with their KPIs, for opening it in the collapsed tree (htmx);
+    without htmx, the tree of that department. Only what the person may see (the rules
+    of progress.alignment_tree)."""
+    cycle = load_cycle(cycle_id)
+    department = load(Department, department_id)
+    if not is_htmx():
+        return redirect(url_for("planning.tree", cycle_id=cycle.id, department_id=department.id))
+    nodes, _count = progress.tree_branch(cycle, current_user, department.id)
+    kpi_ids = [leaf.kpi.id for node in nodes for leaf in node.kpis]
+    return render("planning/_tree_branch.html", cycle=cycle, department=department,
+                  nodes=nodes, latest_status=progress.latest_checkins(kpi_ids))
 
 
 # The pages of each level live beside this module, on the same blueprint.

@@ -144,8 +144,8 @@ def _restore(snapshot: dict) -> bool:
         try:
             if postgres:
                 conn.exec_driver_sql("SET session_replication_role = replica")  # superuser
-            else:
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            else:  # outside a transaction (the app BEGINs SQLite transactions itself)
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         except DBAPIError:
             conn.rollback()
             return False

@@ -1,4 +1,4 @@
-"""Journeys through performance planning (issue 3) in Chromium.
+"""Journeys through performance planning in Chromium.
 
 The demo company's planning seed: Engineering's goals weigh 50/30/20 ("Keep platform uptime
 at 99.9%" is the 20); Liu Yang (`staff`) has a draft plan whose KPI weights add up to 90.
@@ -143,7 +143,10 @@ def test_staff_proposes_a_kpi_and_submits_and_head_approves_the_plan(page, conso
     # A plan at 90% is refused, and the message says by how much.
     page.locator("#submit-plan").click()
     expect(page.locator("#plan-errors")).to_have_text(
-        "Liu Yang's KPIs add up to 90.00%; 10.00 short of 100%.")
+        "Not submitted yet: Liu Yang's KPIs add up to 90.00%; 10.00 short of 100%.")
+    # Said once, in the error: the box's own line gives way to it.
+    expect(page.locator("#plan")).not_to_contain_text("short of 100%.Not")
+    expect(page.locator("#kpi-weight-total-message")).to_have_count(0)
     expect(page.locator("#plan-state")).to_have_text("Draft")
 
     page.locator("#propose-kpi").click()
@@ -187,8 +190,9 @@ def test_staff_sees_their_plan_in_chinese_and_is_told_in_chinese_what_is_missing
     page.locator("#submit-plan").click()
     owner = chinese("%(name)s's KPIs") % {"name": "Liu Yang"}
     expect(page.locator("#plan-errors")).to_have_text(
-        chinese("%(owner)s add up to %(total)s%%; %(missing)s short of 100%%.")
-        % {"owner": owner, "total": "90.00", "missing": "10.00"})
+        chinese("Not submitted yet: %(problems)s") % {"problems": chinese(
+            "%(owner)s add up to %(total)s%%; %(missing)s short of 100%%.")
+            % {"owner": owner, "total": "90.00", "missing": "10.00"}})
     expect(page.locator("#plan-state")).to_have_text(chinese("Draft"))
 
 

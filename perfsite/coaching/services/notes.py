@@ -21,20 +21,17 @@ from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
 from ...audit.services import record
-from ...cycles.services import require_phase
+from ...errors import NotAllowed
 from ...extensions import db
 from ...models import CheckIn, CoachingComment, Person, PrivateNote
+from ...rules import clean_text
 from . import notifications
-from .common import NotAllowed, require_text
 
 
 def comment_on(check_in: CheckIn, actor, *, body: str, now: datetime) -> CoachingComment:
     person = check_in.author
-    if not can.can_coach(actor, person):
-        raise NotAllowed(_l("Only %(name)s's head comments on their check-ins.",
-                            name=person.display_name))
-    require_phase(check_in.kpi.plan.cycle, "handle_items")
-    body = require_text(body, "body", _l("Write your comment."))
+    can.enforce(can.can_comment_on(actor, check_in))
+    body = clean_text(body, field="body", required=_l("Write your comment."))
     comment = CoachingComment(check_in=check_in, person_id=person.id, author=actor, body=body,
                               created_at=now)
     db.session.add(comment)
@@ -47,17 +44,14 @@ def comment_on(check_in: CheckIn, actor, *, body: str, now: datetime) -> Coachin
 
 
 def mark_comment_read(comment: CoachingComment, actor, *, now: datetime) -> None:
-    if comment.person_id != actor.id:
-        raise NotAllowed(_l("Only the person coached marks a comment read."))
+    can.enforce(can.can_mark_comment_read(actor, comment))
     if comment.read_at is None:
         comment.read_at = now
 
 
 def add_private_note(person: Person, actor, *, body: str, now: datetime) -> PrivateNote:
-    if not can.can_coach(actor, person):
-        raise NotAllowed(_l("Only %(name)s's heads write private notes on them.",
-                            name=person.display_name))
-    body = require_text(body, "body", _l("Write your note."))
+    can.enforce(can.can_write_private_note(actor, person))
+    body = clean_text(body, field="body", required=_l("Write your note."))
     note = PrivateNote(person_id=person.id, author=actor, body=body, created_at=now)
     db.session.add(note)
     db.session.flush()

@@ -4,6 +4,8 @@ Rules:
 - Resolving an obstacle or deciding (or escalating) a request notifies the person who
   raised it; escalating also notifies the executive it went to; a coaching comment
   notifies the person coached.
+- Reviews: a submitted self-review notifies the reviewer; a reopened review its author;
+  HR's nudge the people and reviewers who are late.
 - A notification stores its kind and parameters, never English text: it is put into
   words when shown, in the reader's language.
 - Only the recipient reads or marks their notifications.
@@ -29,6 +31,32 @@ MESSAGES = {
     "request_escalated_to_you": _l("%(actor)s escalated the request “%(what)s” to you for "
                                    "a decision."),
     "coaching_comment": _l("%(actor)s commented on your check-in on “%(kpi)s”."),
+    # reviews
+    "self_review_submitted": _l("%(name)s submitted their self-review for %(cycle)s."),
+    "self_review_reopened": _l("%(actor)s reopened your self-review for %(cycle)s: "
+                               "%(reason)s"),
+    "manager_review_reopened": _l("%(actor)s reopened your review of %(name)s for "
+                                  "%(cycle)s: %(reason)s"),
+    "self_review_nudge": _l("%(actor)s reminds you to write your self-review for "
+                            "%(cycle)s."),
+    "manager_review_nudge": _l("%(actor)s reminds you to finish the reviews of your "
+                               "reports for %(cycle)s."),
+    # feedback interviews and outcomes
+    "interview_scheduled": _l("%(actor)s scheduled your feedback interview for %(cycle)s "
+                              "on %(when)s."),
+    "interview_time_proposed": _l("%(name)s proposes another time for their feedback "
+                                  "interview (%(cycle)s): %(when)s."),
+    "interview_completed": _l("%(actor)s completed the record of your feedback interview "
+                              "for %(cycle)s: read it and say whether you agree."),
+    "interview_agreed": _l("%(name)s agreed with their interview record for %(cycle)s."),
+    "interview_disagreed": _l("%(name)s disagreed with their interview record for "
+                              "%(cycle)s; HR will resolve the appeal."),
+    "appeal_upheld": _l("%(actor)s resolved the appeal of %(name)s (%(cycle)s): the rating "
+                        "%(band)s is upheld."),
+    "appeal_changed": _l("%(actor)s resolved the appeal of %(name)s (%(cycle)s): the rating "
+                         "is now %(band)s."),
+    "goal_drafts_proposed": _l("Goal drafts from your last feedback interview are proposed "
+                               "for %(cycle)s."),
 }
 
 
@@ -58,6 +86,12 @@ SUBJECT_LINKS = {
     "obstacle": ("coaching.obstacle", "obstacle_id"),
     "request": ("coaching.request_detail", "request_id"),
     "kpi": ("coaching.kpi", "kpi_id"),
+    # reviews: "reviews:<cycle id>" is my reviews, "review_team:<cycle id>" the people I review
+    "reviews": ("reviews.index", "cycle_id"),
+    "review_team": ("reviews.team", "cycle_id"),
+    # interviews: "interview:<id>" is the interview page, "interviews:<cycle id>" the list
+    "interview": ("interviews.interview", "interview_id"),
+    "interviews": ("interviews.cycle_page", "cycle_id"),
 }
 
 
@@ -85,10 +119,9 @@ def for_person(person: Person):
 
 
 def mark_read(notification: Notification, person: Person, now: datetime) -> None:
-    from .common import NotAllowed
+    from ... import permissions as can
 
-    if notification.recipient_id != person.id:
-        raise NotAllowed(_l("This notification is not yours."))
+    can.enforce(can.can_read_notification(person, notification))
     if notification.read_at is None:
         notification.read_at = now
 

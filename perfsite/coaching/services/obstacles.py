@@ -1,10 +1,11 @@
 """Obstacles: something in the way of a KPI, tracked until it is resolved.
 
 Rules (the state machine: open -> in hand -> resolved, or open -> resolved):
-- The KPI's owner raises an obstacle while check-ins are open; it is owned by the head
-  responsible for them (common.responsible_head).
+- The KPI's owner raises an obstacle as they check in (permissions.can_raise_item); it is
+  owned by the head responsible for them (common.responsible_head).
 - The owner, or a head now managing the person, takes it in hand and resolves it with a
-  resolution note. HR sees every obstacle but moves none; the raiser sees their own.
+  resolution note (permissions.can_take_obstacle, can_resolve_obstacle). HR sees every
+  obstacle but moves none; the raiser sees their own.
 - Resolved is final. There is no delete: an obstacle ends resolved or stays open (and,
   after the cycle's `overdue_after_days`, overdue) in front of its owner and HR.
 - Every move is audited; resolving notifies the person who raised it.
@@ -18,11 +19,12 @@ from flask_babel import lazy_gettext as _l
 
 from ... import permissions as can
 from ...audit.services import record
-from ...cycles.services import require_phase
+from ...errors import Invalid
 from ...extensions import db
 from ...models import CheckIn, Kpi, Obstacle, ObstacleStatus
+from ...rules import check_version, clean_text
 from . import notifications
-from .common import CoachingError, NotAllowed, check_version, require_text, responsible_head
+from .common import responsible_head
 
 
 def _link(obstacle: Obstacle) -> str:
@@ -31,14 +33,13 @@ def _link(obstacle: Obstacle) -> str:
 
 def raise_obstacle(kpi: Kpi, actor, *, description: str, check_in: CheckIn | None = None,
                    now: datetime) -> Obstacle:
-    if not can.can_check_in(actor, kpi):
-        raise NotAllowed(_l("Only the owner of a KPI raises obstacles on it."))
-    require_phase(kpi.plan.cycle, "check_in")
-    description = require_text(description, "obstacle", _l("Describe the obstacle."))
+    can.enforce(can.can_raise_item(actor, kpi))
+    description = clean_text(description, field="obstacle",
+                             required=_l("Describe the obstacle."))
     owner = responsible_head(actor)
     if owner is None:
-        raise CoachingError(_l("Nobody is responsible for you in the org chart yet; ask HR."),
-                            "obstacle")
+        raise Invalid(_l("Nobody is responsible for you in the org chart yet; ask HR."),
+                      "obstacle")
     obstacle = Obstacle(cycle_id=kpi.plan.cycle_id, kpi=kpi, check_in=check_in,
                         raised_by=actor, owner=owner, description=description,
                         status=ObstacleStatus.OPEN.value, created_at=now)
@@ -49,20 +50,9 @@ def raise_obstacle(kpi: Kpi, actor, *, description: str, check_in: CheckIn | Non
     return obstacle
 
 
-def _require_handler(obstacle: Obstacle, actor) -> None:
-    if not can.can_handle_item(actor, obstacle):
-        raise NotAllowed(_l("Only %(name)s, who owns this obstacle, moves it.",
-                            name=obstacle.owner.display_name))
-    require_phase(obstacle.cycle, "handle_items")
-    if obstacle.status == ObstacleStatus.RESOLVED:
-        raise CoachingError(_l("This obstacle is resolved already."))
-
-
-def take_in_hand(obstacle: Obstacle, actor, *, expected_version=None, now: datetime) -> None:
+def take_in_hand(obstacle: Obstacle, actor, *, expected_version, now: datetime) -> None:
+    can.enforce(can.can_take_obstacle(actor, obstacle))
     check_version(obstacle, expected_version)
-    _require_handler(obstacle, actor)
-    if obstacle.status == ObstacleStatus.IN_HAND:
-        return  # a double click
     obstacle.status = ObstacleStatus.IN_HAND.value
     record("obstacle.in_hand", obstacle, actor=actor, label=obstacle.kpi.title,
            before={"status": "open"}, after={"status": "in_hand"})
@@ -70,12 +60,12 @@ def take_in_hand(obstacle: Obstacle, actor, *, expected_version=None, now: datet
                          actor=actor.display_name, kpi=obstacle.kpi.title)
 
 
-def resolve(obstacle: Obstacle, actor, *, resolution: str, expected_version=None,
+def resolve(obstacle: Obstacle, actor, *, resolution: str, expected_version,
             now: datetime) -> None:
+    can.enforce(can.can_resolve_obstacle(actor, obstacle))
     check_version(obstacle, expected_version)
-    _require_handler(obstacle, actor)
-    resolution = require_text(resolution, "resolution",
-                              _l("Say how the obstacle was resolved."))
+    resolution = clean_text(resolution, field="resolution",
+                            required=_l("Say how the obstacle was resolved."))
     before = obstacle.status
     obstacle.status = ObstacleStatus.RESOLVED.value
     obstacle.resolution = resolution

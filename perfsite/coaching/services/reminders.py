@@ -21,10 +21,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Person, ReminderLog
-from .todos import Todo, todos_for
+from .todos import Todo, todos_for_people
 
 
 @dataclass
@@ -34,18 +35,19 @@ class Digest:
 
 
 def pending_digests(now: datetime) -> list[Digest]:
-    """For each active person, the to-dos not e-mailed to them yet."""
+    """For each active person, the to-dos not e-mailed to them yet (the to-do lists of
+    everyone are computed together, in a fixed number of queries)."""
     sent = {(p, k) for p, k in db.session.execute(
         select(ReminderLog.person_id, ReminderLog.item_key))}
+    people = {p.id: p for p in db.session.scalars(
+        select(Person).where(Person.active.is_(True), Person.email != "")
+        .options(selectinload(Person.role_rows))  # the predicates ask everyone's roles
+        .order_by(Person.id))}
     digests = []
-    people = db.session.scalars(select(Person).where(Person.active.is_(True))
-                                .order_by(Person.id))
-    for person in people:
-        if not person.email:
-            continue
-        with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            items = [t for t in todos_for(person, now)
-                     if t.kind != "notifications" and (person.id, t.key) not in sent]
+    for person_id, todos in todos_for_people(people, now).items():
+        person = people[person_id]
+        items = [t for t in todos
+                 if t.kind != "notifications" and (person.id, t.key) not in sent]
         if items:
             digests.append(Digest(person, items))
     return digests
@@ -63,7 +65,7 @@ def compose(digest: Digest, sender: str) -> EmailMessage:
                  _("These are waiting for you:"), ""]
         for item in digest.items:
             mark = " (" + _("overdue") + ")" if item.overdue else ""
-            lines.append(f"- {item.text}{mark}")
+            lines.append(f"- {item.text!s}{mark}")
         lines += ["", site or "perfsite"]
         message.set_content("\n".join(lines))
     return message

@@ -5,7 +5,8 @@ escalated -> approved | declined):
 - The KPI's owner raises a request (what, why, by when) while check-ins are open; it is
   owned by the head responsible for them (common.responsible_head).
 - The owner, or a head now managing the person, approves, declines (with a comment) or
-  escalates it to an executive (with a comment). An escalated request is decided by the
+  escalates it to an executive (with a comment) (permissions.can_decide_request,
+  can_escalate_request). An escalated request is decided by the
   executive it went to, or any executive. HR sees every request but decides none; the
   raiser sees their own.
 - Approved and declined are final. There is no delete: a request ends in a decision or
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from ... import permissions as can
 from ...audit.services import record
-from ...cycles.services import require_phase
+from ...errors import Invalid
 from ...extensions import db
 from ...models import (
     CheckIn,
@@ -34,8 +35,9 @@ from ...models import (
     ResourceRequest,
     Role,
 )
+from ...rules import check_version, clean_text
 from . import notifications
-from .common import CoachingError, NotAllowed, check_version, require_text, responsible_head
+from .common import responsible_head
 
 DECISIONS = ("approve", "decline", "escalate")
 
@@ -51,24 +53,40 @@ def executives():
             .order_by(Person.display_name))
 
 
-def raise_request(kpi: Kpi, actor, *, kind: str, what: str, why: str = "",
-                  needed_by: date | None = None, check_in: CheckIn | None = None,
-                  now: datetime) -> ResourceRequest:
-    if not can.can_check_in(actor, kpi):
-        raise NotAllowed(_l("Only the owner of a KPI asks for resources for it."))
-    require_phase(kpi.plan.cycle, "check_in")
+def clean_request(*, kind=None, what="", why="", needed_by=None, now: datetime):
+    """A request's fields, checked together: (kind, what, why, needed_by), or Invalid
+    naming every field that is wrong."""
+    errors = {}
     try:
         kind = RequestKind(kind).value
     except ValueError:
-        raise CoachingError(_l("Choose what kind of resource you need."), "kind") from None
-    what = require_text(what, "what", _l("Say what you need."), limit=200)
-    why = require_text(why, "why", _l("Say why you need it."))
+        errors["kind"] = _l("Choose what kind of resource you need.")
+    try:
+        what = clean_text(what, field="what", limit=200, multiline=False,
+                          required=_l("Say what you need."))
+    except Invalid as error:
+        errors["what"] = error.message
+    try:
+        why = clean_text(why, field="why", required=_l("Say why you need it."))
+    except Invalid as error:
+        errors["why"] = error.message
     if needed_by is not None and needed_by < now.date():
-        raise CoachingError(_l("The date it is needed by has passed."), "needed_by")
+        errors["needed_by"] = _l("The date it is needed by has passed.")
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors=errors)
+    return kind, what, why, needed_by
+
+
+def raise_request(kpi: Kpi, actor, *, kind: str, what: str, why: str = "",
+                  needed_by: date | None = None, check_in: CheckIn | None = None,
+                  now: datetime) -> ResourceRequest:
+    can.enforce(can.can_raise_item(actor, kpi))
+    kind, what, why, needed_by = clean_request(kind=kind, what=what, why=why,
+                                               needed_by=needed_by, now=now)
     owner = responsible_head(actor)
     if owner is None:
-        raise CoachingError(_l("Nobody is responsible for you in the org chart yet; ask HR."),
-                            "what")
+        raise Invalid(_l("Nobody is responsible for you in the org chart yet; ask HR."),
+                      "what")
     item = ResourceRequest(cycle_id=kpi.plan.cycle_id, kpi=kpi, check_in=check_in,
                            raised_by=actor, owner=owner, kind=kind, what=what, why=why,
                            needed_by=needed_by, status=RequestStatus.OPEN.value,
@@ -81,36 +99,23 @@ def raise_request(kpi: Kpi, actor, *, kind: str, what: str, why: str = "",
     return item
 
 
-def may_decide(actor, item: ResourceRequest) -> bool:
-    """Whether `actor` may make a decision on `item` now (for showing the form)."""
-    if item.status == RequestStatus.OPEN:
-        return can.can_handle_item(actor, item)
-    if item.status == RequestStatus.ESCALATED:
-        return can.can_decide_escalated(actor, item)
-    return False
-
-
 def decide(item: ResourceRequest, actor, *, decision: str, comment: str = "",
-           escalate_to_id: int | None = None, expected_version=None,
+           escalate_to_id: int | None = None, expected_version,
            now: datetime) -> None:
     """Approve, decline or escalate (see the module's rules)."""
-    check_version(item, expected_version)
     if decision not in DECISIONS:
-        raise CoachingError(_l("Choose approve, decline or escalate."), "decision")
-    if not item.is_open:
-        raise CoachingError(_l("This request has been decided already."))
-    if not may_decide(actor, item):
-        raise NotAllowed(_l("You may not decide this request."))
-    require_phase(item.cycle, "handle_items")
-    comment = (comment or "").strip()
+        raise Invalid(_l("Choose approve, decline or escalate."), "decision")
+    can.enforce(can.can_escalate_request(actor, item) if decision == "escalate"
+                else can.can_decide_request(actor, item))
+    check_version(item, expected_version)
+    comment = clean_text(comment, field="comment", limit=2000)
     before = {"status": item.status}
     if decision == "escalate":
-        if item.status == RequestStatus.ESCALATED:
-            raise CoachingError(_l("This request is with an executive already."), "decision")
-        comment = require_text(comment, "comment", _l("Say why it needs an executive."))
+        if not comment:
+            raise Invalid(_l("Say why it needs an executive."), "comment")
         executive = db.session.get(Person, escalate_to_id) if escalate_to_id else None
         if executive is None or not executive.active or not executive.has_role(Role.EXECUTIVE):
-            raise CoachingError(_l("Choose the executive to escalate to."), "escalate_to_id")
+            raise Invalid(_l("Choose the executive to escalate to."), "escalate_to_id")
         item.status = RequestStatus.ESCALATED.value
         item.escalated_to_id = executive.id
         item.escalated_at = now
@@ -124,8 +129,8 @@ def decide(item: ResourceRequest, actor, *, decision: str, comment: str = "",
         notifications.notify(executive, "request_escalated_to_you", _link(item),
                              actor=actor.display_name, what=item.what)
         return
-    if decision == "decline":
-        comment = require_text(comment, "comment", _l("Say why the request is declined."))
+    if decision == "decline" and not comment:
+        raise Invalid(_l("Say why the request is declined."), "comment")
     item.status = (RequestStatus.APPROVED if decision == "approve"
                    else RequestStatus.DECLINED).value
     item.decision_comment = comment

@@ -8,8 +8,8 @@ Rules:
   newest one that started earlier): same titles, metrics, targets and weights; last
   cycle's actual becomes the new baseline; due dates move with the cycle. A KPI is aligned
   to this cycle's goal with the same title when there is one, otherwise left for the head
-  to align (the plan cannot be submitted until it is). Titles the plan already has are
-  skipped. Only open plans (draft or returned) receive copies.
+  to align (the plan cannot be submitted until it is). Only an empty plan receives a copy
+  (permissions.can_copy_previous_plan): copying never adds to KPIs a plan already has.
 - The same rules and audit as adding KPIs one by one; a few queries for the whole batch.
 """
 
@@ -25,11 +25,11 @@ from sqlalchemy.orm import selectinload
 
 from ... import permissions as can
 from ...audit.services import record
+from ...errors import StateError
 from ...extensions import db
-from ...models import Cycle, Kpi, KpiOrigin, Person, PersonalPlan, PlanStatus
-from .common import NotAllowed, change_mode
+from ...models import Cycle, Kpi, KpiOrigin, Person, PersonalPlan
 from .goals import kpi_goal_choices
-from .plans import assign_kpi, kpi_label, kpi_snapshot, plan_label
+from .plans import assign_kpi, draft_plan, kpi_label, kpi_snapshot, plan_label
 
 
 @dataclass
@@ -40,46 +40,42 @@ class CopyResult:
     unaligned: int = 0
 
 
-def _plans_by_person(cycle: Cycle, people: list[Person], actor) -> dict[int, PersonalPlan]:
-    """Each person's plan for the cycle, with KPIs, starting missing drafts (in bulk)."""
+def _plans_by_person(cycle: Cycle, people: list[Person]) -> dict[int, PersonalPlan]:
+    """Each person's plan for the cycle, with its KPIs (one query); a new draft, not saved
+    yet, for those who have none."""
     plans = {p.person_id: p for p in db.session.scalars(
         select(PersonalPlan).where(PersonalPlan.cycle_id == cycle.id,
                                    PersonalPlan.person_id.in_([p.id for p in people]))
         .options(selectinload(PersonalPlan.kpis)))}
-    started = []
     for person in people:
         if person.id not in plans:
-            plan = PersonalPlan(cycle=cycle, person=person, status=PlanStatus.DRAFT.value,
-                                kpis=[])
-            db.session.add(plan)
-            plans[person.id] = plan
-            started.append(plan)
+            plans[person.id] = draft_plan(cycle, person)
+    return plans
+
+
+def _save_new(plans, actor) -> None:
+    started = [plan for plan in plans if plan.id is None]
+    db.session.add_all(started)
     db.session.flush()
     for plan in started:
         record("plan.created", plan, actor=actor, label=plan_label(plan),
                after={"status": plan.status})
-    return plans
 
 
 def copy_kpi_to_people(kpi: Kpi, actor, people: list[Person]) -> CopyResult:
     """Give `people` the same KPI, aligned to the same goal."""
-    change_mode(kpi.plan.cycle)
+    can.enforce(can.can_copy_kpi(actor, kpi))
     result = CopyResult()
-    eligible = []
-    for person in people:
-        if person.id == kpi.plan.person_id:
-            continue
-        if can.can_manage_plan_of(actor, person):
-            eligible.append(person)
-        else:
-            result.skipped.append((person.display_name, str(_l("not someone you manage"))))
-    plans = _plans_by_person(kpi.plan.cycle, eligible, actor)
+    people = [p for p in people if p.id != kpi.plan.person_id]
+    plans = _plans_by_person(kpi.plan.cycle, people)
     choices: dict[int | None, set[int]] = {}
-    for person in eligible:
+    for person in people:
         name = person.display_name
         plan = plans[person.id]
-        if plan.state is PlanStatus.APPROVED:
-            result.skipped.append((name, str(_l("plan already approved"))))
+        allowed = can.can_assign_kpi(actor, plan)
+        if not allowed:
+            result.skipped.append((name, str(_l("not someone you manage")) if allowed.forbidden
+                                   else allowed.reason))
             continue
         if any(k.title.lower() == kpi.title.lower() for k in plan.kpis):
             result.skipped.append((name, str(_l("already has this KPI"))))
@@ -114,50 +110,47 @@ def previous_cycle(cycle: Cycle) -> Cycle | None:
 
 
 def copy_previous_plans(cycle: Cycle, actor, people: list[Person]) -> CopyResult:
-    """Start each person's plan from their plan of the previous cycle (see module rules)."""
-    change_mode(cycle)
-    for person in people:
-        if not can.can_manage_plan_of(actor, person):
-            raise NotAllowed(_l("Only %(name)s's head or manager copies their plan.",
-                                name=person.display_name))
+    """Start each person's empty plan from their plan of the previous cycle (see the
+    module's rules)."""
+    plans = _plans_by_person(cycle, people)
     result = CopyResult()
+    eligible = []
+    for person in people:
+        allowed = can.can_copy_previous_plan(actor, plans[person.id])
+        if not allowed and (allowed.forbidden or not isinstance(allowed.error, StateError)):
+            can.enforce(allowed)  # someone not managed, or the phase: nothing is copied
+        if not allowed:
+            result.skipped.append((person.display_name, allowed.reason))
+        else:
+            eligible.append(person)
     source_cycle = previous_cycle(cycle)
     if source_cycle is None:
-        result.skipped.extend((p.display_name, str(_l("no earlier cycle"))) for p in people)
+        result.skipped.extend((p.display_name, str(_l("no earlier cycle"))) for p in eligible)
         return result
     months = ((cycle.start_date.year - source_cycle.start_date.year) * 12
               + cycle.start_date.month - source_cycle.start_date.month)
     old_kpis: dict[int, list[Kpi]] = {}
     for old, person_id in db.session.execute(
             select(Kpi, PersonalPlan.person_id).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-            .where(PersonalPlan.cycle_id == source_cycle.id,
-                   PersonalPlan.person_id.in_([p.id for p in people]))
+            .where(PersonalPlan.cycle_id == source_cycle.id, Kpi.counts,
+                   PersonalPlan.person_id.in_([p.id for p in eligible]))
             .options(selectinload(Kpi.goal))
             .order_by(Kpi.id)):
-        if old.counts:
-            old_kpis.setdefault(person_id, []).append(old)
+        old_kpis.setdefault(person_id, []).append(old)
     goals_by_department: dict[int | None, dict[str, int]] = {}
-    for department_id in {p.department_id for p in people}:
+    for department_id in {p.department_id for p in eligible}:
         goals_by_department[department_id] = {
             g.title.strip().lower(): g.id for g in kpi_goal_choices(cycle.id, department_id)}
-    plans = _plans_by_person(cycle, [p for p in people if p.id in old_kpis], actor)
-    for person in people:
+    _save_new([plans[p.id] for p in eligible if p.id in old_kpis], actor)
+    for person in eligible:
         name = person.display_name
         if person.id not in old_kpis:
             result.skipped.append((name, str(_l("no plan in %(cycle)s",
                                                  cycle=source_cycle.name))))
             continue
         plan = plans[person.id]
-        if not plan.is_open:
-            result.skipped.append((name, str(_l("plan is %(status)s",
-                                                 status=plan.state.label))))
-            continue
-        have = {k.title.lower() for k in plan.kpis}
         goal_ids = goals_by_department.get(person.department_id, {})
-        copied = 0
         for old in old_kpis[person.id]:
-            if old.title.lower() in have:
-                continue
             goal_id = goal_ids.get(old.goal.title.strip().lower()) if old.goal else None
             kpi = Kpi(plan=plan, title=old.title, goal_id=goal_id,
                       metric_type=old.metric_type,
@@ -170,14 +163,25 @@ def copy_previous_plans(cycle: Cycle, actor, people: list[Person]) -> CopyResult
             db.session.flush()
             record("kpi.created", kpi, actor=actor, label=kpi_label(kpi),
                    after={**kpi_snapshot(kpi), "copied_from": old.id})
-            have.add(old.title.lower())
-            copied += 1
             result.unaligned += goal_id is None
-        if copied:
-            record("plan.copied", plan, actor=actor, label=plan_label(plan),
-                   after={"from_cycle": source_cycle.name, "kpis": copied})
-            result.copied.append(name)
-            result.kpis += copied
-        else:
-            result.skipped.append((name, str(_l("nothing new to copy"))))
+        copied = len(old_kpis[person.id])
+        record("plan.copied", plan, actor=actor, label=plan_label(plan),
+               after={"from_cycle": source_cycle.name, "kpis": copied})
+        result.copied.append(name)
+        result.kpis += copied
     return result
+
+
+def copy_preview(cycle: Cycle, actor, people: list[Person]) -> dict[int, list[Kpi]]:
+    """What copy_previous_plans would add, by person id, for the confirmation page."""
+    source_cycle = previous_cycle(cycle)
+    if source_cycle is None:
+        return {}
+    found: dict[int, list[Kpi]] = {}
+    for old, person_id in db.session.execute(
+            select(Kpi, PersonalPlan.person_id).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+            .where(PersonalPlan.cycle_id == source_cycle.id, Kpi.counts,
+                   PersonalPlan.person_id.in_([p.id for p in people]))
+            .order_by(Kpi.id)):
+        found.setdefault(person_id, []).append(old)
+    return found

@@ -7,21 +7,22 @@ Rules:
 - A milestone is done or not: its baseline is 0 and its target 1.
 - During planning, plans and goals are edited freely; in progress and review only as a
   revision with a reason; in any other phase (draft, calibration, interviews, closed)
-  nothing changes.
+  nothing changes (permissions.py folds the phase into each action's predicate).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from ...cycles.services import PhaseError, is_allowed, require_phase
+from ...errors import Conflict, Invalid, NotAllowed, PhaseError
 from ...models import Cycle, MetricType
-from ...org.services import ConflictError
+from ...rules import check_version, clean_text, require_reason, to_decimal
 
-__all__ = ["ConflictError", "NotAllowed", "PhaseError", "PlanningError", "WeightTotal"]
+__all__ = ["Conflict", "Invalid", "NotAllowed", "PhaseError", "WeightTotal", "check_version",
+           "require_reason", "to_decimal"]
 
 HUNDRED = Decimal("100.00")
 CENT = Decimal("0.01")
@@ -30,81 +31,30 @@ CENT = Decimal("0.01")
 VALUE_PLACES = Decimal("0.0001")
 
 
-class PlanningError(ValueError):
-    """A planning rule was broken; `field` names the form field to blame (or None)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.field = field
-
-
-class NotAllowed(PlanningError):
-    """The actor may not do this (the view answers 403)."""
-
-
-def check_version(obj, expected_version) -> None:
-    """Refuse to save over a newer version. None skips the check (services called from
-    code); anything else that is not the current version, even garbage, is a conflict."""
-    if expected_version is None:
-        return
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        raise ConflictError(obj) from None
-    if expected != obj.version:
-        raise ConflictError(obj)
-
-
-def require_reason(reason: str | None, field: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise PlanningError(_l("Give a reason: it is kept with the change."), field)
-    return reason
-
-
-# Phases ---------------------------------------------------------------------------------
-
-def change_mode(cycle: Cycle) -> str:
-    """"plan" in the planning phase, "revise" in progress and review (changes need a
-    reason); any other phase raises PhaseError."""
-    if is_allowed(cycle, "edit_plans"):
-        return "plan"
-    require_phase(cycle, "revise_plans")
-    return "revise"
-
-
-def may_change(cycle: Cycle) -> bool:
-    return is_allowed(cycle, "edit_plans") or is_allowed(cycle, "revise_plans")
-
-
 def reason_needed(cycle: Cycle) -> bool:
-    return not is_allowed(cycle, "edit_plans")
+    """After planning, a change to a plan or goal is a revision and needs a reason."""
+    from ... import permissions
+
+    return permissions.revision_needs_reason(cycle)
+
+
+def reason_for(cycle: Cycle, reason: str | None) -> str:
+    """Planning needs no reason; a revision in progress or review does."""
+    if reason_needed(cycle):
+        return require_reason(reason)
+    return clean_text(reason, field="reason", limit=2000)
 
 
 # Values ---------------------------------------------------------------------------------
 
-def to_decimal(value, field: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise PlanningError(_l("Enter a number."), field) from None
-    if not number.is_finite():
-        raise PlanningError(_l("Enter a number."), field)
-    if abs(number) >= Decimal("1e14"):
-        raise PlanningError(_l("This number is too large."), field)
-    return number
-
-
 def clean_weight(value) -> Decimal:
     weight = to_decimal(value, "weight")
     if weight is None:
-        raise PlanningError(_l("Give a weight from 0 to 100."), "weight")
+        raise Invalid(_l("Give a weight from 0 to 100."), "weight")
     if weight < 0 or weight > HUNDRED:
-        raise PlanningError(_l("A weight is between 0 and 100."), "weight")
+        raise Invalid(_l("A weight is between 0 and 100."), "weight")
     if weight != weight.quantize(CENT):
-        raise PlanningError(_l("Use at most two decimals for a weight."), "weight")
+        raise Invalid(_l("Use at most two decimals for a weight."), "weight")
     return weight.quantize(CENT)
 
 
@@ -113,16 +63,16 @@ def clean_measure(metric_type, baseline, target_value) -> tuple[str, Decimal, De
     try:
         metric = MetricType(metric_type)
     except ValueError:
-        raise PlanningError(_l("Choose how this is measured."), "metric_type") from None
+        raise Invalid(_l("Choose how this is measured."), "metric_type") from None
     if metric is MetricType.MILESTONE:
         return metric.value, Decimal(0).quantize(VALUE_PLACES), Decimal(1).quantize(VALUE_PLACES)
     baseline = to_decimal(baseline, "baseline")
-    target = to_decimal(target_value, "target_value")
-    if target is None:
-        raise PlanningError(_l("Give the value to reach."), "target_value")
+    target_value = to_decimal(target_value, "target_value")
+    if target_value is None:
+        raise Invalid(_l("Give the value to reach."), "target_value")
     if baseline is None:
         baseline = Decimal(0)
-    return metric.value, baseline.quantize(VALUE_PLACES), target.quantize(VALUE_PLACES)
+    return metric.value, baseline.quantize(VALUE_PLACES), target_value.quantize(VALUE_PLACES)
 
 
 def clean_actual(metric_type: str, value) -> Decimal | None:
@@ -136,12 +86,8 @@ def clean_actual(metric_type: str, value) -> Decimal | None:
 
 
 def clean_title(title: str | None) -> str:
-    title = (title or "").strip()
-    if not title:
-        raise PlanningError(_l("A title is required."), "title")
-    if len(title) > 200:
-        raise PlanningError(_l("Keep the title under 200 characters."), "title")
-    return title
+    return clean_text(title, field="title", limit=200, multiline=False,
+                      required=_l("A title is required."))
 
 
 # Weights ---------------------------------------------------------------------------------
@@ -187,7 +133,7 @@ class WeightTotal:
 
     def require_complete(self) -> None:
         if not self.complete:
-            raise PlanningError(self.message, "weights")
+            raise Invalid(self.message, "weights")
 
 
 def kpi_owner_label(person) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
-from ...cycles.services import require_phase
+from ...errors import Invalid
 from ...extensions import db
 from ...models import (
     Cycle,
@@ -34,28 +34,19 @@ from ...models import (
     TargetStatus,
     utcnow,
 )
+from ...rules import check_version, clean_text, require_reason
 from .common import (
-    NotAllowed,
-    PlanningError,
     WeightTotal,
-    change_mode,
-    check_version,
     clean_actual,
     clean_measure,
     clean_title,
     clean_weight,
     goal_owner_label,
-    require_reason,
+    reason_for,
 )
 
 GOAL_FIELDS = ("title", "target_id", "supports_goal_id", "metric_type", "baseline",
                "target_value", "unit", "weight", "due_date")
-
-
-def _require_manager(actor, department: Department) -> None:
-    if not can.can_manage_department_goals(actor, department):
-        raise NotAllowed(_l("Only the head of %(department)s plans its goals.",
-                            department=department.name))
 
 
 def goal_snapshot(goal: DepartmentGoal) -> dict:
@@ -67,24 +58,24 @@ def goal_snapshot(goal: DepartmentGoal) -> dict:
 def _check_alignment(goal: DepartmentGoal) -> None:
     """The target or supported goal must be one a goal of this department may align to."""
     if goal.target_id is not None and goal.supports_goal_id is not None:
-        raise PlanningError(_l("Align to a target or support a goal, not both."), "alignment")
+        raise Invalid(_l("Align to a target or support a goal, not both."), "alignment")
     if goal.target_id is not None:
         target = db.session.get(StrategyTarget, goal.target_id)
         if (target is None or target.cycle_id != goal.cycle_id
                 or target.status != TargetStatus.PUBLISHED.value):
-            raise PlanningError(_l("Choose a published target of this cycle."), "alignment")
+            raise Invalid(_l("Choose a published target of this cycle."), "alignment")
     if goal.supports_goal_id is not None:
         supported = db.session.get(DepartmentGoal, goal.supports_goal_id)
         if (supported is None or supported.cycle_id != goal.cycle_id
                 or supported.department_id == goal.department_id
                 or goal.department_id not in {c.department_id for c in supported.contributors}):
-            raise PlanningError(_l("Only a goal that names this department as a contributor "
+            raise Invalid(_l("Only a goal that names this department as a contributor "
                                    "can be supported."), "alignment")
         seen = {goal.id}
         current = supported
         while current is not None and current.supports_goal_id is not None:
             if current.supports_goal_id in seen:
-                raise PlanningError(_l("Goals cannot support each other in a circle."),
+                raise Invalid(_l("Goals cannot support each other in a circle."),
                                     "alignment")
             seen.add(current.id)
             current = db.session.get(DepartmentGoal, current.supports_goal_id)
@@ -92,7 +83,7 @@ def _check_alignment(goal: DepartmentGoal) -> None:
 
 def _check_goal(goal: DepartmentGoal, *, alignment_changed: bool) -> None:
     goal.title = clean_title(goal.title)
-    goal.unit = (goal.unit or "").strip()[:30]
+    goal.unit = clean_text(goal.unit, field="unit", limit=30, multiline=False)
     goal.metric_type, goal.baseline, goal.target_value = clean_measure(
         goal.metric_type, goal.baseline, goal.target_value)
     goal.weight = clean_weight(goal.weight)
@@ -104,7 +95,7 @@ def _check_goal(goal: DepartmentGoal, *, alignment_changed: bool) -> None:
         func.lower(DepartmentGoal.title) == goal.title.lower(),
         DepartmentGoal.id != (goal.id or 0)))
     if clash:
-        raise PlanningError(_l("This department already has a goal with this title."), "title")
+        raise Invalid(_l("This department already has a goal with this title."), "title")
 
 
 def _set_contributors(goal: DepartmentGoal, department_ids) -> None:
@@ -112,7 +103,7 @@ def _set_contributors(goal: DepartmentGoal, department_ids) -> None:
     if wanted:
         known = set(db.session.scalars(select(Department.id).where(Department.id.in_(wanted))))
         if known != wanted:
-            raise PlanningError(_l("Choose existing departments."), "contributors")
+            raise Invalid(_l("Choose existing departments."), "contributors")
     have = {c.department_id: c for c in goal.contributors}
     for department_id, row in have.items():
         if department_id not in wanted:
@@ -121,18 +112,19 @@ def _set_contributors(goal: DepartmentGoal, department_ids) -> None:
         goal.contributors.append(GoalContributor(department_id=department_id))
 
 
-def _reason_for(cycle: Cycle, reason: str) -> str:
-    """Planning needs no reason; a revision in progress or review does."""
-    if change_mode(cycle) == "revise":
-        return require_reason(reason)
-    return (reason or "").strip()
+def department_plan_for(cycle: Cycle, department: Department) -> DepartmentPlan:
+    """The department's plan for the cycle: the saved one, or a new draft (not saved) that
+    the predicates and pages can ask about."""
+    return department_plan(cycle.id, department.id) or DepartmentPlan(
+        cycle=cycle, department=department, cycle_id=cycle.id, department_id=department.id,
+        status=DepartmentPlanStatus.DRAFT.value)
 
 
 def create_goal(cycle: Cycle, department: Department, actor, *, contributor_ids=(),
                 reason: str = "", **fields) -> DepartmentGoal:
     """The head adds a goal to a department's plan."""
-    _require_manager(actor, department)
-    reason = _reason_for(cycle, reason)
+    can.enforce(can.can_add_goal(actor, department_plan_for(cycle, department)))
+    reason = reason_for(cycle, reason)
     unknown = set(fields) - set(GOAL_FIELDS)
     if unknown:
         raise KeyError(unknown.pop())
@@ -149,13 +141,13 @@ def create_goal(cycle: Cycle, department: Department, actor, *, contributor_ids=
     return goal
 
 
-def update_goal(goal: DepartmentGoal, actor, *, expected_version=None, reason: str = "",
+def update_goal(goal: DepartmentGoal, actor, *, expected_version, reason: str = "",
                 contributor_ids=None, **fields) -> bool:
     """The head edits a goal (with a reason once planning is over). Returns whether
     anything changed."""
-    _require_manager(actor, goal.department)
+    can.enforce(can.can_edit_goal(actor, goal))
     check_version(goal, expected_version)
-    reason = _reason_for(goal.cycle, reason)
+    reason = reason_for(goal.cycle, reason)
     before = goal_snapshot(goal)
     for key, value in fields.items():
         if key not in GOAL_FIELDS:
@@ -176,16 +168,16 @@ def update_goal(goal: DepartmentGoal, actor, *, expected_version=None, reason: s
 
 
 def delete_goal(goal: DepartmentGoal, actor, *, reason: str = "",
-                expected_version=None) -> None:
+                expected_version) -> None:
     """A goal nothing is aligned to may be removed (with a reason after planning)."""
-    _require_manager(actor, goal.department)
+    can.enforce(can.can_edit_goal(actor, goal))
     check_version(goal, expected_version)
-    reason = _reason_for(goal.cycle, reason)
+    reason = reason_for(goal.cycle, reason)
     kpis = db.session.scalar(select(func.count(Kpi.id)).where(Kpi.goal_id == goal.id))
     supporters = db.session.scalar(select(func.count(DepartmentGoal.id)).where(
         DepartmentGoal.supports_goal_id == goal.id))
     if kpis or supporters:
-        raise PlanningError(_l("%(kpis)d KPIs and %(goals)d goals are aligned to this goal; "
+        raise Invalid(_l("%(kpis)d KPIs and %(goals)d goals are aligned to this goal; "
                                "align them elsewhere first.", kpis=kpis, goals=supporters))
     cycle, department = goal.cycle, goal.department
     before = goal_snapshot(goal)
@@ -199,12 +191,11 @@ def delete_goal(goal: DepartmentGoal, actor, *, reason: str = "",
 
 def realign_goal(goal: DepartmentGoal, actor, *, target_id: int | None,
                  supports_goal_id: int | None = None, reason: str,
-                 expected_version=None) -> None:
+                 expected_version) -> None:
     """The head confirms or changes what a goal serves, with a reason; this clears the
     re-alignment flag."""
-    _require_manager(actor, goal.department)
+    can.enforce(can.can_edit_goal(actor, goal))
     check_version(goal, expected_version)
-    change_mode(goal.cycle)
     reason = require_reason(reason)
     before = snapshot(goal, ("target_id", "supports_goal_id", "needs_realignment"))
     goal.target_id = target_id
@@ -215,11 +206,10 @@ def realign_goal(goal: DepartmentGoal, actor, *, target_id: int | None,
     record("goal.realigned", goal, actor=actor, before=before, after={**after, "reason": reason})
 
 
-def set_goal_actual(goal: DepartmentGoal, actor, value, *, expected_version=None) -> None:
+def set_goal_actual(goal: DepartmentGoal, actor, value, *, expected_version) -> None:
     """The head records where a goal stands (used when no KPI is aligned to it)."""
-    _require_manager(actor, goal.department)
+    can.enforce(can.can_set_goal_actual(actor, goal))
     check_version(goal, expected_version)
-    require_phase(goal.cycle, "check_in")
     before = goal.actual_value
     goal.actual_value = clean_actual(goal.metric_type, value)
     if before != goal.actual_value:
@@ -246,21 +236,16 @@ def goal_weight_total(cycle_id: int, department: Department) -> WeightTotal:
 
 def mark_plan_ready(cycle: Cycle, department: Department, actor) -> DepartmentPlan:
     """A department's plan is ready once its goal weights add up to exactly 100."""
-    _require_manager(actor, department)
-    change_mode(cycle)
+    plan = department_plan_for(cycle, department)
+    can.enforce(can.can_mark_plan_ready(actor, plan))
     count = db.session.scalar(select(func.count(DepartmentGoal.id)).where(
         DepartmentGoal.cycle_id == cycle.id, DepartmentGoal.department_id == department.id))
     if not count:
-        raise PlanningError(_l("Add the department's goals first."), "weights")
+        raise Invalid(_l("Add the department's goals first."), "weights")
     goal_weight_total(cycle.id, department).require_complete()
-    plan = department_plan(cycle.id, department.id)
-    if plan is None:
-        plan = DepartmentPlan(cycle_id=cycle.id, department_id=department.id,
-                              status=DepartmentPlanStatus.DRAFT.value)
+    if plan.id is None:
         db.session.add(plan)
         db.session.flush()
-    if plan.state is DepartmentPlanStatus.READY:
-        return plan
     plan.status = DepartmentPlanStatus.READY.value
     plan.ready_at = utcnow()
     record("department_plan.ready", plan, actor=actor, label=department.name,

@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
-from ...cycles.services import require_phase
+from ...errors import Invalid
 from ...extensions import db
 from ...models import (
     Cycle,
@@ -43,18 +43,14 @@ from ...models import (
     ProposalStatus,
     utcnow,
 )
+from ...rules import check_version, clean_text, require_reason
 from .common import (
-    NotAllowed,
-    PlanningError,
     WeightTotal,
-    change_mode,
-    check_version,
     clean_actual,
     clean_measure,
     clean_title,
     clean_weight,
     kpi_owner_label,
-    require_reason,
 )
 from .goals import kpi_goal_choices
 
@@ -82,12 +78,22 @@ def get_plan(cycle: Cycle, person: Person) -> PersonalPlan | None:
         PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id == person.id))
 
 
-def get_or_create_plan(cycle: Cycle, person: Person, actor) -> PersonalPlan:
-    """The person's plan for the cycle, started (as a draft) when first needed."""
-    plan = get_plan(cycle, person)
-    if plan is None:
-        change_mode(cycle)
-        plan = PersonalPlan(cycle=cycle, person=person, status=PlanStatus.DRAFT.value)
+def plan_for(cycle: Cycle, person: Person) -> PersonalPlan:
+    """The person's plan for the cycle: the saved one, or a new draft (not saved yet) that
+    the predicates and the plan page can ask about."""
+    return get_plan(cycle, person) or draft_plan(cycle, person)
+
+
+def draft_plan(cycle: Cycle, person: Person) -> PersonalPlan:
+    """A new, empty draft (not saved): for someone known to have no plan yet, without
+    asking the database again (pages that load many people's plans at once)."""
+    return PersonalPlan(cycle=cycle, person=person, cycle_id=cycle.id, person_id=person.id,
+                        status=PlanStatus.DRAFT.value, kpis=[], revision=0)
+
+
+def _save_new_plan(plan: PersonalPlan, actor) -> PersonalPlan:
+    """A plan is saved when its first KPI is added."""
+    if plan.id is None:
         db.session.add(plan)
         db.session.flush()
         record("plan.created", plan, actor=actor, label=plan_label(plan),
@@ -124,46 +130,30 @@ def _move(plan: PersonalPlan, actor, action: str, to: PlanStatus, **extra) -> No
            after={"status": to.value, **extra})
 
 
-def submit_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
+def submit_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
     """The person sends their plan to their head once its weights add up to 100."""
-    if actor.id != plan.person_id:
-        raise NotAllowed(_l("Only %(name)s can submit their own plan.",
-                            name=plan.person.display_name))
-    change_mode(plan.cycle)
-    if not plan.is_open:
-        raise PlanningError(_l("This plan is already “%(status)s”.", status=plan.state.label))
+    can.enforce(can.can_submit_plan(actor, plan))
     problems = submit_problems(plan, plan.person)
     if problems:
-        raise PlanningError(" ".join(problems), "weights")
+        raise Invalid(_l("Not submitted yet: %(problems)s", problems=" ".join(problems)),
+                      "weights")
     # Last: the rules speak first, then "it changed since you looked".
     check_version(plan, expected_version)
     plan.submitted_at = utcnow()
     _move(plan, actor, "plan.submitted", PlanStatus.SUBMITTED)
 
 
-def _require_manager(actor, plan: PersonalPlan) -> None:
-    if not can.can_manage_plan_of(actor, plan.person):
-        if actor.id == plan.person_id:
-            raise NotAllowed(_l("Your head or manager decides on your plan, not you."))
-        raise NotAllowed(_l("Only %(name)s's head or manager decides on this plan.",
-                            name=plan.person.display_name))
-
-
-def approve_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
+def approve_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
     """The head or manager approves a submitted plan whose proposals are all decided."""
-    _require_manager(actor, plan)
-    change_mode(plan.cycle)
-    if plan.state is not PlanStatus.SUBMITTED:
-        raise PlanningError(_l("Only a submitted plan can be approved; this one is “%(status)s”.",
-                               status=plan.state.label))
+    can.enforce(can.can_approve_plan(actor, plan))
     pending = sum(1 for k in plan.kpis if k.is_pending)
     if pending:
-        raise PlanningError(lazy_ngettext("Accept or decline the proposed KPI first.",
+        raise Invalid(lazy_ngettext("Accept or decline the proposed KPI first.",
                                           "Accept or decline the %(num)d proposed KPIs first.",
                                           pending), "weights")
     problems = submit_problems(plan, plan.person)
     if problems:
-        raise PlanningError(" ".join(problems), "weights")
+        raise Invalid(" ".join(problems), "weights")
     check_version(plan, expected_version)
     plan.approved_at = utcnow()
     plan.approved_by = actor
@@ -171,29 +161,21 @@ def approve_plan(plan: PersonalPlan, actor, *, expected_version=None) -> None:
     _move(plan, actor, "plan.approved", PlanStatus.APPROVED)
 
 
-def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version=None) -> None:
+def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version) -> None:
     """The head or manager sends a submitted plan back with a comment."""
-    _require_manager(actor, plan)
+    can.enforce(can.can_return_plan(actor, plan))
     check_version(plan, expected_version)
-    change_mode(plan.cycle)
-    if plan.state is not PlanStatus.SUBMITTED:
-        raise PlanningError(_l("Only a submitted plan can be returned; this one is “%(status)s”.",
-                               status=plan.state.label))
     comment = require_reason(comment, "comment")
     plan.return_comment = comment
     plan.returned_at = utcnow()
     _move(plan, actor, "plan.returned", PlanStatus.RETURNED, comment=comment)
 
 
-def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version=None) -> None:
+def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version) -> None:
     """An approved plan changes only through a revision: the head or manager reopens it
     with a reason, and it goes through submit and approval again."""
-    _require_manager(actor, plan)
+    can.enforce(can.can_reopen_plan(actor, plan))
     check_version(plan, expected_version)
-    change_mode(plan.cycle)
-    if plan.state is not PlanStatus.APPROVED:
-        raise PlanningError(_l("Only an approved plan is revised; this one is “%(status)s”.",
-                               status=plan.state.label))
     reason = require_reason(reason)
     plan.revision += 1
     plan.approved_at = None
@@ -203,30 +185,23 @@ def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version=None
 
 # KPIs ---------------------------------------------------------------------------------------
 
-def _require_changeable(plan: PersonalPlan) -> None:
-    change_mode(plan.cycle)
-    if plan.state is PlanStatus.APPROVED:
-        raise PlanningError(_l("This plan is approved; it changes only through a revision "
-                               "with a reason."))
-
-
 def _check_kpi(kpi: Kpi, plan: PersonalPlan) -> None:
     kpi.title = clean_title(kpi.title)
-    kpi.unit = (kpi.unit or "").strip()[:30]
+    kpi.unit = clean_text(kpi.unit, field="unit", limit=30, multiline=False)
     kpi.metric_type, kpi.baseline, kpi.target_value = clean_measure(
         kpi.metric_type, kpi.baseline, kpi.target_value)
     kpi.weight = clean_weight(kpi.weight)
     if kpi.goal_id is None:
-        raise PlanningError(_l("Choose the department goal this KPI serves."), "goal_id")
+        raise Invalid(_l("Choose the department goal this KPI serves."), "goal_id")
     allowed = {g.id for g in kpi_goal_choices(plan.cycle_id, plan.person.department_id)}
     if kpi.goal_id not in allowed:
-        raise PlanningError(_l("Choose a goal of %(name)s's department or one it contributes "
+        raise Invalid(_l("Choose a goal of %(name)s's department or one it contributes "
                                "to.", name=plan.person.display_name), "goal_id")
     clash = db.session.scalar(select(Kpi.id).where(
         Kpi.plan_id == plan.id, func.lower(Kpi.title) == kpi.title.lower(),
         Kpi.id != (kpi.id or 0)))
     if clash:
-        raise PlanningError(_l("This plan already has a KPI with this title."), "title")
+        raise Invalid(_l("This plan already has a KPI with this title."), "title")
 
 
 def _new_kpi(plan: PersonalPlan, actor, origin: KpiOrigin, fields: dict) -> Kpi:
@@ -237,6 +212,7 @@ def _new_kpi(plan: PersonalPlan, actor, origin: KpiOrigin, fields: dict) -> Kpi:
     if origin is KpiOrigin.PROPOSED:
         kpi.proposal_status = ProposalStatus.PENDING.value
     _check_kpi(kpi, plan)
+    _save_new_plan(plan, actor)
     plan.kpis.append(kpi)
     db.session.flush()
     record("kpi.created", kpi, actor=actor, label=kpi_label(kpi), after=kpi_snapshot(kpi))
@@ -245,50 +221,27 @@ def _new_kpi(plan: PersonalPlan, actor, origin: KpiOrigin, fields: dict) -> Kpi:
 
 def assign_kpi(plan: PersonalPlan, actor, **fields) -> Kpi:
     """The head or manager gives the person a KPI aligned to a department goal."""
-    _require_manager(actor, plan)
-    _require_changeable(plan)
+    can.enforce(can.can_assign_kpi(actor, plan))
     return _new_kpi(plan, actor, KpiOrigin.ASSIGNED, fields)
 
 
 def propose_kpi(plan: PersonalPlan, actor, **fields) -> Kpi:
     """The person proposes a KPI of their own (aligned to a goal) for the head to decide."""
-    if actor.id != plan.person_id:
-        raise NotAllowed(_l("Only %(name)s proposes KPIs for their own plan.",
-                            name=plan.person.display_name))
-    _require_changeable(plan)
-    if not plan.is_open:
-        raise PlanningError(_l("The plan is with your head now; propose more once it is "
-                               "returned or revised."))
+    can.enforce(can.can_propose_kpi(actor, plan))
     return _new_kpi(plan, actor, KpiOrigin.PROPOSED, fields)
 
 
-def can_edit_kpi(actor, kpi: Kpi) -> bool:
-    """The rule behind update_kpi and delete_kpi, for templates to ask."""
-    plan = kpi.plan
-    if plan.state is PlanStatus.APPROVED:
-        return False
-    if can.can_manage_plan_of(actor, plan.person):
-        return True
-    return (actor.id == plan.person_id and plan.is_open
-            and kpi.origin == KpiOrigin.PROPOSED
-            and kpi.proposal_status in (ProposalStatus.PENDING, ProposalStatus.DECLINED))
+def add_kpi(plan: PersonalPlan, actor, **fields) -> Kpi:
+    """The person proposes, whoever manages them assigns."""
+    make = propose_kpi if plan.person_id == actor.id else assign_kpi
+    return make(plan, actor, **fields)
 
 
-def _require_kpi_editor(actor, kpi: Kpi) -> None:
-    _require_changeable(kpi.plan)
-    if not can_edit_kpi(actor, kpi):
-        if actor.id == kpi.plan.person_id:
-            raise NotAllowed(_l("You can change your own proposals while the plan is a draft "
-                                "or returned; ask your head about the others."))
-        raise NotAllowed(_l("Only %(name)s's head or manager changes this KPI.",
-                            name=kpi.plan.person.display_name))
-
-
-def update_kpi(kpi: Kpi, actor, *, expected_version=None, **fields) -> bool:
-    """Edit a KPI (see can_edit_kpi for who). A person editing a declined proposal
-    proposes it again. Returns whether anything changed."""
+def update_kpi(kpi: Kpi, actor, *, expected_version, **fields) -> bool:
+    """Edit a KPI (see permissions.can_edit_kpi for who). A person editing a declined
+    proposal proposes it again. Returns whether anything changed."""
+    can.enforce(can.can_edit_kpi(actor, kpi))
     check_version(kpi, expected_version)
-    _require_kpi_editor(actor, kpi)
     before = kpi_snapshot(kpi)
     for key, value in fields.items():
         if key not in KPI_FIELDS:
@@ -304,23 +257,20 @@ def update_kpi(kpi: Kpi, actor, *, expected_version=None, **fields) -> bool:
     return True
 
 
-def delete_kpi(kpi: Kpi, actor, *, expected_version=None) -> None:
+def delete_kpi(kpi: Kpi, actor, *, expected_version) -> None:
+    can.enforce(can.can_edit_kpi(actor, kpi))
     check_version(kpi, expected_version)
-    _require_kpi_editor(actor, kpi)
     record("kpi.deleted", kpi, actor=actor, label=kpi_label(kpi), before=kpi_snapshot(kpi))
     kpi.plan.kpis.remove(kpi)
     db.session.flush()
 
 
 def decide_proposal(kpi: Kpi, actor, *, accept: bool, comment: str = "",
-                    expected_version=None) -> None:
+                    expected_version) -> None:
     """The head accepts or declines (with a comment) a KPI the person proposed."""
+    can.enforce(can.can_decide_proposal(actor, kpi))
     check_version(kpi, expected_version)
-    _require_manager(actor, kpi.plan)
-    _require_changeable(kpi.plan)
-    if not kpi.is_pending:
-        raise PlanningError(_l("This KPI is not a pending proposal."))
-    comment = (comment or "").strip()
+    comment = clean_text(comment, field="comment", limit=2000)
     if not accept:
         comment = require_reason(comment, "comment")
     before = {"proposal_status": kpi.proposal_status, "head_comment": kpi.head_comment}
@@ -331,13 +281,10 @@ def decide_proposal(kpi: Kpi, actor, *, accept: bool, comment: str = "",
            after={"proposal_status": kpi.proposal_status, "head_comment": comment})
 
 
-def set_kpi_actual(kpi: Kpi, actor, value, *, expected_version=None) -> None:
-    """The person or their head records where a KPI stands (check-ins call this too)."""
-    check_version(kpi, expected_version)
-    if not can.can_work_on_plan_of(actor, kpi.plan.person):
-        raise NotAllowed(_l("Only %(name)s or their head records progress on this KPI.",
-                            name=kpi.plan.person.display_name))
-    require_phase(kpi.plan.cycle, "check_in")
+def set_kpi_actual(kpi: Kpi, actor, value) -> None:
+    """Where a KPI stands now. The one write path is a check-in (coaching.checkins calls
+    this), so the timeline and the rollup never disagree."""
+    can.enforce(can.can_check_in(actor, kpi))
     before = kpi.actual_value
     kpi.actual_value = clean_actual(kpi.metric_type, value)
     if before != kpi.actual_value:
@@ -362,14 +309,18 @@ def plan_with_kpis(cycle: Cycle, person: Person) -> PersonalPlan | None:
 
 
 def plans_waiting_for(user, cycle: Cycle | None = None) -> list[PersonalPlan]:
-    """Submitted plans `user` decides on (one query)."""
-    managed = can.managed_department_ids(user)
+    """Submitted plans `user` is asked to decide on: those whose approver they are
+    (permissions.approver_id) and may approve now (permissions.can_approve_plan)."""
+    # In SQL, the plans whose approver `user` may be; approver_id then decides exactly.
+    headed = can.managed_department_ids(user)
     stmt = (select(PersonalPlan).join(Person, Person.id == PersonalPlan.person_id)
             .where(PersonalPlan.status == PlanStatus.SUBMITTED.value,
                    PersonalPlan.person_id != user.id,
-                   or_(Person.manager_id == user.id, Person.department_id.in_(managed)))
+                   or_(Person.manager_id == user.id,
+                       Person.manager_id.is_(None) & Person.department_id.in_(headed)))
             .options(joinedload(PersonalPlan.person), joinedload(PersonalPlan.cycle))
             .order_by(PersonalPlan.submitted_at))
     if cycle is not None:
         stmt = stmt.where(PersonalPlan.cycle_id == cycle.id)
-    return list(db.session.scalars(stmt))
+    return [plan for plan in db.session.scalars(stmt)
+            if can.approver_id(plan.person) == user.id and can.can_approve_plan(user, plan)]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
-from ...cycles.services import require_phase
+from ...errors import Invalid
 from ...extensions import db
 from ...models import (
     Cycle,
@@ -28,24 +28,13 @@ from ...models import (
     TargetStatus,
     utcnow,
 )
-from .common import (
-    NotAllowed,
-    PlanningError,
-    check_version,
-    clean_measure,
-    clean_title,
-    require_reason,
-)
+from ...rules import check_version, clean_text, require_reason
+from .common import clean_measure, clean_title
 
 TARGET_FIELDS = ("title", "description", "metric_type", "baseline", "target_value", "unit",
                  "deadline", "owner_id")
 # Changing any of these means aligned goals may no longer serve the target.
 REALIGN_FIELDS = ("metric_type", "baseline", "target_value")
-
-
-def _require_executive(actor) -> None:
-    if not can.can_edit_targets(actor):
-        raise NotAllowed(_l("Only executives write strategy targets."))
 
 
 def target_snapshot(target: StrategyTarget) -> dict:
@@ -57,26 +46,25 @@ def target_snapshot(target: StrategyTarget) -> dict:
 
 def _check_target(target: StrategyTarget) -> None:
     target.title = clean_title(target.title)
-    target.description = (target.description or "").strip()
-    target.unit = (target.unit or "").strip()[:30]
+    target.description = clean_text(target.description, field="description", limit=4000)
+    target.unit = clean_text(target.unit, field="unit", limit=30, multiline=False)
     target.metric_type, target.baseline, target.target_value = clean_measure(
         target.metric_type, target.baseline, target.target_value)
     if target.owner_id is not None:
         owner = db.session.get(Person, target.owner_id)
         if owner is None or not owner.active:
-            raise PlanningError(_l("Choose an active person as owner."), "owner_id")
+            raise Invalid(_l("Choose an active person as owner."), "owner_id")
     clash = db.session.scalar(select(StrategyTarget.id).where(
         StrategyTarget.cycle_id == target.cycle_id,
         func.lower(StrategyTarget.title) == target.title.lower(),
         StrategyTarget.id != (target.id or 0)))
     if clash:
-        raise PlanningError(_l("This cycle already has a target with this title."), "title")
+        raise Invalid(_l("This cycle already has a target with this title."), "title")
 
 
 def create_target(cycle: Cycle, actor, **fields) -> StrategyTarget:
     """An executive drafts a target during planning."""
-    _require_executive(actor)
-    require_phase(cycle, "edit_targets")
+    can.enforce(can.can_create_targets(actor, cycle))
     unknown = set(fields) - set(TARGET_FIELDS)
     if unknown:
         raise KeyError(unknown.pop())
@@ -89,20 +77,14 @@ def create_target(cycle: Cycle, actor, **fields) -> StrategyTarget:
     return target
 
 
-def update_target(target: StrategyTarget, actor, *, expected_version=None, reason: str = "",
+def update_target(target: StrategyTarget, actor, *, expected_version, reason: str = "",
                   **fields) -> None:
     """Edit a draft (planning only), or revise a published target with a reason.
 
     A revision keeps a snapshot; changing the metric or values flags aligned goals.
     """
-    _require_executive(actor)
+    can.enforce(can.can_edit_target(actor, target))
     check_version(target, expected_version)
-    if target.state is TargetStatus.RETIRED:
-        raise PlanningError(_l("A retired target no longer changes."))
-    if target.state is TargetStatus.DRAFT:
-        require_phase(target.cycle, "edit_targets")
-    else:
-        require_phase(target.cycle, "revise_targets")
     before = target_snapshot(target)
     for key, value in fields.items():
         if key not in TARGET_FIELDS:
@@ -126,13 +108,10 @@ def update_target(target: StrategyTarget, actor, *, expected_version=None, reaso
         flag_aligned_goals(target, actor, why="target.revised")
 
 
-def publish_target(target: StrategyTarget, actor, *, expected_version=None) -> None:
+def publish_target(target: StrategyTarget, actor, *, expected_version) -> None:
     """A draft becomes visible to everyone, as revision 1."""
-    _require_executive(actor)
+    can.enforce(can.can_publish_target(actor, target))
     check_version(target, expected_version)
-    require_phase(target.cycle, "edit_targets")
-    if target.state is not TargetStatus.DRAFT:
-        raise PlanningError(_l("This target is already published."))
     target.status = TargetStatus.PUBLISHED.value
     target.published_at = utcnow()
     _add_revision(target, actor, "", target_snapshot(target))  # revision 1: the publication
@@ -140,14 +119,11 @@ def publish_target(target: StrategyTarget, actor, *, expected_version=None) -> N
            after={"status": "published", "revision": target.revision})
 
 
-def retire_target(target: StrategyTarget, actor, *, reason: str, expected_version=None) -> int:
+def retire_target(target: StrategyTarget, actor, *, reason: str, expected_version) -> int:
     """A published target is withdrawn with a reason; its aligned goals are flagged.
     Returns how many goals were flagged."""
-    _require_executive(actor)
+    can.enforce(can.can_retire_target(actor, target))
     check_version(target, expected_version)
-    require_phase(target.cycle, "revise_targets")
-    if target.state is not TargetStatus.PUBLISHED:
-        raise PlanningError(_l("Only a published target can be retired."))
     reason = require_reason(reason)
     target.status = TargetStatus.RETIRED.value
     _add_revision(target, actor, reason, target_snapshot(target))
@@ -196,13 +172,11 @@ def published_targets(cycle_id: int) -> list[StrategyTarget]:
 
 
 def owner_options() -> list[tuple[int, str]]:
-    """Executives first, then everyone else who is active."""
+    """The active executives, who own strategy targets (a short list at any size)."""
     from ...models import PersonRole, Role
 
-    executives = set(db.session.scalars(
-        select(PersonRole.person_id).where(PersonRole.role == Role.EXECUTIVE.value)))
-    people = db.session.execute(
-        select(Person.id, Person.display_name).where(Person.active.is_(True))
-        .order_by(Person.display_name)).all()
-    return ([(pid, name) for pid, name in people if pid in executives]
-            + [(pid, name) for pid, name in people if pid not in executives])
+    return [tuple(row) for row in db.session.execute(
+        select(Person.id, Person.display_name)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.EXECUTIVE.value, Person.active.is_(True))
+        .order_by(Person.display_name))]

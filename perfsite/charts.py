@@ -1,0 +1,337 @@
+"""Charts drawn on the server as SVG, with the same numbers as a table.
+
+One small module for every chart of the site (calibration now; the 360 report and the
+dashboards next). `bar_chart(...)` returns the markup of a <figure> holding:
+- an <svg role="img"> named by its <title> and summarised by its <desc>; bars are <rect>s
+  coloured by CSS classes (static/css/charts.css), since the Content-Security-Policy allows
+  no style attributes (SVG presentation attributes such as width, height or text-anchor are
+  not styles and are fine);
+- a legend, and the numbers as a <table> (with data-label cells for the phone layout): what
+  screen readers read, and what anyone checking a figure reads.
+Every text is escaped. A value of None draws no bar and shows "—" in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 16, 40
+SERIES_CLASSES = 4  # series-0 … series-3 in charts.css, then they repeat
+
+
+@dataclass(frozen=True)
+class Series:
+    """One set of bars, one value per category."""
+
+    name: str
+    values: Sequence
+    css: str | None = None  # a class of its own (a status colour) instead of series-N
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A reference line over one category (a guidance limit, a target), and its label."""
+
+    category: int
+    value: object
+    label: str
+
+
+def number(value, places: int = 1) -> str:
+    """A value as the chart and the table print it: "12.5", "40", "—"."""
+    if value is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-places)
+    text = format(Decimal(str(value)).quantize(quantum).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _nice_top(largest: Decimal) -> Decimal:
+    """The axis' top: the largest value rounded up to a step of 1, 2 or 5 × 10^n."""
+    if largest <= 0:
+        return Decimal(1)
+    exponent = largest.adjusted()
+    for step in (1, 2, 5, 10):
+        top = Decimal(step).scaleb(exponent)
+        if top >= largest:
+            return top
+    return Decimal(10).scaleb(exponent)
+
+
+def _attrs(**values) -> str:
+    return " ".join(f'{name.replace("_", "-")}="{escape(value)}"'
+                    for name, value in values.items())
+
+
+def _element(tag: str, css: str, text: str | None = None, **values) -> str:
+    """An SVG element with a class and presentation attributes (and text, escaped)."""
+    opening = f'<{tag} class="{escape(css)}" {_attrs(**values)}'
+    return f"{opening}/>" if text is None else f"{opening}>{escape(text)}</{tag}>"
+
+
+def bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
+              series: Sequence[Series], unit: str = "", max_value=None,
+              markers: Sequence[Marker] = (), summary: str = "", category_heading: str = "",
+              marker_heading: str = "", places: int = 1) -> Markup:
+    """A grouped bar chart: for each category one bar per series, and optional markers.
+
+    `chart_id` makes the ids of the title, description and table unique on the page;
+    `unit` follows every value ("%"); `max_value` fixes the axis' top (e.g. 100 for shares).
+    """
+    ident = escape(chart_id)
+    values = [Decimal(str(v)) for s in series for v in s.values if v is not None]
+    values += [Decimal(str(m.value)) for m in markers if m.value is not None]
+    top = Decimal(str(max_value)) if max_value is not None else _nice_top(max(values, default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    group_w = Decimal(plot_w) / max(len(categories), 1)
+    bar_w = group_w * Decimal("0.8") / max(len(series), 1)
+
+    def y(value) -> Decimal:
+        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
+        return TOP + plot_h - share * plot_h
+
+    def px(value) -> str:
+        return format(Decimal(value).quantize(Decimal("0.1")), "f")
+
+    parts = [f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
+             f'<title id="{ident}-title">{escape(title)}</title>',
+             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    for i in range(5):  # the axis: five gridlines with their values
+        value = top * i / 4
+        parts.append(_element("line", "chart-grid", x1=LEFT, x2=WIDTH - RIGHT,
+                              y1=px(y(value)), y2=px(y(value))))
+        parts.append(_element("text", "chart-axis", number(value, places) + unit, x=LEFT - 6,
+                              y=px(y(value) + 4), text_anchor="end"))
+    for c, category in enumerate(categories):
+        left = LEFT + group_w * c + group_w * Decimal("0.1")
+        for s, item in enumerate(series):
+            value = item.values[c] if c < len(item.values) else None
+            if value is None:
+                continue
+            x = left + bar_w * s
+            parts.append(_element("rect", f"chart-bar series-{s % SERIES_CLASSES}", x=px(x),
+                                  y=px(y(value)), width=px(bar_w - 2),
+                                  height=px(TOP + plot_h - y(value))))
+            parts.append(_element("text", "chart-value", number(value, places),
+                                  x=px(x + bar_w / 2 - 1), y=px(y(value) - 4),
+                                  text_anchor="middle"))
+        parts.append(_element("text", "chart-category", str(category),
+                              x=px(LEFT + group_w * c + group_w / 2), y=HEIGHT - BOTTOM + 18,
+                              text_anchor="middle"))
+    for marker in markers:
+        if marker.value is None:
+            continue
+        x1 = LEFT + group_w * marker.category + group_w * Decimal("0.05")
+        parts.append(_element("line", "chart-marker", x1=px(x1),
+                              x2=px(x1 + group_w * Decimal("0.9")),
+                              y1=px(y(marker.value)), y2=px(y(marker.value))))
+    parts.append(_element("line", "chart-baseline", x1=LEFT, x2=WIDTH - RIGHT,
+                          y1=TOP + plot_h, y2=TOP + plot_h))
+    parts.append("</svg>")
+
+    legend = ['<ul class="chart-legend">']
+    for s, item in enumerate(series):
+        legend.append(f'<li><span class="chart-swatch series-{s % SERIES_CLASSES}" '
+                      f'aria-hidden="true"></span>{escape(item.name)}</li>')
+    if markers and marker_heading:
+        legend.append(f'<li><span class="chart-swatch chart-swatch-marker" aria-hidden="true">'
+                      f'</span>{escape(marker_heading)}</li>')
+    legend.append("</ul>")
+
+    marker_text: dict[int, list[str]] = {}
+    for marker in markers:
+        marker_text.setdefault(marker.category, []).append(marker.label)
+    heading = escape(category_heading)
+    table = [f'<table class="table chart-data" id="{ident}-table">',
+             f'<caption class="visually-hidden">{escape(title)}</caption>',
+             f'<thead><tr><th scope="col">{heading}</th>']
+    table += [f'<th scope="col" class="num">{escape(item.name)}</th>' for item in series]
+    if markers and marker_heading:
+        table.append(f'<th scope="col">{escape(marker_heading)}</th>')
+    table.append("</tr></thead><tbody>")
+    for c, category in enumerate(categories):
+        table.append(f'<tr><th scope="row" data-label="{heading}">{escape(category)}</th>')
+        for item in series:
+            value = item.values[c] if c < len(item.values) else None
+            shown = number(value, places) + (unit if value is not None else "")
+            table.append(f'<td class="num" data-label="{escape(item.name)}">{escape(shown)}</td>')
+        if markers and marker_heading:
+            table.append(f'<td data-label="{escape(marker_heading)}">'
+                         f'{escape(", ".join(marker_text.get(c, [])))}</td>')
+        table.append("</tr>")
+    table.append("</tbody></table>")
+
+    return Markup(f'<figure class="chart" id="{ident}">'
+                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
+                  + "".join(parts) + "".join(legend) + "".join(table) + "</figure>")
+
+
+# Dashboards: long category names read better as horizontal bars; trends as lines -----------
+
+# Drawn narrower than the bar chart: on a phone the text then stays readable.
+NARROW_W, ROW_H, LABEL_W = 420, 26, 170
+
+
+def _legend_and_table(ident, title: str, categories, series, unit: str, places: int,
+                      category_heading: str, with_legend: bool = True) -> str:
+    """The legend and the numbers as a table: what every chart of this module ends with."""
+    legend = ""
+    if with_legend:
+        legend = '<ul class="chart-legend">' + "".join(
+            f'<li><span class="chart-swatch {_css(item, s)}" aria-hidden="true">'
+            f'</span>{escape(item.name)}</li>' for s, item in enumerate(series)) + "</ul>"
+    heading = escape(category_heading)
+    table = [f'<table class="table chart-data" id="{ident}-table">',
+             f'<caption class="visually-hidden">{escape(title)}</caption>',
+             f'<thead><tr><th scope="col">{heading}</th>']
+    table += [f'<th scope="col" class="num">{escape(item.name)}</th>' for item in series]
+    table.append("</tr></thead><tbody>")
+    for c, category in enumerate(categories):
+        table.append(f'<tr><th scope="row" data-label="{heading}">{escape(category)}</th>')
+        for item in series:
+            value = item.values[c] if c < len(item.values) else None
+            shown = number(value, places) + (unit if value is not None else "")
+            table.append(f'<td class="num" data-label="{escape(item.name)}">{escape(shown)}</td>')
+        table.append("</tr>")
+    table.append("</tbody></table>")
+    return legend + "".join(table)
+
+
+def _css(series: Series, index: int) -> str:
+    return series.css or f"series-{index % SERIES_CLASSES}"
+
+
+def _top(values, max_value, places: int) -> Decimal:
+    """The axis' top; for counts (no decimals) a multiple of 4, so every gridline is whole."""
+    if max_value is not None:
+        return Decimal(str(max_value))
+    largest = max(values, default=Decimal(0))
+    if places == 0:
+        return Decimal(max(4, -(-int(largest) // 4) * 4))
+    return _nice_top(largest)
+
+
+def _shorten(text: str, limit: int = 20) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def horizontal_bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
+                         series: Sequence[Series], unit: str = "", max_value=None,
+                         summary: str = "", category_heading: str = "",
+                         places: int = 1) -> Markup:
+    """Bars from left to right, one row per category (for long names: targets, people);
+    the names are cut short in the drawing and given whole in the table."""
+    ident = escape(chart_id)
+    values = [Decimal(str(v)) for s in series for v in s.values if v is not None]
+    top = _top(values, max_value, places)
+    per_row = max(len(series), 1)
+    height = TOP + BOTTOM + max(len(categories), 1) * ROW_H * per_row
+    plot_w = NARROW_W - LABEL_W - RIGHT - 40
+
+    def x(value) -> Decimal:
+        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
+        return LABEL_W + share * plot_w
+
+    def px(value) -> str:
+        return format(Decimal(value).quantize(Decimal("0.1")), "f")
+
+    parts = [f'<svg class="chart-svg" viewBox="0 0 {NARROW_W} {height}" role="img" '
+             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
+             f'<title id="{ident}-title">{escape(title)}</title>',
+             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    bottom = height - BOTTOM
+    for i in range(5):
+        value = top * i / 4
+        parts.append(_element("line", "chart-grid", x1=px(x(value)), x2=px(x(value)),
+                              y1=TOP, y2=bottom))
+        parts.append(_element("text", "chart-axis", number(value, places) + unit,
+                              x=px(x(value)), y=bottom + 16, text_anchor="middle"))
+    for c, category in enumerate(categories):
+        row_top = TOP + c * ROW_H * per_row
+        parts.append(_element("text", "chart-category chart-label", _shorten(category),
+                              x=LABEL_W - 8, y=px(row_top + ROW_H * per_row / 2 + 5),
+                              text_anchor="end"))
+        for s, item in enumerate(series):
+            value = item.values[c] if c < len(item.values) else None
+            if value is None:
+                continue
+            y = row_top + s * ROW_H + 4
+            parts.append(_element("rect", f"chart-bar {_css(item, s)}",
+                                  x=LABEL_W, y=y, width=px(x(value) - LABEL_W),
+                                  height=ROW_H - 8))
+            parts.append(_element("text", "chart-value", number(value, places) + unit,
+                                  x=px(x(value) + 4), y=y + ROW_H - 12))
+    parts.append(_element("line", "chart-baseline", x1=LABEL_W, x2=LABEL_W, y1=TOP, y2=bottom))
+    parts.append("</svg>")
+    return Markup(f'<figure class="chart" id="{ident}">'
+                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
+                  + "".join(parts)
+                  + _legend_and_table(ident, title, categories, series, unit, places,
+                                      category_heading, with_legend=len(series) > 1)
+                  + "</figure>")
+
+
+def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
+               series: Sequence[Series], unit: str = "", max_value=None, summary: str = "",
+               category_heading: str = "", places: int = 1) -> Markup:
+    """One line per series over the categories (months); a None value leaves a gap."""
+    ident = escape(chart_id)
+    values = [Decimal(str(v)) for s in series for v in s.values if v is not None]
+    top = _top(values, max_value, places)
+    plot_w, plot_h = NARROW_W - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = Decimal(plot_w) / max(len(categories), 1)
+
+    def x(c: int) -> Decimal:
+        return LEFT + step * c + step / 2
+
+    def y(value) -> Decimal:
+        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
+        return TOP + plot_h - share * plot_h
+
+    def px(value) -> str:
+        return format(Decimal(value).quantize(Decimal("0.1")), "f")
+
+    parts = [f'<svg class="chart-svg" viewBox="0 0 {NARROW_W} {HEIGHT}" role="img" '
+             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
+             f'<title id="{ident}-title">{escape(title)}</title>',
+             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    for i in range(5):
+        value = top * i / 4
+        parts.append(_element("line", "chart-grid", x1=LEFT, x2=NARROW_W - RIGHT,
+                              y1=px(y(value)), y2=px(y(value))))
+        parts.append(_element("text", "chart-axis", number(value, places) + unit, x=LEFT - 6,
+                              y=px(y(value) + 4), text_anchor="end"))
+    for c, category in enumerate(categories):
+        parts.append(_element("text", "chart-category chart-label", str(category), x=px(x(c)),
+                              y=HEIGHT - BOTTOM + 18, text_anchor="middle"))
+    for s, item in enumerate(series):
+        css = _css(item, s)
+        run: list[str] = []
+        for c in range(len(categories)):
+            value = item.values[c] if c < len(item.values) else None
+            if value is None:
+                if len(run) > 1:
+                    parts.append(_element("polyline", f"chart-line {css}", points=" ".join(run)))
+                run = []
+                continue
+            run.append(f"{px(x(c))},{px(y(value))}")
+            parts.append(_element("circle", f"chart-point {css}", cx=px(x(c)), cy=px(y(value)),
+                                  r=4))
+        if len(run) > 1:
+            parts.append(_element("polyline", f"chart-line {css}", points=" ".join(run)))
+    parts.append(_element("line", "chart-baseline", x1=LEFT, x2=NARROW_W - RIGHT,
+                          y1=TOP + plot_h, y2=TOP + plot_h))
+    parts.append("</svg>")
+    return Markup(f'<figure class="chart" id="{ident}">'
+                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
+                  + "".join(parts)
+                  + _legend_and_table(ident, title, categories, series, unit, places,
+                                      category_heading)
+                  + "</figure>")

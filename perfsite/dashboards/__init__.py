@@ -1,0 +1,1 @@
+"""Dashboards: each role's questions answered at a glance, with charts (issue 13)."""

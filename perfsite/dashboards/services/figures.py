@@ -1,0 +1,494 @@
+"""The sums the dashboards draw: each read with GROUP BY in the database, in a fixed number of
+queries whatever the number of people, departments or KPIs.
+
+Rules (the figures are the services' own, so a dashboard never disagrees with a page):
+- A target's progress is planning's (progress.target_progress: goals weighted by weight,
+  from each goal's stored KPI sums); a department's contribution to it is the same weighting
+  over that department's goals aligned to it.
+- A target's trend is, month by month, the weighted progress its KPIs' check-ins reported
+  in that month: Σ(KPI weight × progress of the check-in's value) / Σ KPI weights, over the
+  check-ins of that month (a month without check-ins has no point).
+- A KPI's status is that of its latest check-in; "no check-in" when it has none.
+- A check-in is overdue, while the cycle takes check-ins, on a KPI of an approved plan whose
+  latest check-in is older than the cycle's check-in interval (or that has none): the rule
+  of the to-do list (coaching.services.todos).
+- Review completion and the rating distribution are the reviews services' figures
+  (completion.by_department, calibration.distributions), narrowed to the scope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ...cycles.services import is_allowed
+from ...extensions import db
+from ...models import (
+    CheckIn,
+    CheckInStatus,
+    Cycle,
+    Department,
+    DepartmentGoal,
+    Kpi,
+    Obstacle,
+    Person,
+    PersonalPlan,
+    PlanStatus,
+    ResourceRequest,
+    StrategyTarget,
+    TargetStatus,
+)
+from ...planning.services import progress
+from ...reviews.services import calibration, completion
+from ...reviews.services import settings as settings_service
+from .common import Scope, in_scope
+
+NO_CHECK_IN = "none"
+STATUSES = [s.value for s in CheckInStatus] + [NO_CHECK_IN]
+ONE_PLACE = Decimal("0.1")
+
+
+def percent(value) -> Decimal | None:
+    """A progress (0..1) as a percentage with one decimal, half up; None stays None."""
+    if value is None:
+        return None
+    return (Decimal(str(value)) * 100).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+
+
+# Targets: progress, the departments contributing, the trend ---------------------------------
+
+@dataclass
+class Contribution:
+    department_id: int
+    name: str
+    goals: int
+    progress: Decimal | None
+
+
+@dataclass
+class TargetFigure:
+    target: StrategyTarget
+    progress: Decimal | None  # 0..1, the whole company's (planning's figure)
+    contributions: list[Contribution] = field(default_factory=list)
+    trend: list[Decimal | None] = field(default_factory=list)  # percent per month
+
+
+def shown_targets(cycle: Cycle) -> list[StrategyTarget]:
+    return list(db.session.scalars(
+        select(StrategyTarget)
+        .where(StrategyTarget.cycle_id == cycle.id,
+               StrategyTarget.status != TargetStatus.DRAFT.value)
+        .order_by(StrategyTarget.status == TargetStatus.RETIRED.value, StrategyTarget.title)))
+
+
+def targets(cycle: Cycle, scope: Scope) -> list[TargetFigure]:
+    """The cycle's published targets with their progress and, per department in the scope,
+    its goals aligned to each and their weighted progress (one row per goal)."""
+    found = shown_targets(cycle)
+    values = progress.target_progress([t.id for t in found])
+    figures = {t.id: TargetFigure(t, values.get(t.id)) for t in found}
+    pairs: dict[tuple[int, int], list] = {}
+    names: dict[int, str] = {}
+    for target_id, department_id, name, weight, *goal_values in db.session.execute(
+            select(DepartmentGoal.target_id, DepartmentGoal.department_id, Department.name,
+                   DepartmentGoal.weight, *progress.GOAL_PROGRESS_COLUMNS)
+            .join(Department, Department.id == DepartmentGoal.department_id)
+            .where(DepartmentGoal.cycle_id == cycle.id,
+                   DepartmentGoal.target_id.in_(list(figures) or [0]),
+                   in_scope(DepartmentGoal.department_id, scope))):
+        names[department_id] = name
+        pairs.setdefault((target_id, department_id), []).append(
+            (weight, progress.stored_goal_progress(*goal_values)))
+    for (target_id, department_id), items in pairs.items():
+        figures[target_id].contributions.append(Contribution(
+            department_id, names[department_id], len(items), progress.weighted(items)))
+    for figure in figures.values():
+        figure.contributions.sort(key=lambda c: c.name)
+    return list(figures.values())
+
+
+def months_of(cycle: Cycle, today: date) -> list[date]:
+    """The first day of each month from the cycle's start to its end (or today, if sooner)."""
+    last = min(cycle.end_date, max(today, cycle.start_date))
+    months, current = [], date(cycle.start_date.year, cycle.start_date.month, 1)
+    while current <= last:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+def _moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _month_index(column, months: list[date]):
+    """SQL: which of `months` a moment falls in (by their first days), NULL outside."""
+    bounds = months[1:] + [date(months[-1].year + months[-1].month // 12,
+                                months[-1].month % 12 + 1, 1)]
+    return case(*[(column < _moment(bound), i) for i, bound in enumerate(bounds)], else_=None)
+
+
+def target_trends(cycle: Cycle, target_ids, scope: Scope, months: list[date]
+                  ) -> dict[int, list[Decimal | None]]:
+    """Per target, per month: the weighted progress its KPIs' check-ins reported (percent)."""
+    target_ids = list(target_ids)
+    if not target_ids or not months:
+        return {}
+    reported = SimpleNamespace(metric_type=Kpi.metric_type, baseline=Kpi.baseline,
+                               target_value=Kpi.target_value, actual_value=CheckIn.actual_value)
+    month = _month_index(CheckIn.created_at, months).label("month")
+    rows = db.session.execute(
+        select(DepartmentGoal.target_id, month,
+               func.sum(Kpi.weight * progress.progress_sql(reported)), func.sum(Kpi.weight))
+        .select_from(CheckIn)
+        .join(Kpi, Kpi.id == CheckIn.kpi_id)
+        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+        .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
+        .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts,
+               DepartmentGoal.target_id.in_(target_ids),
+               CheckIn.created_at >= _moment(months[0]),
+               in_scope(DepartmentGoal.department_id, scope))
+        .group_by(DepartmentGoal.target_id, month)).all()
+    trends = {t: [None] * len(months) for t in target_ids}
+    for target_id, index, weighted_sum, weight_sum in rows:
+        if index is None or not weight_sum:
+            continue
+        trends[target_id][int(index)] = percent(Decimal(str(weighted_sum))
+                                                / Decimal(str(weight_sum)))
+    return trends
+
+
+# Statuses: the latest check-in of each KPI --------------------------------------------------
+
+def _latest_checkins(cycle: Cycle):
+    """A subquery: (kpi_id, status, created_at) of each KPI's latest check-in in the cycle."""
+    newest = (select(func.max(CheckIn.id))
+              .join(Kpi, Kpi.id == CheckIn.kpi_id)
+              .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+              .where(PersonalPlan.cycle_id == cycle.id)
+              .group_by(CheckIn.kpi_id))
+    return (select(CheckIn.kpi_id, CheckIn.status, CheckIn.created_at)
+            .where(CheckIn.id.in_(newest)).subquery())
+
+
+def status_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, Counter]:
+    """Per department: how many (counting) KPIs stand at each latest status."""
+    latest = _latest_checkins(cycle)
+    status = func.coalesce(latest.c.status, NO_CHECK_IN)
+    found: dict[int | None, Counter] = {}
+    for department_id, value, count in db.session.execute(
+            select(Person.department_id, status, func.count(Kpi.id))
+            .select_from(Kpi)
+            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+            .join(Person, Person.id == PersonalPlan.person_id)
+            .outerjoin(latest, latest.c.kpi_id == Kpi.id)
+            .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
+                   in_scope(Person.department_id, scope))
+            .group_by(Person.department_id, status)):
+        found.setdefault(department_id, Counter())[value] = count
+    return found
+
+
+@dataclass
+class GoalAtRisk:
+    goal: DepartmentGoal
+    department: str
+    at_risk: int
+    off_track: int
+    progress: Decimal
+
+
+def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8) -> list[GoalAtRisk]:
+    """The goals with the most KPIs off track or at risk (by their latest check-in)."""
+    latest = _latest_checkins(cycle)
+    rows = db.session.execute(
+        select(Kpi.goal_id, latest.c.status, func.count(Kpi.id))
+        .join(latest, latest.c.kpi_id == Kpi.id)
+        .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
+        .where(DepartmentGoal.cycle_id == cycle.id, Kpi.counts,
+               latest.c.status.in_([CheckInStatus.AT_RISK.value,
+                                    CheckInStatus.OFF_TRACK.value]),
+               in_scope(DepartmentGoal.department_id, scope))
+        .group_by(Kpi.goal_id, latest.c.status)).all()
+    counts: dict[int, Counter] = {}
+    for goal_id, status, count in rows:
+        counts.setdefault(goal_id, Counter())[status] = count
+    ranked = sorted(counts, key=lambda g: (-counts[g][CheckInStatus.OFF_TRACK.value],
+                                           -counts[g][CheckInStatus.AT_RISK.value], g))[:limit]
+    goals = {g.id: g for g in db.session.scalars(
+        select(DepartmentGoal).where(DepartmentGoal.id.in_(ranked or [0])))}
+    names = dict(db.session.execute(select(Department.id, Department.name).where(
+        Department.id.in_({g.department_id for g in goals.values()} or {0}))).tuples().all())
+    return [GoalAtRisk(goals[g], names.get(goals[g].department_id, ""),
+                       counts[g][CheckInStatus.AT_RISK.value],
+                       counts[g][CheckInStatus.OFF_TRACK.value], progress.goal_of(goals[g]))
+            for g in ranked if g in goals]
+
+
+def takes_check_ins(cycle: Cycle) -> bool:
+    return is_allowed(cycle, "check_in")
+
+
+def _last_check_in(cycle: Cycle):
+    return (select(CheckIn.kpi_id, func.max(CheckIn.created_at).label("latest"))
+            .join(Kpi, Kpi.id == CheckIn.kpi_id)
+            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+            .where(PersonalPlan.cycle_id == cycle.id)
+            .group_by(CheckIn.kpi_id).subquery())
+
+
+def overdue_check_ins(cycle: Cycle, scope: Scope, now: datetime, by=Person.department_id,
+                      person_ids=None) -> dict[int | None, int]:
+    """Per department (or per `by`): KPIs whose check-in is overdue (see the rules), of
+    everyone in the scope or of `person_ids`."""
+    if not takes_check_ins(cycle):
+        return {}
+    narrow = [] if person_ids is None else [PersonalPlan.person_id.in_(list(person_ids) or [0])]
+    last = _last_check_in(cycle)
+    cutoff = now - timedelta(days=cycle.checkin_interval_days)
+    return dict(db.session.execute(
+        select(by, func.count(Kpi.id))
+        .select_from(Kpi)
+        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+        .join(Person, Person.id == PersonalPlan.person_id)
+        .outerjoin(last, last.c.kpi_id == Kpi.id)
+        .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
+               PersonalPlan.status == PlanStatus.APPROVED.value,
+               or_(last.c.latest.is_(None), last.c.latest <= cutoff),
+               in_scope(Person.department_id, scope), *narrow)
+        .group_by(by)).tuples().all())
+
+
+# People: a team's grid ----------------------------------------------------------------------
+
+@dataclass
+class PersonFigure:
+    kpis: int = 0
+    progress: Decimal | None = None  # 0..1, their KPIs weighted by weight
+    statuses: Counter = field(default_factory=Counter)
+    overdue: int = 0
+
+    @property
+    def worst(self) -> str:
+        for status in (CheckInStatus.OFF_TRACK.value, CheckInStatus.AT_RISK.value,
+                       CheckInStatus.ON_TRACK.value):
+            if self.statuses[status]:
+                return status
+        return NO_CHECK_IN
+
+
+def people_figures(cycle: Cycle, person_ids, now: datetime) -> dict[int, PersonFigure]:
+    """For these people (a page of a team): their KPIs' weighted progress, the latest
+    statuses and the overdue check-ins, summed per person (three queries)."""
+    person_ids = list(person_ids)
+    figures = {pid: PersonFigure() for pid in person_ids}
+    if not person_ids:
+        return figures
+    for person_id, count, weight_sum, weighted_sum in db.session.execute(
+            select(PersonalPlan.person_id, func.count(Kpi.id), func.sum(Kpi.weight),
+                   func.sum(Kpi.weight * progress.progress_sql(Kpi)))
+            .join(Kpi, Kpi.plan_id == PersonalPlan.id)
+            .where(PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_(person_ids),
+                   Kpi.counts)
+            .group_by(PersonalPlan.person_id)):
+        figure = figures[person_id]
+        figure.kpis = count
+        if weight_sum:
+            figure.progress = (Decimal(str(weighted_sum)) / Decimal(str(weight_sum))).quantize(
+                progress.PLACES, rounding=ROUND_HALF_UP)
+    latest = _latest_checkins(cycle)
+    status = func.coalesce(latest.c.status, NO_CHECK_IN)
+    for person_id, value, count in db.session.execute(
+            select(PersonalPlan.person_id, status, func.count(Kpi.id))
+            .join(Kpi, Kpi.plan_id == PersonalPlan.id)
+            .outerjoin(latest, latest.c.kpi_id == Kpi.id)
+            .where(PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_(person_ids),
+                   Kpi.counts)
+            .group_by(PersonalPlan.person_id, status)):
+        figures[person_id].statuses[value] = count
+    for person_id, count in overdue_check_ins(cycle, Scope(None, None), now,
+                                              by=PersonalPlan.person_id,
+                                              person_ids=person_ids).items():
+        figures[person_id].overdue = count
+    return figures
+
+
+# Obstacles and resource requests -------------------------------------------------------------
+
+@dataclass
+class OpenItems:
+    counts: Counter  # status -> how many
+    overdue: int
+    oldest: list
+
+    @property
+    def open(self) -> int:
+        return sum(self.counts.values())
+
+
+def open_items(model, cycle: Cycle, scope: Scope, now: datetime, limit: int = 5) -> OpenItems:
+    """Open obstacles or requests raised by people in the scope: counts by status, how many
+    are overdue, and the oldest few."""
+    where = [model.cycle_id == cycle.id, model.is_open, in_scope(Person.department_id, scope)]
+    counts = Counter(dict(db.session.execute(
+        select(model.status, func.count(model.id))
+        .join(Person, Person.id == model.raised_by_id).where(*where)
+        .group_by(model.status)).tuples().all()))
+    cutoff = now - timedelta(days=cycle.overdue_after_days)
+    overdue = db.session.scalar(select(func.count(model.id))
+                                .join(Person, Person.id == model.raised_by_id)
+                                .where(*where, model.created_at < cutoff)) or 0
+    oldest = list(db.session.scalars(
+        select(model).join(Person, Person.id == model.raised_by_id).where(*where)
+        .options(joinedload(model.raised_by), joinedload(model.kpi))
+        .order_by(model.created_at, model.id).limit(limit)))
+    return OpenItems(counts, overdue, oldest)
+
+
+def obstacles(cycle, scope, now) -> OpenItems:
+    return open_items(Obstacle, cycle, scope, now)
+
+
+def requests(cycle, scope, now) -> OpenItems:
+    return open_items(ResourceRequest, cycle, scope, now)
+
+
+# Reviews: completion and ratings ---------------------------------------------------------------
+
+def review_completion(cycle: Cycle, scope: Scope) -> list[completion.DepartmentRow]:
+    """completion.by_department, narrowed to the scope."""
+    return [row for row in completion.by_department(cycle) if scope.allows(row.department_id)]
+
+
+def completion_totals(rows) -> tuple[int, int, int]:
+    """(people, self-reviews submitted, manager reviews submitted) over the rows."""
+    return (sum(r.people for r in rows), sum(r.self_done for r in rows),
+            sum(r.manager_done for r in rows))
+
+
+@dataclass
+class Ratings:
+    bands: list
+    company: calibration.Distribution
+    scope: calibration.Distribution | None  # the scope's, summed (None: the company)
+    departments: list[calibration.Distribution]
+
+
+def ratings(cycle: Cycle, scope: Scope, scope_name: str) -> Ratings:
+    """The company's distribution of final ratings and the scope's (calibration's figures)."""
+    overview = calibration.distributions(cycle)
+    bands = settings_service.bands_of(settings_service.settings_for(cycle))
+    departments = [d for d in overview.departments if scope.allows(d.department_id)]
+    summed = None
+    if scope.ids is not None:
+        counts: Counter = Counter()
+        for distribution in departments:
+            counts.update(distribution.counts)
+        summed = calibration.Distribution(scope_name, dict(counts))
+    return Ratings(bands, overview.company, summed, departments)
+
+
+# HR: the cycle's progress by phase and department --------------------------------------------
+
+@dataclass
+class DepartmentProgress:
+    department_id: int | None
+    name: str
+    people: int = 0
+    plans_approved: int = 0
+    kpis: int = 0
+    kpis_checked_in: int = 0
+    self_done: int = 0
+    manager_done: int = 0
+
+
+def phase_progress(cycle: Cycle, scope: Scope) -> list[DepartmentProgress]:
+    """Per department: people with a plan, plans approved, KPIs with a check-in, self and
+    manager reviews submitted (four grouped queries)."""
+    rows: dict[int | None, DepartmentProgress] = {}
+
+    def row(department_id) -> DepartmentProgress:
+        return rows.setdefault(department_id, DepartmentProgress(department_id, ""))
+
+    approved = func.sum(case((PersonalPlan.status == PlanStatus.APPROVED.value, 1), else_=0))
+    for department_id, people, done in db.session.execute(
+            select(Person.department_id, func.count(PersonalPlan.id), approved)
+            .join(PersonalPlan, PersonalPlan.person_id == Person.id)
+            .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
+                   in_scope(Person.department_id, scope))
+            .group_by(Person.department_id)):
+        entry = row(department_id)
+        entry.people, entry.plans_approved = people, int(done or 0)
+    checked = (select(CheckIn.kpi_id).join(Kpi, Kpi.id == CheckIn.kpi_id)
+               .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+               .where(PersonalPlan.cycle_id == cycle.id).group_by(CheckIn.kpi_id).subquery())
+    for department_id, kpis, with_check_in in db.session.execute(
+            select(Person.department_id, func.count(Kpi.id), func.count(checked.c.kpi_id))
+            .select_from(Kpi)
+            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+            .join(Person, Person.id == PersonalPlan.person_id)
+            .outerjoin(checked, checked.c.kpi_id == Kpi.id)
+            .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
+                   in_scope(Person.department_id, scope))
+            .group_by(Person.department_id)):
+        entry = row(department_id)
+        entry.kpis, entry.kpis_checked_in = kpis, with_check_in
+    for review_row in review_completion(cycle, scope):
+        entry = row(review_row.department_id)
+        entry.name = review_row.name
+        entry.self_done, entry.manager_done = review_row.self_done, review_row.manager_done
+    names = dict(db.session.execute(select(Department.id, Department.name).where(
+        Department.id.in_([d for d in rows if d is not None] or [0]))).tuples().all())
+    for department_id, entry in rows.items():
+        entry.name = names.get(department_id, entry.name or "—")
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def share(done: int, total: int) -> Decimal | None:
+    """`done` of `total` as a percentage (one decimal); None when there is nothing to do."""
+    return calibration.share(done, total) if total else None
+
+
+@dataclass
+class Laggard:
+    person: Person
+    what: str
+
+
+def plans_not_approved(cycle: Cycle, scope: Scope, limit: int):
+    """People whose plan in the cycle is not approved yet (and how many)."""
+    where = [PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
+             PersonalPlan.status != PlanStatus.APPROVED.value,
+             in_scope(Person.department_id, scope)]
+    total = db.session.scalar(select(func.count(PersonalPlan.id))
+                              .join(Person, Person.id == PersonalPlan.person_id).where(*where))
+    plans = db.session.scalars(
+        select(PersonalPlan).join(Person, Person.id == PersonalPlan.person_id).where(*where)
+        .options(contains_eager(PersonalPlan.person).joinedload(Person.department))
+        .order_by(PersonalPlan.status, Person.display_name).limit(limit)).all()
+    return total or 0, plans
+
+
+def people_overdue(cycle: Cycle, scope: Scope, now: datetime, limit: int):
+    """People with the most overdue check-ins (and how many people have any)."""
+    counts = overdue_check_ins(cycle, scope, now, by=PersonalPlan.person_id)
+    ranked = sorted(counts, key=lambda pid: (-counts[pid], pid))[:limit]
+    people = {p.id: p for p in db.session.scalars(
+        select(Person).where(Person.id.in_(ranked or [0]))
+        .options(joinedload(Person.department)))}
+    return len(counts), [(people[pid], counts[pid]) for pid in ranked if pid in people]
+
+
+def reviews_late(cycle: Cycle, scope: Scope, limit: int):
+    """People in the cycle's reviews with a review not submitted (and how many)."""
+    stmt = completion.people_query(cycle, late_only=True).where(
+        in_scope(Person.department_id, scope))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    people = list(db.session.scalars(stmt.limit(limit)).unique())
+    return total or 0, completion.rows_of(cycle, people)

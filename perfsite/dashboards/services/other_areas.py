@@ -1,0 +1,67 @@
+"""Figures from the 360 feedback and interview areas, for the dashboards and the printable
+review.
+
+Rules:
+- 360 completion is the feedback area's own count (feedback.services.completion): requests,
+  answers and declines per department of the person the feedback is on; never who wrote
+  what. Nothing here reads a feedback answer.
+- Interview completion, per department of the person interviewed: how many of the people in
+  the cycle's reviews have an interview, and how many are finished (completed, acknowledged,
+  appealed or resolved). One grouped query.
+- Appeals: the interviews whose record the person disagreed with, not yet resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from ...extensions import db
+from ...feedback.services import completion as feedback_completion
+from ...models import Cycle, Interview, InterviewStatus, Person
+from .common import Scope, in_scope
+
+FINISHED = [s.value for s in (InterviewStatus.COMPLETED, InterviewStatus.ACKNOWLEDGED,
+                              InterviewStatus.APPEALED, InterviewStatus.RESOLVED)]
+
+
+def feedback_by_department(cycle: Cycle, scope: Scope) -> list:
+    """feedback.services.completion for the departments of the scope."""
+    return feedback_completion.completion(cycle, scope.ids)
+
+
+@dataclass
+class InterviewCounts:
+    department_id: int | None
+    scheduled: int  # interviews of any state
+    finished: int
+    acknowledged: int
+
+
+def interviews_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, InterviewCounts]:
+    finished = func.sum(case((Interview.status.in_(FINISHED), 1), else_=0))
+    acknowledged = func.sum(case((Interview.status == InterviewStatus.ACKNOWLEDGED.value, 1),
+                                 else_=0))
+    return {dept: InterviewCounts(dept, count, int(done or 0), int(agreed or 0))
+            for dept, count, done, agreed in db.session.execute(
+                select(Person.department_id, func.count(Interview.id), finished, acknowledged)
+                .join(Person, Person.id == Interview.person_id)
+                .where(Interview.cycle_id == cycle.id, in_scope(Person.department_id, scope))
+                .group_by(Person.department_id))}
+
+
+def open_appeals(cycle: Cycle, scope: Scope, limit: int = 10) -> tuple[int, list[Interview]]:
+    """How many appeals are open in the cycle, and the oldest few (person, head loaded)."""
+    where = [Interview.cycle_id == cycle.id,
+             Interview.status == InterviewStatus.APPEALED.value,
+             in_scope(Person.department_id, scope)]
+    total = db.session.scalar(select(func.count(Interview.id))
+                              .join(Person, Person.id == Interview.person_id).where(*where))
+    found = list(db.session.scalars(
+        select(Interview).join(Person, Person.id == Interview.person_id).where(*where)
+        .options(joinedload(Interview.person).joinedload(Person.department),
+                 joinedload(Interview.head))
+        .order_by(Interview.acknowledged_at, Interview.id).limit(limit)))
+    return total or 0, found

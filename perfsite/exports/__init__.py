@@ -1,0 +1,1 @@
+"""Exports (CSV and XLSX) and the printable review report (issue 13)."""

@@ -1,0 +1,2 @@
+"""360-degree feedback: nominations, rater cards, the anonymous 360 report and its place in
+the competency score."""

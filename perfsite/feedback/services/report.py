@@ -1,0 +1,292 @@
+"""The 360 report, and the one place the anonymity rule is applied.
+
+Rules (domain.md, "360 anonymity"):
+- Rater groups: the manager (attributed), peers and direct reports (anonymous), beside the
+  person's own ratings from their submitted self-review.
+- An anonymous group shows only when it has at least the cycle's threshold of submitted
+  answers (Cycle.anonymity_threshold, never below 2: settings.threshold_of). Below it,
+  nothing of the group is given out: no average, no comment, no count; the report keeps
+  only a note that there are not enough responses, and the group counts for nothing in
+  the competency score. Every output (the page, its fragment, the CSV export, the chart,
+  the competency score) is built from `group_results`, so the rule holds everywhere.
+- Nothing pairs an anonymous answer with its author: averages per competency, comments
+  without names or dates in an order that follows neither time nor id (shuffled by their
+  text's hash), no request ids.
+- The manager's answer is attributed; without one, the manager column shows the ratings of
+  the submitted manager review.
+- The competency score (reviews/services/scores.py) takes the peers' and the direct
+  reports' averages that pass, weighted by the cycle's 360 settings, beside the manager's
+  ratings.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ... import permissions as can
+from ...charts import Series, bar_chart
+from ...extensions import db
+from ...models import (
+    Competency,
+    Cycle,
+    FeedbackGroup,
+    FeedbackRequest,
+    FeedbackStatus,
+    Person,
+    ReviewKind,
+)
+from ...reviews.services import scores
+from ...reviews.services import settings as review_settings
+from .settings import settings_of, threshold_of
+
+ANONYMOUS = (FeedbackGroup.PEER, FeedbackGroup.REPORT)
+
+
+def _language() -> str:
+    return get_locale().language if has_request_context() and get_locale() else "en"
+
+
+@dataclass(frozen=True)
+class Comment:
+    kind: str  # "keep_doing" or "improve"
+    text: str
+    author: Person | None = None  # the manager's only
+
+    @property
+    def kind_label(self):
+        return _l("Keep doing") if self.kind == "keep_doing" else _l("Improve")
+
+
+@dataclass
+class GroupResult:
+    """One rater group's part of the report. `shown` is the anonymity rule's answer; a group
+    not shown carries nothing else."""
+
+    group: FeedbackGroup
+    shown: bool
+    averages: dict[int, Decimal | None] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+    responses: int | None = None
+    author: Person | None = None
+
+    @property
+    def label(self):
+        return self.group.label
+
+
+def mean(values: Iterable[int]) -> Decimal | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return scores.rounded(Decimal(sum(values)) / len(values))
+
+
+def shuffled(comments: list[Comment]) -> list[Comment]:
+    """An order unrelated to who wrote what or when: by a hash of the text."""
+    return sorted(comments, key=lambda c: hashlib.sha256(
+        f"{c.kind}:{c.text}".encode()).hexdigest())
+
+
+def is_shown(group: FeedbackGroup, submitted: int, threshold: int) -> bool:
+    """The anonymity rule: the manager when they answered; an anonymous group from the
+    threshold (never below 2) on."""
+    if group is FeedbackGroup.MANAGER:
+        return submitted >= 1
+    return submitted >= max(threshold, 2)
+
+
+def group_results(cycle: Cycle, person: Person,
+                  competencies: list[Competency]) -> dict[FeedbackGroup, GroupResult]:
+    """Each rater group asked about `person` in `cycle`, with the anonymity rule applied
+    (three queries, however many raters)."""
+    threshold = threshold_of(cycle)
+    asked = dict(db.session.execute(
+        select(FeedbackRequest.rater_group, func.count(FeedbackRequest.id))
+        .where(FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id == person.id,
+               FeedbackRequest.status != FeedbackStatus.REMOVED.value)
+        .group_by(FeedbackRequest.rater_group)).all())
+    answers = list(db.session.scalars(
+        select(FeedbackRequest).where(FeedbackRequest.cycle_id == cycle.id,
+                                      FeedbackRequest.subject_id == person.id,
+                                      FeedbackRequest.status == FeedbackStatus.SUBMITTED.value)
+        .options(selectinload(FeedbackRequest.ratings), joinedload(FeedbackRequest.rater))))
+    results: dict[FeedbackGroup, GroupResult] = {}
+    for group in FeedbackGroup:
+        if not asked.get(group.value):
+            continue
+        mine = [a for a in answers if a.rater_group == group.value]
+        if not is_shown(group, len(mine), threshold):
+            results[group] = GroupResult(group, shown=False)
+            continue
+        averages = {c.id: mean(r.rating for a in mine for r in a.ratings
+                               if r.competency_id == c.id)
+                    for c in competencies if c.id is not None}
+        author = mine[0].rater if group is FeedbackGroup.MANAGER else None
+        comments = [Comment(kind, getattr(a, kind), author) for a in mine
+                    for kind in ("keep_doing", "improve") if getattr(a, kind)]
+        results[group] = GroupResult(
+            group, shown=True, averages=averages,
+            comments=comments if author is not None else shuffled(comments),
+            responses=len(mine), author=author)
+    return results
+
+
+@dataclass
+class Row:
+    competency: Competency
+    own: Decimal | None
+    manager: Decimal | None
+    groups: dict[FeedbackGroup, Decimal | None]
+
+
+@dataclass
+class Report:
+    """What the 360 report shows (templates/feedback/_report.html)."""
+
+    cycle: Cycle
+    person: Person
+    threshold: int
+    competencies: list[Competency]
+    groups: list[GroupResult]  # shown anonymous groups
+    hidden: list[FeedbackGroup]  # anonymous groups below the threshold: a note only
+    manager: GroupResult | None
+    own: dict[int, Decimal | None]
+    manager_ratings: dict[int, Decimal | None]
+    manager_source: str  # "feedback", "review" or ""
+
+    @property
+    def rows(self) -> list[Row]:
+        return [Row(c, self.own.get(c.id), self.manager_ratings.get(c.id),
+                    {g.group: g.averages.get(c.id) for g in self.groups})
+                for c in self.competencies]
+
+    @property
+    def has_answers(self) -> bool:
+        return bool(self.groups) or self.manager is not None
+
+    def chart(self, chart_id: str = "feedback-chart") -> Markup:
+        language = _language()
+        series = [Series(_("Self"), [self.own.get(c.id) for c in self.competencies]),
+                  Series(_("Manager"), [self.manager_ratings.get(c.id)
+                                        for c in self.competencies])]
+        series += [Series(str(g.label), [g.averages.get(c.id) for c in self.competencies])
+                   for g in self.groups]
+        return bar_chart(
+            chart_id=chart_id,
+            title=_("360 feedback on %(name)s, by competency", name=self.person.display_name),
+            summary=_("Average ratings on a scale of 1 to %(max)d; groups with fewer than "
+                      "%(n)d responses are not shown.", max=self.cycle.rating_scale_max,
+                      n=self.threshold),
+            categories=[c.name_in(language) for c in self.competencies], series=series,
+            max_value=self.cycle.rating_scale_max, category_heading=_("Competency"),
+            places=2)
+
+    def csv(self) -> str:
+        """The report as CSV: the same figures as the page, nothing more."""
+        language = _language()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([_("Competency"), _("Self"), _("Manager"),
+                         *[str(g.label) for g in self.groups]])
+        for row in self.rows:
+            writer.writerow([_safe(row.competency.name_in(language)), _num(row.own),
+                             _num(row.manager), *[_num(row.groups[g.group])
+                                                  for g in self.groups]])
+        for group in self.hidden:
+            writer.writerow([str(group.label), _("Not enough responses to show.")])
+        writer.writerow([])
+        writer.writerow([_("Group"), _("Comment"), _("Text")])
+        for result in ([self.manager] if self.manager else []) + self.groups:
+            for comment in result.comments:
+                writer.writerow([str(result.label), str(comment.kind_label), _safe(comment.text)])
+        return out.getvalue()
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _safe(text: str) -> str:
+    """No spreadsheet formula out of someone's text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def build(cycle: Cycle, person: Person) -> Report:
+    """The report, without asking who reads it (report_for asks)."""
+    settings = review_settings.settings_for(cycle)
+    competencies = [c for c in review_settings.competencies_for(cycle, settings)]
+    results = group_results(cycle, person, competencies)
+    reviews = scores.reviews_of(cycle, person)
+
+    def ratings_of(review) -> dict[int, Decimal | None]:
+        if review is None or not review.is_submitted:
+            return {}
+        return {r.competency_id: Decimal(r.rating) for r in review.competency_ratings
+                if r.rating is not None}
+
+    manager = results.get(FeedbackGroup.MANAGER)
+    manager = manager if manager is not None and manager.shown else None
+    if manager is not None:
+        manager_ratings, source = manager.averages, "feedback"
+    else:
+        manager_ratings = ratings_of(reviews.get(ReviewKind.MANAGER.value))
+        source = "review" if manager_ratings else ""
+    return Report(
+        cycle=cycle, person=person, threshold=threshold_of(cycle), competencies=competencies,
+        groups=[results[g] for g in ANONYMOUS if g in results and results[g].shown],
+        hidden=[g for g in ANONYMOUS if g in results and not results[g].shown],
+        manager=manager, own=ratings_of(reviews.get(ReviewKind.SELF.value)),
+        manager_ratings=manager_ratings, manager_source=source)
+
+
+def report_for(viewer, person: Person, cycle: Cycle) -> Report | None:
+    """The 360 report on `person` in `cycle` as `viewer` may see it, or None when they may
+    not (permissions.can_view_feedback_report)."""
+    if not can.can_view_feedback_report(viewer, (person, cycle)):
+        return None
+    return build(cycle, person)
+
+
+# The competency score's 360 inputs ----------------------------------------------------------
+
+SOURCE_LABELS = {FeedbackGroup.PEER: _l("The peers' ratings (360), averaged"),
+                 FeedbackGroup.REPORT: _l("The direct reports' ratings (360), averaged")}
+
+
+def feedback_groups(inputs) -> Iterable[scores.CompetencyInput]:
+    """The peers' and direct reports' averages that pass the anonymity threshold, weighted
+    by the cycle's 360 settings (registered in scores.COMPETENCY_SOURCES)."""
+    competencies = [c for c in inputs.competencies if c.id is not None]
+    if not competencies:
+        return
+    results = group_results(inputs.cycle, inputs.person, competencies)
+    settings = settings_of(inputs.cycle)
+    language = _language()
+    for group, weight in ((FeedbackGroup.PEER, settings.peers_weight),
+                          (FeedbackGroup.REPORT, settings.reports_weight)):
+        result = results.get(group)
+        if result is None or not result.shown or not weight:
+            continue
+        terms = [scores.Term(c.name_in(language), Decimal(1), result.averages[c.id])
+                 for c in competencies if result.averages.get(c.id) is not None]
+        figure = scores.Figure(f"feedback_{group.value}", SOURCE_LABELS[group], terms)
+        if figure.present:
+            yield scores.CompetencyInput(f"feedback_{group.value}", group.label, figure,
+                                         Decimal(weight))
+
+
+if feedback_groups not in scores.COMPETENCY_SOURCES:
+    scores.COMPETENCY_SOURCES.append(feedback_groups)

@@ -1,0 +1,1 @@
+"""The rules of feedback interviews and outcomes (see each module's docstring)."""

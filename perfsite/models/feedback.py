@@ -1,0 +1,202 @@
+"""360-degree feedback: who is asked for feedback on whom, and what they answered.
+
+- FeedbackSettings (one per cycle, defaults until HR saves them): how many peers a person
+  nominates (3–8 by default), when feedback opens before the review phase, whether the
+  subject reads their own 360 report, and how much the peers' and the direct reports'
+  averages weigh in the competency score beside the manager's ratings (100). The anonymity
+  threshold is the cycle's own (`Cycle.anonymity_threshold`, never below 2).
+- FeedbackRequest: one rater asked for feedback on one subject in one cycle, in a rater
+  group (manager: attributed; peer and report: anonymous). Peers are nominated (by the
+  subject, awaiting their head's approval) or added by the head; the manager's and the
+  direct reports' (upward) requests are made when the head approves the list. A rater
+  declines with a reason, or drafts and submits their answer: a rating per competency
+  (FeedbackRating) and two comments. Submitted is final (only HR reopens it, logged).
+
+Anonymity lives in the services (perfsite/feedback/services/report.py): nothing outside a
+rater's own card reads one request's answers; pages get group aggregates only.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .cycle import Cycle
+from .org import Person
+from .planning import WEIGHT
+from .review import Competency
+from .types import UTCDateTime, utcnow
+
+
+class FeedbackGroup(enum.StrEnum):
+    MANAGER = "manager"
+    PEER = "peer"
+    REPORT = "report"
+
+    @property
+    def label(self):
+        return FEEDBACK_GROUP_LABELS[self]
+
+    @property
+    def anonymous(self) -> bool:
+        return self is not FeedbackGroup.MANAGER
+
+
+FEEDBACK_GROUP_LABELS = {
+    FeedbackGroup.MANAGER: _l("Manager"),
+    FeedbackGroup.PEER: _l("Peers"),
+    FeedbackGroup.REPORT: _l("Direct reports"),
+}
+
+
+class FeedbackStatus(enum.StrEnum):
+    NOMINATED = "nominated"  # proposed by the subject, awaiting the head's approval
+    REQUESTED = "requested"  # approved: waiting for the rater (a draft, maybe)
+    DECLINED = "declined"
+    REMOVED = "removed"
+    SUBMITTED = "submitted"
+
+    @property
+    def label(self):
+        return FEEDBACK_STATUS_LABELS[self]
+
+
+FEEDBACK_STATUS_LABELS = {
+    FeedbackStatus.NOMINATED: _l("Awaiting approval"),
+    FeedbackStatus.REQUESTED: _l("Asked"),
+    FeedbackStatus.DECLINED: _l("Declined"),
+    FeedbackStatus.REMOVED: _l("Removed"),
+    FeedbackStatus.SUBMITTED: _l("Submitted"),
+}
+
+# The requests that count towards a person's raters.
+ACTIVE_STATUSES = (FeedbackStatus.NOMINATED.value, FeedbackStatus.REQUESTED.value,
+                   FeedbackStatus.SUBMITTED.value)
+
+
+class FeedbackSettings(db.Model):
+    """A cycle's 360 settings (see the module)."""
+
+    __tablename__ = "feedback_settings"
+    __table_args__ = (
+        CheckConstraint("min_raters >= 1 AND max_raters >= min_raters AND max_raters <= 20",
+                        name="raters_in_range"),
+        CheckConstraint("peers_weight BETWEEN 0 AND 100 AND reports_weight BETWEEN 0 AND 100",
+                        name="weights_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), unique=True)
+    min_raters: Mapped[int] = mapped_column(Integer, default=3)
+    max_raters: Mapped[int] = mapped_column(Integer, default=8)
+    # Feedback opens with the review phase, or on this date while the cycle is in progress.
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    subject_sees_report: Mapped[bool] = mapped_column(Boolean, default=True)
+    peers_weight: Mapped[Decimal] = mapped_column(WEIGHT, default=Decimal(50))
+    reports_weight: Mapped[Decimal] = mapped_column(WEIGHT, default=Decimal(50))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    cycle: Mapped[Cycle] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class FeedbackRequest(db.Model):
+    """One rater asked for feedback on one subject in one cycle, and their answer."""
+
+    __tablename__ = "feedback_request"
+    __table_args__ = (
+        # One request per rater and subject in a cycle: also what makes a double-clicked
+        # nomination save once.
+        UniqueConstraint("cycle_id", "subject_id", "rater_id",
+                         name="uq_feedback_request_cycle_id_subject_id_rater_id"),
+        CheckConstraint("rater_group IN ('manager', 'peer', 'report')", name="group_known"),
+        CheckConstraint("status IN ('nominated', 'requested', 'declined', 'removed', "
+                        "'submitted')", name="status_known"),
+        CheckConstraint("subject_id <> rater_id", name="not_own_rater"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    rater_group: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default=FeedbackStatus.REQUESTED.value)
+    nominated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # A declined request whose replacement has been picked.
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False)
+    keep_doing: Mapped[str] = mapped_column(Text, default="")
+    improve: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    cycle: Mapped[Cycle] = relationship()
+    subject: Mapped[Person] = relationship(foreign_keys=[subject_id])
+    rater: Mapped[Person] = relationship(foreign_keys=[rater_id])
+    ratings: Mapped[list[FeedbackRating]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="FeedbackRating.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def group(self) -> FeedbackGroup:
+        return FeedbackGroup(self.rater_group)
+
+    @property
+    def state(self) -> FeedbackStatus:
+        return FeedbackStatus(self.status)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == FeedbackStatus.SUBMITTED
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for the rater's answer."""
+        return self.status == FeedbackStatus.REQUESTED
+
+    def rating_for(self, competency_id: int) -> FeedbackRating | None:
+        return next((r for r in self.ratings if r.competency_id == competency_id), None)
+
+    def __repr__(self) -> str:
+        return (f"<FeedbackRequest {self.rater_group} on {self.subject_id} in {self.cycle_id} "
+                f"{self.status}>")
+
+
+class FeedbackRating(db.Model):
+    """A feedback answer's rating of one competency (on the cycle's scale)."""
+
+    __tablename__ = "feedback_rating"
+    __table_args__ = (
+        UniqueConstraint("request_id", "competency_id",
+                         name="uq_feedback_rating_request_id_competency_id"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 10", name="rating_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"))
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"), index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+
+    request: Mapped[FeedbackRequest] = relationship(back_populates="ratings")
+    competency: Mapped[Competency] = relationship()

@@ -1,0 +1,236 @@
+"""Completion: who has written which review, per department and per person; a reviewer's
+list of the people they review; reminders for the late ones.
+
+Rules:
+- The people in a cycle's reviews are its active people with a plan in it. Each writes a
+  self-review; their reviewer (permissions.reviewer_id, who approves their plan) writes
+  their manager review.
+- A review is not started, a draft, or submitted.
+- HR nudges the late ones while the cycle is in review (permissions.can_nudge_reviewers):
+  everyone whose self-review is not submitted, and every reviewer with manager reviews not
+  submitted, gets one notification per nudge; the nudge is audited. Their to-do lists, and
+  so the `send-reminders` e-mails, list the same work.
+- Every list here is read in a fixed number of queries, however many people it shows.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from ... import permissions as can
+from ...audit.services import record
+from ...coaching.services import notifications
+from ...extensions import db
+from ...models import Cycle, Department, Person, PersonalPlan, Review, ReviewKind, ReviewStatus
+
+
+class ReviewState(enum.StrEnum):
+    NOT_STARTED = "none"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+    @property
+    def label(self):
+        return {ReviewState.NOT_STARTED: _l("Not started"), ReviewState.DRAFT: _l("Draft"),
+                ReviewState.SUBMITTED: _l("Submitted")}[self]
+
+    @property
+    def order(self) -> int:
+        return list(ReviewState).index(self)
+
+    @property
+    def is_started(self) -> bool:
+        return self is not ReviewState.NOT_STARTED
+
+    @property
+    def is_submitted(self) -> bool:
+        return self is ReviewState.SUBMITTED
+
+
+def state_of(review: Review | None) -> ReviewState:
+    if review is None or review.id is None:
+        return ReviewState.NOT_STARTED
+    return ReviewState.SUBMITTED if review.is_submitted else ReviewState.DRAFT
+
+
+@dataclass
+class PersonRow:
+    """One person in a cycle's reviews: their reviews (saved ones) and their reviewer."""
+
+    person: Person
+    self_review: Review | None
+    manager_review: Review | None
+    reviewer: Person | None = None
+
+    @property
+    def self_state(self) -> ReviewState:
+        return state_of(self.self_review)
+
+    @property
+    def manager_state(self) -> ReviewState:
+        return state_of(self.manager_review)
+
+    @property
+    def self_submitted(self) -> bool:
+        return self.self_state.is_submitted
+
+    @property
+    def manager_submitted(self) -> bool:
+        return self.manager_state.is_submitted
+
+    @property
+    def is_late(self) -> bool:
+        return (self.self_state is not ReviewState.SUBMITTED
+                or self.manager_state is not ReviewState.SUBMITTED)
+
+
+@dataclass
+class DepartmentRow:
+    department_id: int | None
+    name: str
+    people: int
+    self_done: int
+    manager_done: int
+
+    @property
+    def complete(self) -> bool:
+        return self.self_done == self.people and self.manager_done == self.people
+
+
+def _participants(cycle: Cycle):
+    """A select() of the people in the cycle's reviews."""
+    return (select(Person).join(PersonalPlan, PersonalPlan.person_id == Person.id)
+            .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True)))
+
+
+def _submitted(alias):
+    return func.sum(case((alias.status == ReviewStatus.SUBMITTED.value, 1), else_=0))
+
+
+def _review_join(alias, cycle: Cycle, kind: ReviewKind):
+    return and_(alias.cycle_id == cycle.id, alias.person_id == Person.id,
+                alias.kind == kind.value)
+
+
+def by_department(cycle: Cycle) -> list[DepartmentRow]:
+    """Per department: how many people, how many self and manager reviews submitted."""
+    own, manager = aliased(Review), aliased(Review)
+    rows = db.session.execute(
+        select(Person.department_id, Department.name, func.count(Person.id),
+               _submitted(own), _submitted(manager))
+        .join(PersonalPlan, PersonalPlan.person_id == Person.id)
+        .outerjoin(Department, Department.id == Person.department_id)
+        .outerjoin(own, _review_join(own, cycle, ReviewKind.SELF))
+        .outerjoin(manager, _review_join(manager, cycle, ReviewKind.MANAGER))
+        .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True))
+        .group_by(Person.department_id, Department.name)
+        .order_by(Department.name)).all()
+    return [DepartmentRow(dept_id, name or str(_l("No department")), people, int(own or 0),
+                          int(done or 0))
+            for dept_id, name, people, own, done in rows]
+
+
+def _rows_for(cycle: Cycle, people: list[Person], with_reviewers: bool = True
+              ) -> list[PersonRow]:
+    """Rows for these people: their reviews in one query, their reviewers in one more."""
+    ids = [p.id for p in people]
+    reviews: dict[tuple[int, str], Review] = {}
+    if ids:
+        for review in db.session.scalars(select(Review).where(
+                Review.cycle_id == cycle.id, Review.person_id.in_(ids))):
+            reviews[(review.person_id, review.kind)] = review
+    rows = [PersonRow(p, reviews.get((p.id, ReviewKind.SELF.value)),
+                      reviews.get((p.id, ReviewKind.MANAGER.value))) for p in people]
+    if with_reviewers:
+        reviewer_ids = {row.person.id: can.reviewer_id(row.person) for row in rows}
+        wanted = {i for i in reviewer_ids.values() if i is not None}
+        found = {p.id: p for p in db.session.scalars(
+            select(Person).where(Person.id.in_(wanted or [0])))}
+        for row in rows:
+            row.reviewer = found.get(reviewer_ids[row.person.id])
+    return rows
+
+
+def people_query(cycle: Cycle, department_id: int | None = None, late_only: bool = False):
+    """A select() of the people in the cycle's reviews, by department and name; `late_only`
+    keeps those with a review not submitted."""
+    stmt = (_participants(cycle).outerjoin(Department, Department.id == Person.department_id)
+            .options(joinedload(Person.department))
+            .order_by(Department.name, Person.display_name, Person.id))
+    if department_id is not None:
+        stmt = stmt.where(Person.department_id == department_id)
+    if late_only:
+        submitted_both = (select(func.count(Review.id))
+                          .where(Review.cycle_id == cycle.id, Review.person_id == Person.id,
+                                 Review.status == ReviewStatus.SUBMITTED.value)
+                          .scalar_subquery())
+        stmt = stmt.where(submitted_both < 2)
+    return stmt
+
+
+def rows_of(cycle: Cycle, people: list[Person]) -> list[PersonRow]:
+    return _rows_for(cycle, people)
+
+
+# A reviewer's people -------------------------------------------------------------------------
+
+SORTS = {
+    "name": lambda row: (row.person.display_name.lower(), row.person.id),
+    "self": lambda row: (row.self_state.order, row.person.display_name.lower()),
+    "manager": lambda row: (row.manager_state.order, row.person.display_name.lower()),
+}
+
+
+def reports_of(cycle: Cycle, reviewer, sort: str = "manager", descending: bool = False
+               ) -> list[PersonRow]:
+    """The people in the cycle's reviews whose manager review `reviewer` writes (those whose
+    plan they approve), sorted by name or by the state of either review."""
+    headed = can.managed_department_ids(reviewer)
+    candidates = db.session.scalars(
+        _participants(cycle).where(
+            Person.id != reviewer.id,
+            or_(Person.manager_id == reviewer.id,
+                Person.manager_id.is_(None) & Person.department_id.in_(headed or [0])))
+        .options(joinedload(Person.department))).all()
+    mine = [p for p in candidates if can.reviewer_id(p) == reviewer.id]
+    rows = _rows_for(cycle, mine, with_reviewers=False)
+    for row in rows:
+        row.reviewer = reviewer
+    rows.sort(key=SORTS.get(sort, SORTS["manager"]), reverse=descending)
+    return rows
+
+
+# Reminders -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Nudged:
+    people: int
+    reviewers: int
+
+
+def nudge(cycle: Cycle, actor, *, department_id: int | None = None, now: datetime) -> Nudged:
+    """Remind everyone late in the cycle's reviews (in one department, if given)."""
+    can.enforce(can.can_nudge_reviewers(actor, cycle))
+    people = db.session.scalars(people_query(cycle, department_id, late_only=True)).all()
+    rows = _rows_for(cycle, list(people))
+    late_self = [row.person for row in rows if row.self_state is not ReviewState.SUBMITTED]
+    reviewers = {row.reviewer.id: row.reviewer for row in rows
+                 if row.manager_state is not ReviewState.SUBMITTED
+                 and row.reviewer is not None and row.reviewer.active}
+    for person in late_self:
+        notifications.notify(person, "self_review_nudge", f"reviews:{cycle.id}",
+                             actor=actor.display_name, cycle=cycle.name)
+    for reviewer in reviewers.values():
+        notifications.notify(reviewer, "manager_review_nudge", f"review_team:{cycle.id}",
+                             actor=actor.display_name, cycle=cycle.name)
+    result = Nudged(len(late_self), len(reviewers))
+    record("review.nudged", cycle, actor=actor, label=cycle.name,
+           after={"department_id": department_id, "people": result.people,
+                  "reviewers": result.reviewers})
+    return result

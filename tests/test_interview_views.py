@@ -1,0 +1,409 @@
+"""Interview pages through the test client (CSRF on): scheduling and the .ics file, the
+interview page for each party (the head's preparation never reaches the person), notes that
+autosave by section with two clients and stale versions, the improvement plan inline (htmx
+and plain forms), completion, acknowledgement, the appeal, outcomes, closing, My results with
+the history, a closed cycle refusing crafted posts, and query counts at two sizes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from perfsite.extensions import db
+from perfsite.interviews.services import interviews
+from perfsite.models import (
+    Cycle,
+    Department,
+    ImprovementItem,
+    Interview,
+    InterviewNote,
+    InterviewNoteRevision,
+    Person,
+)
+
+from .factories import Company, make_person
+from .interview_factories import interview_cycle, schedule
+
+
+def _attached(company) -> Company:
+    people = {n: db.session.get(Person, getattr(company, n).id)
+              for n in ("exec", "hr", "head", "staff", "colleague", "sales_head", "peer")}
+    departments = {n: db.session.get(Department, getattr(company, n).id)
+                   for n in ("exec_team", "eng", "sales")}
+    return Company(cycle=db.session.get(Cycle, company.cycle.id), **people, **departments)
+
+
+@pytest.fixture
+def run(app, company):
+    """A cycle in its feedback interviews; staff's interview scheduled by the head."""
+    with app.app_context():
+        c = _attached(company)
+        made = interview_cycle(c)
+        interview = schedule(made.cycle, c.staff, c.head)
+        db.session.commit()
+        return {"cycle": made.cycle.id, "interview": interview.id,
+                "page": f"/interviews/{interview.id}",
+                "cycle_page": f"/interviews/cycles/{made.cycle.id}"}
+
+
+def _interview(app, run) -> Interview:
+    with app.app_context():
+        found = db.session.get(Interview, run["interview"])
+        db.session.refresh(found)
+        found.texts = {n.section: n.text for n in found.notes}
+        found.item_actions = [i.action for i in found.items]
+        db.session.expunge(found)
+        return found
+
+
+# Scheduling -------------------------------------------------------------------------------
+
+def test_the_head_schedules_from_the_cycle_page(app, company, run, login_as):
+    head = login_as("head")
+    page = head.get(run["cycle_page"]).get_data(as_text=True)
+    assert "Sam Okafor" in page and "Schedule" in page
+    url = f"/interviews/cycles/{run['cycle']}/people/{company.colleague.id}/schedule"
+    form = head.form(url, "schedule-form")
+    bad = form.submit({"day": "2026-09-20", "at": "10:00", "place": "", "meeting_link": ""})
+    assert bad.status_code == 422 and "Give a place or a meeting link." in bad.get_data(
+        as_text=True)
+    form = head.form(url, "schedule-form")
+    answer = form.submit({"day": "2026-09-20", "at": "10:00", "meeting_link":
+                          "https://meet.example.com/abc"})
+    assert answer.status_code == 302
+    again = form.submit({"day": "2026-09-20", "at": "10:00", "meeting_link":
+                         "https://meet.example.com/abc"})  # a double click
+    assert again.status_code in (302, 409)
+    with app.app_context():
+        assert db.session.scalar(select(Interview.id).where(
+            Interview.person_id == company.colleague.id).where(
+            Interview.cycle_id == run["cycle"])) is not None
+        assert len(db.session.scalars(select(Interview).where(
+            Interview.person_id == company.colleague.id)).all()) == 1
+
+
+def test_the_person_downloads_the_ics_and_proposes_another_time(app, company, run, login_as):
+    staff = login_as("staff")
+    ics = staff.get(f"{run['page']}/calendar.ics")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    assert "BEGIN:VEVENT" in ics.get_data(as_text=True)
+    answer = staff.form(run["page"], "/propose").submit(
+        {"propose-day": "2026-09-21", "propose-at": "14:30", "propose-note": "Travelling"})
+    assert answer.status_code == 302
+    head = login_as("head")
+    assert "proposed another time" in head.get(run["page"]).get_data(as_text=True)
+    assert login_as("colleague").get(run["page"]).status_code == 403
+
+
+# The interview page -----------------------------------------------------------------------
+
+def test_the_heads_preparation_never_reaches_the_person(app, company, run, login_as):
+    head = login_as("head")
+    page = head.get(run["page"]).get_data(as_text=True)
+    for text in ("My preparation (private)", "Strengths", "Areas to improve", "Agreed outcomes",
+                 "Improvement plan", "Goal drafts for next cycle", "360 feedback", "Open obstacles",
+                 "Last cycle's improvement plan", "Portal features"):
+        assert text in page, text
+    answer = head.form(run["page"], "/notes/prep").submit(
+        {"note-prep-text": "Ask about the outage SECRET-PREP"}, htmx=True)
+    assert answer.status_code == 200
+    staff_page = login_as("staff").get(run["page"]).get_data(as_text=True)
+    assert "SECRET-PREP" not in staff_page and "My preparation" not in staff_page
+    assert 'id="note-person-text"' in staff_page  # the person's own comments
+    assert 'id="note-strengths-text"' not in staff_page
+    crafted = login_as("staff").post_form(f"{run['page']}/notes/prep",
+                                          {"note-prep-text": "x", "note-prep-version": ""})
+    assert crafted.status_code == 403
+
+
+def test_notes_autosave_and_two_clients_never_lose_text(app, company, run, login_as):
+    first, second = login_as("head"), login_as("head")
+    tab_one = first.form(run["page"], "/notes/strengths")
+    tab_two = second.form(run["page"], "/notes/strengths")
+    saved = tab_one.submit({"note-strengths-text": "From tab one"}, htmx=True)
+    assert saved.status_code == 200
+    fragment = saved.get_data(as_text=True)
+    assert "Saved at" in fragment and "<html" not in fragment
+    assert re.search(r'id="note-strengths-version" value="\d+" hx-swap-oob="true"', fragment)
+    stale = tab_two.submit({"note-strengths-text": "From tab two"}, htmx=True)
+    assert stale.status_code == 409
+    assert stale.headers["HX-Retarget"] == "#note-strengths"
+    body = stale.get_data(as_text=True)
+    assert "changed in another tab or window" in body
+    assert "From tab one" in body and "From tab two" in body
+    assert _interview(app, run).texts["strengths"] == "From tab one"  # not erased
+    with app.app_context():
+        assert db.session.scalar(select(InterviewNoteRevision.text).where(
+            InterviewNoteRevision.refused.is_(True))) == "From tab two"
+    version = re.search(r'name="note-strengths-version" id="note-strengths-version" '
+                        r'value="(\d+)"', body).group(1)
+    merged = re.search(r'<textarea[^>]*id="note-strengths-text"[^>]*>(.*?)</textarea>', body,
+                       re.S).group(1)
+    assert "From tab one" in merged and "From tab two" in merged
+    keep = second.post_form(f"{run['page']}/notes/strengths", {
+        "note-strengths-text": "From tab one\n\nFrom tab two",
+        "note-strengths-version": version})
+    assert keep.status_code == 302
+    assert _interview(app, run).texts["strengths"] == "From tab one\n\nFrom tab two"
+    # Notes survive a reload, and the meeting counts as held.
+    assert "From tab two" in first.get(run["page"]).get_data(as_text=True)
+    assert _interview(app, run).status == "held"
+
+
+def test_without_javascript_a_stale_save_shows_the_page_with_both_texts(
+        app, company, run, login_as):
+    head = login_as("head")
+    stale = head.form(run["page"], "/notes/outcomes")
+    head.form(run["page"], "/notes/outcomes").submit({"note-outcomes-text": "Newer"})
+    answer = stale.submit({"note-outcomes-text": "Older tab"})
+    assert answer.status_code == 409
+    body = answer.get_data(as_text=True)
+    assert "<html" in body and "Newer" in body and "Older tab" in body
+
+
+def test_improvement_plan_items_inline_with_htmx_and_without(app, company, run, login_as):
+    head = login_as("head")
+    answer = head.form(run["page"], "add-item-form").submit(
+        {"item-new-action": "Pair on reviews", "item-new-support": "An hour a week",
+         "item-new-due_date": "2026-12-01"}, htmx=True)
+    assert answer.status_code == 200
+    fragment = answer.get_data(as_text=True)
+    assert 'id="improvement-plan"' in fragment and "Pair on reviews" in fragment
+    assert "<html" not in fragment
+    bad = head.form(run["page"], "add-item-form").submit({"item-new-action": ""}, htmx=True)
+    assert bad.status_code == 422
+    plain = head.form(run["page"], "add-item-form").submit(
+        {"item-new-action": "Write the runbook"})
+    assert plain.status_code == 302
+    assert _interview(app, run).item_actions == ["Pair on reviews", "Write the runbook"]
+    with app.app_context():
+        item_id = db.session.scalar(select(ImprovementItem.id).order_by(ImprovementItem.id))
+    edit = head.htmx("GET", f"/interviews/items/{item_id}")
+    assert edit.status_code == 200 and f'item-{item_id}-action' in edit.get_data(as_text=True)
+    page = head.get(f"/interviews/items/{item_id}")  # without JavaScript: the page
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    saved = head.form(f"/interviews/items/{item_id}", f"/interviews/items/{item_id}").submit(
+        {f"item-{item_id}-action": "Pair twice a week", f"item-{item_id}-status": "in_progress"},
+        htmx=True)
+    assert saved.status_code == 200 and "Pair twice a week" in saved.get_data(as_text=True)
+    removed = head.form(run["page"], f"/interviews/items/{item_id}/remove").submit(htmx=True)
+    assert removed.status_code == 200
+    assert _interview(app, run).item_actions == ["Write the runbook"]
+    assert login_as("staff").post_form(f"{run['page']}/items",
+                                       {"item-new-action": "x"}).status_code == 403
+
+
+def test_the_whole_journey_through_pages(app, company, run, login_as):
+    head = login_as("head")
+    head.form(run["page"], "/notes/strengths").submit({"note-strengths-text": "Reliable"})
+    head.form(run["page"], "add-draft-form").submit({"draft-title": "Own the API"})
+    assert head.form(run["page"], "complete-form").submit().status_code == 302
+    staff = login_as("staff")
+    page = staff.get(run["page"]).get_data(as_text=True)
+    assert "Send my acknowledgement" in page
+    missing_comment = staff.form(run["page"], "ack-form").submit({"ack-agreement": "disagree"})
+    assert missing_comment.status_code == 422
+    assert staff.form(run["page"], "ack-form").submit(
+        {"ack-agreement": "disagree", "ack-comment": "My goals moved"}).status_code == 302
+    hr = login_as("hr")
+    todo = hr.get("/todos").get_data(as_text=True) if hr.get("/todos").status_code == 200 \
+        else ""
+    appeal = f"{run['page']}/appeal"
+    assert staff.get(appeal).status_code == 403 and head.get(appeal).status_code == 403
+    answer = hr.form(appeal, "appeal-form").submit(
+        {"decision": "changed", "band": "A", "reason": "Targets moved"})
+    if answer.status_code == 422:  # rated A already: the other way round
+        answer = hr.form(appeal, "appeal-form").submit(
+            {"decision": "changed", "band": "B", "reason": "Targets moved"})
+    assert answer.status_code == 302, todo
+    assert "Appeal resolved by" in staff.get(run["page"]).get_data(as_text=True)
+    # Outcomes, then closing with colleague missing.
+    outcomes_page = login_as("exec").get(f"/interviews/cycles/{run['cycle']}/outcomes")
+    assert outcomes_page.status_code == 200 and "Liu Yang" in outcomes_page.get_data(
+        as_text=True)
+    close = f"/interviews/cycles/{run['cycle']}/close"
+    close_page = hr.get(close).get_data(as_text=True)
+    assert "Sam Okafor" in close_page
+    assert hr.form(close, "close-form").submit({"reason": ""}).status_code == 422
+    assert hr.form(close, "close-form").submit({"reason": "On leave"}).status_code == 302
+    results = staff.get(f"/reviews/{run['cycle']}/people/{company.staff.id}/results")
+    body = results.get_data(as_text=True)
+    assert "Outcome" in body and "Bonus" in body and "History" in body
+
+
+def test_a_closed_cycle_refuses_crafted_posts_and_fragments(app, company, run, login_as):
+    with app.app_context():
+        c = _attached(company)
+        cycle = db.session.get(Cycle, run["cycle"])
+        from perfsite.interviews.services import closing
+        from perfsite.models import utcnow
+
+        item_owner = db.session.get(Interview, run["interview"])
+        item = interviews.add_item(item_owner, c.head, action="x", support="",
+                                   owner_id=c.staff.id, due_date=None, status="open")
+        closing.close(cycle, c.hr, reason="Test", now=utcnow())
+        db.session.commit()
+        item_id = item.id
+    head = login_as("head")
+    page = head.get(run["page"]).get_data(as_text=True)
+    assert "<textarea" not in page and "add-item-form" not in page
+    before = _interview(app, run)
+    for path, data in ((f"{run['page']}/notes/strengths", {"note-strengths-text": "late",
+                                                           "note-strengths-version": ""}),
+                       (f"{run['page']}/items", {"item-new-action": "late"}),
+                       (f"/interviews/items/{item_id}", {f"item-{item_id}-action": "late"}),
+                       (f"/interviews/items/{item_id}/remove", {}),
+                       (f"{run['page']}/complete", {"complete-version": "1"})):
+        answer = head.post_form(path, data)
+        assert answer.status_code == 409, (path, answer.status_code)
+        fragment = head.htmx("POST", path, data)
+        assert fragment.status_code == 409, path
+    after = _interview(app, run)
+    assert after.texts == before.texts and after.item_actions == before.item_actions
+    with app.app_context():
+        assert db.session.scalar(select(InterviewNote.id)) is None
+
+
+# Query counts -----------------------------------------------------------------------------
+
+def _add_reports(app, company, count):
+    """`count` more reports of the head with a plan in the cycle, each interview scheduled."""
+    with app.app_context():
+        c = _attached(company)
+        from perfsite.models import PersonalPlan
+
+        cycle = db.session.get(Cycle, company._cycle_id)
+        for i in range(count):
+            person = make_person(f"extra{i}", c.eng, manager=c.head)
+            db.session.add(PersonalPlan(cycle=cycle, person=person, status="draft",
+                                        revision=0))
+            schedule(cycle, person, c.head)
+        db.session.commit()
+
+
+def test_query_counts_do_not_grow_with_people(app, company, run, login_as, count_queries):
+    head = login_as("head")
+    company._cycle_id = run["cycle"]
+    with count_queries() as few:
+        assert head.get(run["cycle_page"]).status_code == 200
+    with count_queries() as page_few:
+        assert head.get(run["page"]).status_code == 200
+    with app.app_context():  # more items and notes on the interview page
+        c = _attached(company)
+        interview = db.session.get(Interview, run["interview"])
+        for i in range(5):
+            interviews.add_item(interview, c.head, action=f"Item {i}", support="",
+                                owner_id=c.staff.id if i % 2 else c.head.id, due_date=None,
+                                status="open")
+        for section in ("strengths", "improve", "person"):
+            interviews.save_note(interview, c.head if section != "person" else c.staff,
+                                 section, f"Notes on {section}", expected_version="",
+                                 now=interview.starts_at)
+        db.session.commit()
+    _add_reports(app, company, 6)
+    with count_queries() as many:
+        assert head.get(run["cycle_page"]).status_code == 200
+    assert many.count == few.count
+    with count_queries() as page_many:
+        assert head.get(run["page"]).status_code == 200
+    assert page_many.count == page_few.count
+    with count_queries() as todo_few:
+        head.get("/todos")
+    assert todo_few.count < 60
+
+
+def test_goal_drafts_show_on_the_plan_when_next_planning_opens(app, company, run, login_as):
+    head = login_as("head")
+    head.form(run["page"], "add-draft-form").submit({"draft-title": "Lead the public API"})
+    head.form(run["page"], "complete-form").submit()
+    with app.app_context():
+        from datetime import date
+
+        from perfsite.cycles import services as cycles
+        from perfsite.models import Phase
+
+        from .factories import hr_admin, make_cycle
+
+        following = make_cycle("2027 H2", Phase.DRAFT, start_date=date(2027, 7, 1),
+                               end_date=date(2027, 12, 31))
+        cycles.move_phase(following, hr_admin(), Phase.PLANNING)
+        db.session.commit()
+        following_id = following.id
+    page = login_as("staff").get(f"/planning/{following_id}/people/{company.staff.id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Proposed in the last feedback interview" in body and "Lead the public API" in body
+
+
+def test_the_person_tracks_the_plan_in_the_next_cycle_and_the_head_sees_it(
+        app, company, run, login_as):
+    with app.app_context():
+        from perfsite.cycles import services as cycles
+        from perfsite.models import Phase, utcnow
+
+        from .factories import hr_admin
+
+        c = _attached(company)
+        interview = db.session.get(Interview, run["interview"])
+        interviews.add_item(interview, c.head, action="Pair on reviews", support="",
+                            owner_id=c.staff.id, due_date=None, status="open")
+        interviews.complete(interview, c.head, expected_version=interview.version,
+                            now=utcnow())
+        cycles.move_phase(c.cycle, hr_admin(), Phase.IN_PROGRESS)  # the next cycle runs
+        db.session.commit()
+        item_id = interview.items[0].id
+    staff = login_as("staff")
+    page = staff.get("/interviews/").get_data(as_text=True)
+    assert "My improvement plan from 2026 H2" in page
+    answer = staff.form("/interviews/", f"/items/{item_id}/track").submit(
+        {f"track-{item_id}-status": "done", f"track-{item_id}-note": "Every week since May"})
+    assert answer.status_code == 302
+    assert login_as("head").post_form(f"/interviews/items/{item_id}/track", {
+        f"track-{item_id}-status": "done"}).status_code == 403
+    with app.app_context():
+        item = db.session.get(ImprovementItem, item_id)
+        assert item.status == "open" and item.current_state.value == "done"
+
+
+def test_a_goal_drafted_in_the_interview_is_offered_as_a_kpi_in_next_planning(
+        app, run, login_as):
+    from datetime import date
+
+    from perfsite.cycles import services as cycles
+    from perfsite.models import Phase
+
+    from .coaching_factories import NOW
+    from .factories import hr_admin, make_cycle
+
+    with app.app_context():
+        interview = db.session.get(Interview, run["interview"])
+        head = db.session.get(Person, interview.head_id)
+        interviews.add_goal_draft(interview, head, title="Lead the API work", description="")
+        interviews.complete(interview, head, expected_version=interview.version, now=NOW)
+        following = make_cycle("2027 H2", Phase.DRAFT, start_date=date(2027, 7, 1),
+                               end_date=date(2027, 12, 31))
+        cycles.move_phase(following, hr_admin(), Phase.PLANNING)
+        db.session.commit()
+        plan_page = f"/planning/{following.id}/people/{interview.person_id}"
+    staff = login_as("staff")
+    page = staff.get(plan_page).get_data(as_text=True)
+    assert "Proposed in the last feedback interview" in page
+    link = re.search(r'href="([^"]*kpis/new[^"]*title=Lead[^"]*)"', page)
+    assert link, "no 'Propose as a KPI' link"
+    form = staff.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(r'name="title"[^>]*value="Lead the API work"', form) or re.search(
+        r'value="Lead the API work"[^>]*name="title"', form)
+
+
+def test_an_interview_scheduled_before_the_phase_is_listed_for_its_two_parties(
+        app, run, login_as):
+    with app.app_context():
+        cycle = db.session.get(Cycle, run["cycle"])
+        cycle.phase = "review"  # scheduled early, as in the demo
+        name = cycle.name
+        db.session.commit()
+    for username, listed in (("staff", True), ("head", True), ("colleague", False)):
+        page = login_as(username).get("/interviews/").get_data(as_text=True)
+        assert (name in page) is listed, username

@@ -1,0 +1,344 @@
+"""One rule, one place: what a new user hit before the rules were gathered in
+perfsite/permissions.py, and the guards that keep them there."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from perfsite import ROOT
+from perfsite.coaching.services import notes, reminders, todos
+from perfsite.extensions import db
+from perfsite.models import AuditEvent, Kpi, Phase, PlanStatus, utcnow
+from perfsite.planning.services import bulk, plans
+
+from .coaching_factories import NOW, running_cycle
+from .factories import Company, hr_admin, make_cycle, make_person
+from .planning_factories import make_goal, make_kpi, make_target
+
+
+def _attached(company) -> Company:
+    return Company(**{name: db.session.get(type(getattr(company, name)),
+                                           getattr(company, name).id)
+                      for name in company.__dataclass_fields__})
+
+
+# Rules live in one place --------------------------------------------------------------------
+
+STATE_LITERAL = re.compile(
+    r"""\.(status|phase|proposal_status|origin)\s*(==|!=|in)\s*[\('"]""")
+
+
+def test_templates_decide_nothing_by_state_or_phase_literals():
+    """Whether a button shows is a predicate's answer (can.can_x), never a template's own
+    comparison of a status or phase code."""
+    offenders = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if STATE_LITERAL.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_views_decide_no_phase_themselves():
+    """Views ask predicates; only cycles.services and permissions speak of phases."""
+    offenders = []
+    for path in (ROOT / "perfsite").rglob("*.py"):
+        if path.name != "views.py" and not path.name.endswith("_views.py"):
+            continue  # views.py, plan_views.py; not interviews.py
+        text = path.read_text()
+        for pattern in ("is_allowed(", "require_phase(", "Phase.PLANNING", "Phase.REVIEW",
+                        "Phase.IN_PROGRESS", "'approved'", '"approved"', "'submitted'"):
+            if pattern in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {pattern}")
+    assert not offenders, offenders
+
+
+# The to-do list asks the same predicates --------------------------------------------------
+
+def test_only_the_approver_gets_the_approve_to_do_not_every_head_above(org_chart):
+    c = org_chart
+    goal = make_goal(c.cycle, c.eng, c.head)
+    kpi = make_kpi(c.cycle, c.staff, c.head, goal)
+    plans.submit_plan(kpi.plan, c.staff, expected_version=kpi.plan.version)
+    assert [t.kind for t in todos.todos_for(c.head, NOW)] == ["plan_approve"]
+    # The CEO heads the team above Engineering and may approve it, but it is not theirs to do.
+    assert "plan_approve" not in [t.kind for t in todos.todos_for(c.exec, NOW)]
+
+
+def test_a_plan_reopened_in_progress_is_on_its_owners_to_do_list(org_chart):
+    c = org_chart
+    run = running_cycle(c)
+    plan = run.kpi.plan
+    plans.reopen_plan(plan, c.head, reason="New priorities", expected_version=plan.version)
+    kinds = [t.kind for t in todos.todos_for(c.staff, NOW)]
+    assert "plan_submit" in kinds
+    # and no check-in is asked of a plan that takes none
+    assert all(t.values.get("kpi_id") not in {run.kpi.id, run.other.id}
+               for t in todos.todos_for(c.staff, NOW) if t.kind == "check_in_due")
+
+
+def test_reminders_compute_everyones_to_dos_in_the_same_queries_for_5_or_50_people(
+        org_chart, count_queries):
+    c = org_chart
+    running_cycle(c)
+    db.session.commit()
+
+    def queries():
+        with count_queries() as q:
+            reminders.pending_digests(NOW)
+        return q.count
+
+    for i in range(5):
+        make_person(f"few{i}", c.eng, manager=c.head)
+    db.session.commit()
+    few = queries()
+    for i in range(45):
+        make_person(f"many{i}", c.eng, manager=c.head)
+    db.session.commit()
+    assert queries() == few
+
+
+# Copying never doubles a plan ---------------------------------------------------------------
+
+def test_copying_last_cycle_never_adds_to_a_plan_that_has_kpis(org_chart):
+    c = org_chart
+    last = make_cycle("2026 H2", Phase.PLANNING, start_date=date(2026, 7, 1),
+                      end_date=date(2026, 12, 31))
+    old_goal = make_goal(last, c.eng, c.head, title="Platform")
+    make_kpi(last, c.staff, c.head, old_goal, title="Uptime", weight="100")
+    new_goal = make_goal(c.cycle, c.eng, c.head, title="Platform")
+    make_kpi(c.cycle, c.staff, c.head, new_goal, title="Already planned", weight="90")
+    result = bulk.copy_previous_plans(c.cycle, c.head, [c.staff])
+    assert result.kpis == 0 and result.skipped
+    plan = plans.get_plan(c.cycle, c.staff)
+    assert [k.title for k in plan.kpis] == ["Already planned"]
+    assert plans.kpi_weight_total(plan, c.staff).total == 90
+
+
+def test_the_copy_button_shows_only_for_an_empty_plan(app, company, login_as):
+    with app.app_context():
+        c = _attached(company)
+        goal = make_goal(c.cycle, c.eng, c.head)
+        make_kpi(c.cycle, c.staff, c.head, goal, weight="90")
+        db.session.commit()
+    head = login_as("head")
+    staff_plan = head.get(f"/planning/{company.cycle.id}/people/{company.staff.id}")
+    assert "Start from last cycle" not in staff_plan.get_data(as_text=True)
+    empty_plan = head.get(f"/planning/{company.cycle.id}/people/{company.colleague.id}")
+    assert "Start from last cycle" in empty_plan.get_data(as_text=True)
+
+
+# Only what the server allows is offered ------------------------------------------------------
+
+def test_a_closed_cycle_offers_no_revise_or_retire(app, company, login_as):
+    with app.app_context():
+        c = _attached(company)
+        target = make_target(c.cycle, c.exec, title="Grow")
+        for phase in list(Phase)[2:]:
+            from perfsite.cycles import services as cycles
+
+            cycles.move_phase(c.cycle, hr_admin(), phase)
+        db.session.commit()
+        target_id = target.id
+    page = login_as("exec").get(f"/planning/targets/{target_id}").get_data(as_text=True)
+    assert 'id="edit-target"' not in page and "Retire" not in page
+    response = login_as("exec").get(f"/planning/targets/{target_id}/edit")
+    assert "Not possible while the cycle is in the “Closed” phase." in response.get_data(
+        as_text=True)
+
+
+def test_copy_to_offers_nobody_whose_plan_is_approved(app, company, login_as):
+    with app.app_context():
+        c = _attached(company)
+        goal = make_goal(c.cycle, c.eng, c.head)
+        kpi = make_kpi(c.cycle, c.staff, c.head, goal, title="Share me")
+        done = make_kpi(c.cycle, c.colleague, c.head, goal, title="Colleague's")
+        plans.submit_plan(done.plan, c.colleague, expected_version=done.plan.version)
+        plans.approve_plan(done.plan, c.head, expected_version=done.plan.version)
+        extra = make_person("newbie", c.eng, manager=c.head, display_name="New Bie")
+        db.session.commit()
+        kpi_id, extra_name = kpi.id, extra.display_name
+    # People are picked by searching (org/picker.py): the search offers only plans that
+    # may take the KPI.
+    head = login_as("head")
+    search = f"/planning/kpis/{kpi_id}/copy/people"
+    assert extra_name in head.htmx("GET", search, {"q": "bie"}).get_data(as_text=True)
+    assert "Sam Okafor" not in head.htmx("GET", search, {"q": "sam"}).get_data(as_text=True)
+
+
+# htmx answers show their own messages and update every part they change ---------------------
+
+def test_an_htmx_action_shows_its_message_in_place_and_leaves_nothing_queued(
+        app, company, login_as):
+    with app.app_context():
+        run = running_cycle(_attached(company))
+        from perfsite.coaching.services import obstacles
+
+        obstacle = obstacles.raise_obstacle(run.kpi, db.session.get(type(company.staff),
+                                                                    company.staff.id),
+                                            description="Blocked", now=utcnow())
+        db.session.commit()
+        obstacle_id = obstacle.id
+    head = login_as("head")
+    url = f"/coaching/obstacles/{obstacle_id}"
+    response = head.form(url, "/resolve").submit({"resolve-resolution": "Unblocked"},
+                                                 htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="flashes" class="flashes" role="status" aria-live="polite" hx-swap-oob="true"' \
+        in body and "Obstacle resolved" in body
+    next_page = head.get("/coaching/").get_data(as_text=True)
+    assert "Obstacle resolved" not in next_page  # nothing left for the next page
+
+
+def test_a_check_in_posted_with_htmx_replaces_the_empty_messages(app, company, login_as):
+    with app.app_context():
+        run = running_cycle(_attached(company))
+        db.session.commit()
+        kpi_id = run.kpi.id
+    staff = login_as("staff")
+    page = staff.get(f"/coaching/kpis/{kpi_id}").get_data(as_text=True)
+    assert "No check-ins yet." in page and "None raised." in page
+    response = staff.form(f"/coaching/kpis/{kpi_id}", "/check-ins").submit(
+        {"actual_value": "2", "obstacle": "Waiting for access"}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert '<p id="timeline-empty" hx-swap-oob="delete"></p>' in body
+    assert 'id="kpi-items" hx-swap-oob="true"' in body and "Waiting for access" in body
+    assert "None raised." not in body
+
+
+def test_planning_actions_through_htmx_refresh_the_to_do_badge(app, company, login_as):
+    with app.app_context():
+        c = _attached(company)
+        goal = make_goal(c.cycle, c.eng, c.head)
+        make_kpi(c.cycle, c.staff, c.head, goal)
+        db.session.commit()
+    staff = login_as("staff")
+    url = f"/planning/{company.cycle.id}/people/{company.staff.id}"
+    response = staff.form(url, "/submit").submit(htmx=True)
+    assert response.status_code == 200 and "todos-changed" in response.headers["HX-Trigger"]
+
+
+# A resource request started but not finished ---------------------------------------------
+
+def test_a_request_kind_without_what_or_why_is_422_with_the_fields_marked(app, company,
+                                                                          login_as):
+    with app.app_context():
+        run = running_cycle(_attached(company))
+        db.session.commit()
+        kpi_id = run.kpi.id
+    staff = login_as("staff")
+    response = staff.form(f"/coaching/kpis/{kpi_id}", "/check-ins").submit(
+        {"actual_value": "2", "request_kind": "tools"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="request_what-error"' in body and "Say what you need." in body
+    assert 'id="request_why-error"' in body and "Say why you need it." in body
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Kpi)) > 0
+        from perfsite.models import CheckIn
+
+        assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+
+
+# A malformed version is a 4xx everywhere ------------------------------------------------
+
+@pytest.mark.parametrize("version", ["abc", "", "9" * 40])
+def test_a_malformed_version_is_a_4xx_everywhere(app, company, login_as, version):
+    with app.app_context():
+        c = _attached(company)
+        run = running_cycle(c)
+        from perfsite.coaching.services import obstacles
+
+        obstacle = obstacles.raise_obstacle(run.kpi, c.staff, description="Blocked",
+                                            now=utcnow())
+        goal = make_goal(c.cycle, c.eng, c.head)
+        db.session.commit()
+        ids = {"obstacle": obstacle.id, "goal": goal.id}
+    hr, head = login_as("hr"), login_as("head")
+    checks = [
+        (hr, f"/people/{company.staff.id}/edit", "/edit", "version"),
+        (hr, f"/departments/{company.eng.id}/edit", "/edit", "version"),
+        (head, f"/coaching/obstacles/{ids['obstacle']}", "/take", "take-version"),
+        (head, f"/planning/goals/{ids['goal']}/inline", "/inline", f"goal{ids['goal']}-version"),
+    ]
+    for client, page, action, field in checks:
+        response = client.form(page, action).submit({field: version})
+        assert 400 <= response.status_code < 500, (page, response.status_code)
+
+
+# The audit log, read by people ---------------------------------------------------------------
+
+def test_the_audit_log_names_actions_and_shows_names_not_ids(app, company, login_as):
+    with app.app_context():
+        c = _attached(company)
+        from perfsite.org import services as org
+
+        org.update_person(c.staff, c.hr, expected_version=c.staff.version,
+                          manager_id=c.exec.id)
+        db.session.commit()
+    hr = login_as("hr")
+    page = hr.get("/audit?action=person.updated").get_data(as_text=True)
+    assert "Person changed" in page and "person.updated" not in page.split("<tbody>")[1]
+    assert "Manager" in page and "<del>Zhang Min</del> → <ins>Chen Jing</ins>" in page
+    assert '"manager_id"' not in page
+    hr.post_form("/language", {"locale": "zh_CN"})
+    chinese = hr.get("/audit?action=person.updated").get_data(as_text=True)
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert gettext("Person changed") in chinese
+
+
+def test_a_private_note_about_an_hr_member_is_not_in_the_log_they_read(app, company,
+                                                                       login_as):
+    with app.app_context():
+        c = _attached(company)
+        second_hr = make_person("hr2", c.eng, manager=c.head, roles=("hr_admin",),
+                                display_name="Second HR")
+        note = notes.add_private_note(second_hr, c.head, body="Confidential", now=utcnow())
+        db.session.commit()
+        note_id = note.id
+    hr2 = login_as("hr2")
+    page = hr2.get("/audit?object_type=private_note").get_data(as_text=True)
+    events = page.split('id="audit-events"')[1]
+    assert "No events match." in events and "Second HR" not in events
+    other = login_as("hr").get("/audit?object_type=private_note").get_data(as_text=True)
+    other_events = other.split('id="audit-events"')[1]
+    assert "No events match." not in other_events and "Second HR" in other_events
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.object_id).where(
+            AuditEvent.action == "private_note.added")) == note_id
+
+
+# The home page names every open cycle the person is in ---------------------------------------
+
+def test_home_lists_every_open_cycle_with_my_plan_in_it(app, company, login_as):
+    with app.app_context():
+        running_cycle(_attached(company))
+        db.session.commit()
+    home = login_as("staff").get("/").get_data(as_text=True)
+    assert "2027 H1" in home and "2026 H2" in home
+    assert home.count("Open my plan") == 2
+
+
+def test_plan_status_codes_stay_out_of_the_pages(app, company, login_as):
+    """Plans show their state as words in both languages."""
+    with app.app_context():
+        c = _attached(company)
+        goal = make_goal(c.cycle, c.eng, c.head)
+        make_kpi(c.cycle, c.staff, c.head, goal)
+        db.session.commit()
+    page = login_as("staff").get(f"/planning/{company.cycle.id}/people/{company.staff.id}")
+    assert str(PlanStatus.DRAFT.label) in page.get_data(as_text=True)
+
+
+def test_readme_says_where_the_rules_live():
+    readme = Path(ROOT / "README.md").read_text()
+    for place in ("permissions.py", "errors.py", "rules.py", "submissions.py", "web.py"):
+        assert place in readme, place

@@ -1,0 +1,480 @@
+"""Pages read in proportion to what they show (issue 11): rows read do not grow with the
+rest of the company; the alignment tree opens collapsed over several departments; the
+stored KPI sums behind progress stay equal to the KPIs; people are picked by searching;
+`flask seed-scale` writes a consistent company. Speed itself is `make bench`'s business:
+nothing here is timed."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from perfsite.extensions import db
+from perfsite.models import (
+    AuditEvent,
+    Cycle,
+    Department,
+    DepartmentGoal,
+    Kpi,
+    Person,
+    PersonalPlan,
+)
+from perfsite.planning.services import plans, progress
+
+from .factories import hr_admin, make_person
+from .planning_factories import make_goal, make_kpi, make_target
+
+
+def _attached(company):
+    return SimpleNamespace(
+        cycle=db.session.get(Cycle, company.cycle.id),
+        exec=db.session.get(Person, company.exec.id),
+        head=db.session.get(Person, company.head.id),
+        staff=db.session.get(Person, company.staff.id),
+        colleague=db.session.get(Person, company.colleague.id),
+        sales_head=db.session.get(Person, company.sales_head.id),
+        eng=db.session.get(Department, company.eng.id),
+        sales=db.session.get(Department, company.sales.id))
+
+
+@pytest.fixture
+def planned(app, company):
+    """A target served by a goal of Engineering and one of Sales; two KPIs each for
+    staff and colleague."""
+    with app.app_context():
+        o = _attached(company)
+        target = make_target(o.cycle, o.exec, title="Faster releases")
+        goal = make_goal(o.cycle, o.eng, o.head, title="Weekly deploys", target=target)
+        sales_goal = make_goal(o.cycle, o.sales, o.sales_head, title="Win key accounts",
+                               target=target)
+        for person in (o.staff, o.colleague):
+            make_kpi(o.cycle, person, o.head, goal, title="Automate the release", weight="60")
+            make_kpi(o.cycle, person, o.head, goal, title="Write runbooks", weight="40")
+        db.session.commit()
+        return SimpleNamespace(cycle=o.cycle.id, target=target.id, goal=goal.id,
+                               sales_goal=sales_goal.id, eng=o.eng.id, sales=o.sales.id,
+                               staff=o.staff.id)
+
+
+def _grow(app, company, planned, department: str, people: int, start: int = 0) -> None:
+    """Add `people` to a department, each with a plan of two KPIs on its goal."""
+    with app.app_context():
+        o = _attached(company)
+        dept = o.sales if department == "sales" else o.eng
+        head = o.sales_head if department == "sales" else o.head
+        goal = db.session.get(DepartmentGoal, planned.sales_goal if department == "sales"
+                              else planned.goal)
+        for i in range(start, start + people):
+            person = make_person(f"{department}{i}", dept, manager=head)
+            make_kpi(o.cycle, person, head, goal, title="First", weight="50")
+            make_kpi(o.cycle, person, head, goal, title="Second", weight="50")
+        db.session.commit()
+
+
+PAGES = {
+    # page: (who looks, url)
+    "department plan": ("head", "/planning/{cycle}/departments/{eng}"),
+    "tree": ("staff", "/planning/{cycle}/tree"),
+    "tree (whole company)": ("exec", "/planning/{cycle}/tree"),
+    "person plan": ("staff", "/planning/{cycle}/people/{staff}"),
+    "targets list": ("exec", "/planning/{cycle}/targets"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_planning_pages_read_the_same_rows_whatever_the_size_of_the_rest_of_the_company(
+        app, company, login_as, count_queries, planned, page):
+    """Growing Sales from 2 to 50 people (and 96 KPIs) changes nothing a page about
+    Engineering, or the collapsed whole-company tree, or the targets list reads or sends:
+    reading the whole cycle would."""
+    who, url = PAGES[page]
+    url = url.format(**vars(planned))
+    client = login_as(who)
+
+    def measure():
+        with count_queries() as q:
+            response = client.get(url)
+            assert response.status_code == 200
+        return q.count, q.rows, len(response.data)
+
+    _grow(app, company, planned, "sales", 3)
+    small = measure()
+    _grow(app, company, planned, "sales", 45, start=3)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Person.id)).where(
+            Person.department_id == planned.sales)) == 50
+    statements, rows, size = measure()
+    assert (statements, rows) == small[:2], f"{page}: statements and rows read grew"
+    assert abs(size - small[2]) < 200, f"{page}: {small[2]} -> {size} bytes"
+
+
+def test_the_department_plan_shows_its_people_a_page_at_a_time(app, company, login_as,
+                                                               count_queries, planned):
+    head = login_as("head")
+    url = f"/planning/{planned.cycle}/departments/{planned.eng}"
+    _grow(app, company, planned, "eng", 60)  # 63 people in Engineering
+    app.config["PAGE_SIZE"] = 20
+    try:
+        with count_queries() as first:
+            page = head.get(url).get_data(as_text=True)
+        assert page.count('id="person-plan-') == 20 and "Page 1 of 4" in page
+        with count_queries() as last:
+            page4 = head.get(url, query_string={"page": 4}).get_data(as_text=True)
+        assert page4.count('id="person-plan-') == 3
+        assert last.rows < first.rows  # the rows read follow the rows shown
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+LISTS = {
+    # page: (who looks, url); each shows a page of PAGE_SIZE rows at most
+    "people list": ("exec", "/people"),
+    "people search": ("exec", "/people?q=sales"),
+    "audit log": ("hr", "/audit"),
+    "home (executive)": ("exec", "/"),
+    "home (head)": ("head", "/"),
+    "home (staff)": ("staff", "/"),
+}
+
+
+def _log(app, company, events: int) -> None:
+    with app.app_context():
+        actor = db.session.get(Person, company.head.id)
+        db.session.add_all(AuditEvent(action="kpi.updated", actor=actor, object_type="kpi",
+                                      object_id=i, object_label=f"KPI {i}",
+                                      before={"weight": "40"}, after={"weight": "60"})
+                           for i in range(events))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("page", sorted(LISTS))
+def test_lists_and_home_read_a_page_whatever_the_size_of_the_company(
+        app, company, login_as, count_queries, planned, page):
+    """The people list, the audit log and the home pages read a page of rows (and counts),
+    not the company: 10 more people and events, or 60 more, read the same rows."""
+    who, url = LISTS[page]
+    client = login_as(who)
+    app.config["PAGE_SIZE"] = 5
+
+    def measure():
+        with count_queries() as q:
+            response = client.get(url)
+            assert response.status_code == 200
+        return q.count, q.rows
+
+    try:
+        _grow(app, company, planned, "sales", 10)
+        _log(app, company, 10)
+        small = measure()
+        _grow(app, company, planned, "sales", 50, start=10)
+        _log(app, company, 50)
+        assert measure() == small, f"{page}: statements and rows read grew"
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+# The fixed cost of a request -----------------------------------------------------------------
+
+def test_a_bare_page_costs_two_statements_the_login_with_roles_and_the_org_chart(
+        app, company, login_as, count_queries):
+    staff = login_as("staff")
+    with count_queries() as q:
+        assert staff.get("/account/password").status_code == 200
+    statements = [s for s in q.statements if s != "BEGIN"]  # SQLite's explicit BEGIN
+    assert len(statements) == 2, statements
+    assert "login_session" in statements[0] and "person_role" in statements[0]
+
+
+def test_query_stats_headers_only_when_switched_on(fresh_app, company):
+    from tests.conftest import Browserless
+
+    client = Browserless(fresh_app.test_client())
+    client.login("staff")
+    assert "X-SQL-Statements" not in client.get("/account/password").headers
+    from perfsite import create_app
+    from tests.conftest import TEST_CONFIG
+
+    counted = create_app({**TEST_CONFIG, "QUERY_STATS": True,
+                          "SQLALCHEMY_DATABASE_URI":
+                              fresh_app.config["SQLALCHEMY_DATABASE_URI"]})
+    client = Browserless(counted.test_client())
+    client.login("staff")
+    response = client.get("/account/password")
+    assert int(response.headers["X-SQL-Statements"]) in (2, 3)  # (3: SQLite's BEGIN)
+    assert int(response.headers["X-SQL-Rows"]) > 0
+
+
+def test_a_department_changed_through_one_worker_is_seen_by_the_next_request_on_another(
+        app, company, login_as):
+    """Two app instances on one database stand for two gunicorn workers: the department
+    tree that permissions read is never kept between requests in a process."""
+    from perfsite import create_app
+    from tests.conftest import TEST_CONFIG, Browserless
+
+    other = create_app({**TEST_CONFIG,
+                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    head = Browserless(other.test_client())
+    assert head.login("head").status_code == 302
+    url = f"/people/{company.peer.id}"  # in Sales, which `head` does not manage
+    try:
+        assert head.get(url).status_code == 403
+        done = login_as("hr").form(f"/departments/{company.sales.id}/edit", "/edit").submit(
+            {"head_username": "head"})
+        assert done.status_code == 302
+        assert head.get(url).status_code == 200
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+# The alignment tree ---------------------------------------------------------------------------
+
+def test_the_whole_company_tree_opens_collapsed_and_loads_a_department_when_opened(
+        app, company, login_as, planned):
+    executive = login_as("exec")
+    page = executive.get(f"/planning/{planned.cycle}/tree").get_data(as_text=True)
+    assert 'id="tree-kpi-' not in page and "Automate the release" not in page
+    branch = f"/planning/{planned.cycle}/tree/departments/{planned.eng}"
+    assert f'hx-get="{branch}"' in page and 'hx-trigger="toggle once"' in page
+    # without JavaScript the link shows that department's tree
+    assert f'href="/planning/{planned.cycle}/tree?department_id={planned.eng}"' in page
+    fragment = executive.htmx("GET", branch).get_data(as_text=True)
+    assert "<html" not in fragment and "Weekly deploys" in fragment
+    assert fragment.count('id="tree-kpi-') == 4 and "Win key accounts" not in fragment
+    assert executive.get(branch).status_code == 302  # a plain GET goes to the tree page
+    whole = executive.get(f"/planning/{planned.cycle}/tree",
+                          query_string={"department_id": planned.eng}).get_data(as_text=True)
+    assert whole.count('id="tree-kpi-') == 4
+
+
+def test_a_head_of_one_department_and_staff_see_their_tree_whole(app, company, login_as,
+                                                                 planned):
+    for who in ("head", "staff"):
+        page = login_as(who).get(f"/planning/{planned.cycle}/tree").get_data(as_text=True)
+        assert 'id="tree-kpi-' in page and "toggle once" not in page, who
+
+
+def test_a_branch_shows_only_what_the_person_may_see(app, company, login_as, planned):
+    peer = login_as("peer")  # Sales: may not read Engineering's goals or KPIs
+    fragment = peer.htmx("GET", f"/planning/{planned.cycle}/tree/departments/{planned.eng}")
+    assert fragment.status_code == 200
+    assert "Weekly deploys" not in fragment.get_data(as_text=True)
+
+
+def test_tree_search_answers_the_results_alone(app, company, login_as, planned):
+    executive = login_as("exec")
+    url = f"/planning/{planned.cycle}/tree"
+    fragment = executive.htmx("GET", url, {"q": "runbooks"}).get_data(as_text=True)
+    assert "<html" not in fragment and "alignment-tree" not in fragment
+    assert fragment.count("Write runbooks") == 2 and "Liu Yang" in fragment
+    page = executive.get(url, query_string={"q": "runbooks"}).get_data(as_text=True)
+    assert "Write runbooks" in page and "Back to the whole tree" in page
+    staff = login_as("staff").htmx("GET", url, {"q": "runbooks"}).get_data(as_text=True)
+    assert staff.count("Write runbooks") == 1  # only their own KPI
+    assert "Nothing matches" in executive.htmx("GET", url, {"q": "zzz"}).get_data(as_text=True)
+
+
+def test_a_goal_shows_at_most_a_page_of_kpis_in_the_tree(app, company, login_as, planned,
+                                                        monkeypatch):
+    monkeypatch.setattr(progress, "KPIS_PER_GOAL", 3)
+    page = login_as("head").get(f"/planning/{planned.cycle}/tree").get_data(as_text=True)
+    goal = page.split(f'id="tree-goal-{planned.goal}"')[1]
+    assert goal.count('id="tree-kpi-') == 3 and "1 more KPI" in goal
+
+
+# Stored sums ---------------------------------------------------------------------------------
+
+def _sums():
+    return {g.id: (g.kpi_count, Decimal(g.kpi_weight_sum).quantize(Decimal("0.000001")),
+                   Decimal(g.kpi_progress_sum).quantize(Decimal("0.0001")))
+            for g in db.session.scalars(select(DepartmentGoal).execution_options(
+                populate_existing=True))}
+
+
+def test_stored_kpi_sums_follow_every_change_to_a_kpi(org_chart):
+    """Whatever happens to KPIs, each goal's stored sums equal a recount from its KPIs."""
+    from perfsite.coaching.services import checkins
+    from perfsite.cycles import services as cycles
+    from perfsite.models import Phase, utcnow
+
+    o = org_chart
+    target = make_target(o.cycle, o.exec)
+    first = make_goal(o.cycle, o.eng, o.head, title="First", weight="50", target=target)
+    second = make_goal(o.cycle, o.eng, o.head, title="Second", weight="50", target=target)
+    kpi = make_kpi(o.cycle, o.staff, o.head, first, title="A", weight="60")
+    other = make_kpi(o.cycle, o.staff, o.head, first, title="B", weight="40")
+    proposal = make_kpi(o.cycle, o.colleague, o.colleague, first, title="Mine", weight="100")
+    db.session.flush()
+    plans.update_kpi(other, o.head, expected_version=other.version, weight=Decimal("40"),
+                     goal_id=second.id)  # moved to another goal
+    plans.decide_proposal(proposal, o.head, accept=False, comment="Not now",
+                          expected_version=proposal.version)
+    plan = plans.get_plan(o.cycle, o.staff)
+    plans.submit_plan(plan, o.staff, expected_version=plan.version)
+    plans.approve_plan(plan, o.head, expected_version=plan.version)
+    cycles.move_phase(o.cycle, hr_admin(), Phase.IN_PROGRESS)
+    checkins.post_check_in(kpi, o.staff, actual_value="4", status="on_track", now=utcnow())
+    db.session.flush()
+    stored = _sums()
+    assert stored[first.id][0] == 1 and stored[second.id][0] == 1
+    progress.refresh_goal_sums(db.session.connection())
+    assert _sums() == stored
+    assert progress.goal_progress([first.id]).goals[first.id] == Decimal("0.4")
+    # the rollup from the stored sums equals the KPI-by-KPI one
+    whole = progress.rollup(o.cycle.id)
+    assert whole.goals[first.id] == progress.weighted([(kpi.weight, whole.kpis[kpi.id])])
+
+
+# People are picked by searching ---------------------------------------------------------------
+
+def test_the_picker_searches_among_whom_the_scope_allows(app, company, login_as):
+    hr = login_as("hr")
+    found = hr.htmx("GET", "/people/pick/org", {"q": "zhang", "for_id": "manager_username"})
+    body = found.get_data(as_text=True)
+    assert found.status_code == 200 and body.lstrip().startswith('<ul id="manager_username-')
+    assert 'role="option"' in body and 'data-value="head"' in body and "<html" not in body
+    assert hr.htmx("GET", "/people/pick/org", {"q": ""}).get_data(as_text=True).count(
+        'role="option"') == 0
+    assert login_as("head").get("/people/pick/org?q=zhang").status_code == 403
+    assert hr.get("/people/pick/nobody?q=x").status_code == 404
+    # a hostile field id is refused, not echoed
+    odd = hr.htmx("GET", "/people/pick/org", {"q": "zhang", "for_id": '"><script>'})
+    assert "<script>" not in odd.get_data(as_text=True)
+    # a head picks among the people they manage only
+    managed = login_as("head").htmx("GET", "/people/pick/managed", {"q": "a"})
+    text = managed.get_data(as_text=True)
+    assert "Liu Yang" in text and "Wang Fang" not in text
+
+
+def test_the_picker_answers_at_most_ten_whatever_the_company(app, company, login_as):
+    with app.app_context():
+        team = db.session.get(Department, company.eng.id)
+        for i in range(15):
+            make_person(f"zhang{i}", team, display_name=f"Zhang Number {i}")
+        db.session.commit()
+    body = login_as("hr").htmx("GET", "/people/pick/org", {"q": "zhang"}).get_data(as_text=True)
+    assert body.count('role="option"') == 10
+
+
+def test_person_form_picks_the_manager_and_suggests_on_a_typo(app, company, login_as):
+    hr = login_as("hr")
+    page = hr.get(f"/people/{company.staff.id}/edit").get_data(as_text=True)
+    assert "data-people-picker" in page and 'hx-get="/people/pick/org"' in page
+    form = hr.form(f"/people/{company.staff.id}/edit", "/edit")
+    typo = form.submit({"manager_username": "hea"})
+    assert typo.status_code == 422
+    message = typo.get_data(as_text=True)
+    assert "No person has this username. Did you mean: " in message
+    assert "Zhang Min (head)" in message
+    assert form.submit({"manager_username": "sales.head"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Person, company.staff.id).manager_id == company.sales_head.id
+
+
+def test_department_head_is_picked_the_same_way(app, company, login_as):
+    hr = login_as("hr")
+    page = hr.get(f"/departments/{company.sales.id}/edit").get_data(as_text=True)
+    assert "data-people-picker" in page
+    done = hr.form(f"/departments/{company.sales.id}/edit", "/edit").submit(
+        {"head_username": "peer"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Department, company.sales.id).head_id == company.peer.id
+
+
+def test_copy_a_kpi_to_the_whole_department_without_listing_it(app, company, login_as,
+                                                              planned):
+    with app.app_context():
+        o = _attached(company)
+        make_person("extra.eng", o.eng, manager=o.head, display_name="Extra Eng")
+        db.session.commit()
+        kpi_id = db.session.scalar(select(Kpi.id).join(PersonalPlan).where(
+            PersonalPlan.person_id == planned.staff, Kpi.title == "Write runbooks"))
+    head = login_as("head")
+    url = f"/planning/kpis/{kpi_id}/copy"
+    empty = head.form(url, "/copy").submit({})
+    assert empty.status_code == 422 and "Choose at least one person." in empty.get_data(
+        as_text=True)
+    done = head.form(url, "/copy").submit({"whole_department": "y"})
+    assert done.status_code == 302
+    with app.app_context():
+        titles = db.session.scalars(
+            select(Person.username).join(PersonalPlan, PersonalPlan.person_id == Person.id)
+            .join(Kpi, Kpi.plan_id == PersonalPlan.id)
+            .where(Kpi.title == "Write runbooks")).all()
+        assert sorted(titles) == ["colleague", "extra.eng", "staff"]
+
+
+# The audit log is not counted ----------------------------------------------------------------
+
+def test_audit_log_pages_without_counting_the_log(app, company, login_as, count_queries):
+    app.config["PAGE_SIZE"] = 5
+    try:
+        hr = login_as("hr")
+        with count_queries() as q:
+            page = hr.get("/audit").get_data(as_text=True)
+        assert not any("count(" in s.lower() for s in q.statements)
+        assert "Page 1" in page and 'rel="next"' in page
+        last = hr.get("/audit", query_string={"page": 999}).get_data(as_text=True)
+        assert "No events match." in last and 'rel="prev"' not in last
+        # whose events: picked by searching, not typed blind
+        assert "data-people-picker" in page and 'hx-get="/people/pick/org"' in page
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+# seed-scale ------------------------------------------------------------------------------------
+
+def test_seed_scale_writes_a_consistent_company_and_refuses_to_write_twice(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-scale", "--people", "240", "--audit-events", "500"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        people = db.session.scalar(select(func.count(Person.id)))
+        assert people == 240
+        assert db.session.scalar(select(func.count(Department.id))) == 60
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == 500
+        for username in ("exec", "hr", "head", "staff", "peer"):
+            assert db.session.scalar(select(Person.id).where(Person.username == username))
+        assert db.session.scalar(select(func.count(Person.id)).where(
+            Person.manager_id.is_(None))) == 1
+        # every plan's KPI weights add up to 100, every department's goal weights too
+        sums = db.session.execute(select(func.sum(Kpi.weight)).group_by(Kpi.plan_id)).scalars()
+        assert {Decimal(s) for s in sums} == {Decimal(100)}
+        goal_sums = db.session.execute(select(func.sum(DepartmentGoal.weight)).group_by(
+            DepartmentGoal.cycle_id, DepartmentGoal.department_id)).scalars()
+        assert {Decimal(s) for s in goal_sums} == {Decimal(100)}
+        stored = _sums()
+        progress.refresh_goal_sums(db.session.connection())
+        assert _sums() == stored
+        db.session.rollback()
+    again = runner.invoke(args=["seed-scale", "--people", "240"])
+    assert again.exit_code != 0 and "empty database" in again.output
+
+
+def test_seed_scale_logins_work(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-scale", "--people", "200",
+                               "--audit-events", "0"]).exit_code == 0
+    from tests.conftest import Browserless
+
+    with app.app_context():
+        cycle = db.session.scalar(select(Cycle.id).where(Cycle.phase == "in_progress"))
+    for username in ("exec", "head", "staff"):
+        client = Browserless(app.test_client())
+        assert client.login(username).status_code == 302
+        page = client.get(f"/planning/{cycle}/tree")
+        assert page.status_code == 200
+        assert re.search(r"Alignment tree", page.get_data(as_text=True))
+
+
+def test_a_new_goal_starts_with_empty_sums(org_chart):
+    o = org_chart
+    goal = make_goal(o.cycle, o.eng, o.head, title="Fresh")
+    db.session.flush()
+    assert (goal.kpi_count, goal.kpi_weight_sum) == (0, 0)
+    assert progress.goal_of(goal) == Decimal(0)
