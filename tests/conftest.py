@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, make_url, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -200,10 +200,20 @@ def _restore_rows(conn, tables) -> None:
 
 
 @pytest.fixture
-def demo(app):
-    """The demo company, seeded (quickly: see seed_demo)."""
+def demo(app) -> dict[str, int]:
+    """The demo company, seeded (quickly: see seed_demo); gives its cycles' ids by name."""
+    from perfsite.models import Cycle
+
     seed_demo(app)
-    return app
+    with app.app_context():
+        return {c.name: c.id for c in db.session.scalars(select(Cycle))}
+
+
+def demo_login(app, username: str) -> Browserless:
+    """A client logged in as a demo login (password perfsite-demo)."""
+    client = Browserless(app.test_client())
+    assert client.login(username).status_code == 302
+    return client
 
 
 @pytest.fixture

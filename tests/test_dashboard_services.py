@@ -25,21 +25,8 @@ from perfsite.models import (
 from perfsite.planning.services import progress
 from perfsite.reviews.services import calibration, completion
 
-from .conftest import Browserless, seed_demo
+from .conftest import demo_login as login
 from .dashboard_factories import grow_company
-
-
-@pytest.fixture
-def demo(app):
-    seed_demo(app)
-    with app.app_context():
-        return {c.name: c.id for c in db.session.scalars(select(Cycle))}
-
-
-def login(app, username: str) -> Browserless:
-    client = Browserless(app.test_client())
-    assert client.login(username).status_code == 302
-    return client
 
 
 def chart_table(page: str, chart_id: str) -> dict[str, list[str]]:

@@ -11,20 +11,7 @@ from sqlalchemy import select
 from perfsite.extensions import db
 from perfsite.models import Cycle
 
-from .conftest import Browserless, seed_demo
-
-
-@pytest.fixture
-def demo(app):
-    seed_demo(app)
-    with app.app_context():
-        return {c.name: c.id for c in db.session.scalars(select(Cycle))}
-
-
-def login(app, username: str) -> Browserless:
-    client = Browserless(app.test_client())
-    assert client.login(username).status_code == 302
-    return client
+from .conftest import demo_login as login
 
 
 @pytest.mark.parametrize("username, landing", [

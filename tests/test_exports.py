@@ -21,23 +21,10 @@ from perfsite.exports import services, writers
 from perfsite.extensions import db
 from perfsite.models import CheckIn, Cycle, Kpi, Person, PersonalPlan, ReviewResult
 
-from .conftest import Browserless, seed_demo
+from .conftest import demo_login as login
 
 EVIL = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0", "-2+3",
         "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
-
-
-@pytest.fixture
-def demo(app):
-    seed_demo(app)
-    with app.app_context():
-        return {c.name: c.id for c in db.session.scalars(select(Cycle))}
-
-
-def login(app, username: str) -> Browserless:
-    client = Browserless(app.test_client())
-    assert client.login(username).status_code == 302
-    return client
 
 
 def read_csv(response) -> list[list[str]]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from perfsite.extensions import db
 
-from .conftest import Browserless, FormParser, seed_demo
+from .conftest import Browserless, FormParser
 from .test_crawl import _internal, _PageParser
 
 HOSTILE = ["", "abc", "sNaN", "NaN", "Infinity", "-0", "1e309", "1E+1000000000",
@@ -33,11 +33,6 @@ ROLES = {
 }
 # Forms that end a session or leave the site are posted by other tests.
 SKIP_ACTIONS = re.compile(r"^/(logout|language)$")
-
-
-@pytest.fixture
-def demo(app):
-    seed_demo(app)
 
 
 def digest(app) -> str:

@@ -448,23 +448,35 @@ def _plan_fragment(interview: Interview, status: int = 200, **extra):
     return render("interviews/interview.html", status=status, **context)
 
 
+def _change_plan(interview: Interview, form, change, *, done: str, anchor: str,
+                 current=None, **fragment):
+    """Run an improvement-plan or goal-draft change posted with `form`: back to the page
+    without JavaScript, the plan fragment with htmx; 422/409 with the form's errors."""
+    status = status_of(form) if request.method == "GET" else 422
+    if form.validate_on_submit():
+        status, _result = attempt(form, change, current=current)
+        if status == 200:
+            flash(done, "success")
+            if not is_htmx():
+                return redirect(interview_url(interview, anchor))
+            return _plan_fragment(interview)
+    if not fragment:
+        for message in form.form_errors:
+            flash(message, "error")
+    return _plan_fragment(interview, status, **fragment)
+
+
 @bp.post("/<int:interview_id>/items")
 def add_item(interview_id):
     interview = load_interview(interview_id, can.can_edit_improvement_plan)
     form = _item_form(interview, formdata=request.form, new=True)
-    status = 422
-    if form.validate_on_submit():
-        status, _item = attempt(form, lambda: submit_once(
-            form.form_token.data, current_user, lambda: service.add_item(
-                interview, current_user, action=form.action.data, support=form.support.data,
-                owner_id=form.owner_id.data, due_date=form.due_date.data,
-                status=form.status.data)))
-        if status == 200:
-            flash(_("Improvement-plan item added."), "success")
-            if not is_htmx():
-                return redirect(interview_url(interview, "#improvement-plan"))
-            return _plan_fragment(interview)
-    return _plan_fragment(interview, status, new_item_form=form)
+    return _change_plan(interview, form, lambda: submit_once(
+        form.form_token.data, current_user, lambda: service.add_item(
+            interview, current_user, action=form.action.data, support=form.support.data,
+            owner_id=form.owner_id.data, due_date=form.due_date.data,
+            status=form.status.data)),
+        done=_("Improvement-plan item added."), anchor="#improvement-plan",
+        new_item_form=form)
 
 
 def _load_item(item_id, check=can.can_edit_improvement_plan) -> ImprovementItem:
@@ -480,76 +492,42 @@ def edit_item(item_id):
     interview = item.interview
     form = _item_form(interview, item, formdata=request.form if request.method == "POST"
                       else None)
-    status = status_of(form)
-    if form.validate_on_submit():
-        status, _result = attempt(form, lambda: service.update_item(
-            item, current_user, expected_version=form.version.data, action=form.action.data,
-            support=form.support.data, owner_id=form.owner_id.data,
-            due_date=form.due_date.data, status=form.status.data), current=item)
-        if status == 200:
-            flash(_("Improvement-plan item saved."), "success")
-            if not is_htmx():
-                return redirect(interview_url(interview, "#improvement-plan"))
-            return _plan_fragment(interview)
-    return _plan_fragment(interview, status, editing_item=item.id,
-                          item_forms={item.id: form})
+    return _change_plan(interview, form, lambda: service.update_item(
+        item, current_user, expected_version=form.version.data, action=form.action.data,
+        support=form.support.data, owner_id=form.owner_id.data,
+        due_date=form.due_date.data, status=form.status.data),
+        done=_("Improvement-plan item saved."), anchor="#improvement-plan", current=item,
+        editing_item=item.id, item_forms={item.id: form})
 
 
 @bp.post("/items/<int:item_id>/remove")
 def remove_item(item_id):
     item = _load_item(item_id)
-    interview = item.interview
     form = VersionOnlyForm(prefix=f"remove-{item.id}")
-    status = 422
-    if form.validate_on_submit():
-        status, _result = attempt(form, lambda: service.remove_item(
-            item, current_user, expected_version=form.version.data), current=item)
-        if status == 200:
-            flash(_("Improvement-plan item removed."), "success")
-            if not is_htmx():
-                return redirect(interview_url(interview, "#improvement-plan"))
-            return _plan_fragment(interview)
-    for message in form.form_errors:
-        flash(message, "error")
-    return _plan_fragment(interview, status)
+    return _change_plan(item.interview, form, lambda: service.remove_item(
+        item, current_user, expected_version=form.version.data),
+        done=_("Improvement-plan item removed."), anchor="#improvement-plan", current=item)
 
 
 @bp.post("/<int:interview_id>/drafts")
 def add_draft(interview_id):
     interview = load_interview(interview_id, can.can_edit_improvement_plan)
     form = GoalDraftForm(prefix="draft")
-    status = 422
-    if form.validate_on_submit():
-        status, _draft = attempt(form, lambda: submit_once(
-            form.form_token.data, current_user, lambda: service.add_goal_draft(
-                interview, current_user, title=form.title.data,
-                description=form.description.data)))
-        if status == 200:
-            flash(_("Goal draft added."), "success")
-            if not is_htmx():
-                return redirect(interview_url(interview, "#goal-drafts"))
-            return _plan_fragment(interview)
-    return _plan_fragment(interview, status, draft_form=form)
+    return _change_plan(interview, form, lambda: submit_once(
+        form.form_token.data, current_user, lambda: service.add_goal_draft(
+            interview, current_user, title=form.title.data,
+            description=form.description.data)),
+        done=_("Goal draft added."), anchor="#goal-drafts", draft_form=form)
 
 
 @bp.post("/drafts/<int:draft_id>/remove")
 def remove_draft(draft_id):
     draft = load(GoalDraft, draft_id)
-    interview = draft.interview
-    can.ensure(can.can_edit_improvement_plan(current_user, interview))
+    can.ensure(can.can_edit_improvement_plan(current_user, draft.interview))
     form = VersionOnlyForm(prefix=f"remove-draft-{draft.id}")
-    status = 422
-    if form.validate_on_submit():
-        status, _result = attempt(form, lambda: service.remove_goal_draft(
-            draft, current_user, expected_version=form.version.data), current=draft)
-        if status == 200:
-            flash(_("Goal draft removed."), "success")
-            if not is_htmx():
-                return redirect(interview_url(interview, "#goal-drafts"))
-            return _plan_fragment(interview)
-    for message in form.form_errors:
-        flash(message, "error")
-    return _plan_fragment(interview, status)
+    return _change_plan(draft.interview, form, lambda: service.remove_goal_draft(
+        draft, current_user, expected_version=form.version.data),
+        done=_("Goal draft removed."), anchor="#goal-drafts", current=draft)
 
 
 # Completing, acknowledging, appeals -------------------------------------------------------------

@@ -23,6 +23,7 @@ queries (what `send-reminders` uses); `todos_for(person, now)` is one person's.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -88,6 +89,17 @@ def _phases(*actions: str) -> list[str]:
     return sorted({p.value for action in actions for p in ALLOWED_PHASES[action]})
 
 
+# Later areas (360 feedback, feedback interviews) add their to-dos, worded there, with
+# @area_todos on a function (people by id, now) -> [(person id, Todo)], so that this module
+# imports none of them.
+_AREA_COLLECTORS: list[Callable] = []
+
+
+def area_todos(collect: Callable) -> Callable:
+    _AREA_COLLECTORS.append(collect)
+    return collect
+
+
 def todos_for(person: Person, now: datetime) -> list[Todo]:
     """Everything `person` has to do now, overdue first within each kind."""
     return todos_for_people({person.id: person}, now)[person.id]
@@ -98,7 +110,7 @@ def todos_for_people(people: dict[int, Person], now: datetime) -> dict[int, list
     found: dict[int, list[Todo]] = defaultdict(list)
     for collect in (_plans_to_submit, _plans_to_approve, _check_ins_due, _obstacles_to_act_on,
                     _requests_to_decide, _comments_to_read, _notifications,
-                    _self_reviews_to_write, _reviews_to_write, _interviews, _feedback):
+                    _self_reviews_to_write, _reviews_to_write, *_AREA_COLLECTORS):
         for person_id, todo in collect(people, now):
             found[person_id].append(todo)
     return {pid: sorted(found.get(pid, []), key=lambda t: (KINDS.index(t.kind), not t.overdue))
@@ -301,20 +313,6 @@ def _reviews_to_write(people, now):
             ngettext("Review %(num)d report for %(cycle)s",
                      "Review %(num)d reports for %(cycle)s", count, cycle=cycles[cycle_id].name),
             "reviews.team", {"cycle_id": cycle_id})
-
-
-def _interviews(people, now):
-    # Feedback interviews, appeals and outcomes: the interviews area words its own.
-    from ...interviews.services.todos import collect
-
-    return collect(people, now)
-
-
-def _feedback(people, now):
-    # 360 feedback: raters' requests, heads' approvals and replacements (worded there).
-    from ...feedback.services.todos import collect
-
-    return collect(people, now)
 
 
 def todo_count(person: Person, now: datetime) -> int:

@@ -243,26 +243,32 @@ def _last_check_in(cycle: Cycle):
             .group_by(CheckIn.kpi_id).subquery())
 
 
+def _overdue_query(cycle: Cycle, scope: Scope, now: datetime, by, person_ids=None):
+    """(by, KPIs whose check-in is overdue) grouped by `by`; see overdue_check_ins."""
+    narrow = [] if person_ids is None else [PersonalPlan.person_id.in_(list(person_ids) or [0])]
+    last = _last_check_in(cycle)
+    cutoff = now - timedelta(days=cycle.checkin_interval_days)
+    overdue = func.count(Kpi.id).label("overdue")
+    return (select(by, overdue)
+            .select_from(Kpi)
+            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
+            .join(Person, Person.id == PersonalPlan.person_id)
+            .outerjoin(last, last.c.kpi_id == Kpi.id)
+            .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
+                   PersonalPlan.status == PlanStatus.APPROVED.value,
+                   or_(last.c.latest.is_(None), last.c.latest <= cutoff),
+                   in_scope(Person.department_id, scope), *narrow)
+            .group_by(by)), overdue
+
+
 def overdue_check_ins(cycle: Cycle, scope: Scope, now: datetime, by=Person.department_id,
                       person_ids=None) -> dict[int | None, int]:
     """Per department (or per `by`): KPIs whose check-in is overdue (see the rules), of
     everyone in the scope or of `person_ids`."""
     if not takes_check_ins(cycle):
         return {}
-    narrow = [] if person_ids is None else [PersonalPlan.person_id.in_(list(person_ids) or [0])]
-    last = _last_check_in(cycle)
-    cutoff = now - timedelta(days=cycle.checkin_interval_days)
-    return dict(db.session.execute(
-        select(by, func.count(Kpi.id))
-        .select_from(Kpi)
-        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-        .join(Person, Person.id == PersonalPlan.person_id)
-        .outerjoin(last, last.c.kpi_id == Kpi.id)
-        .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
-               PersonalPlan.status == PlanStatus.APPROVED.value,
-               or_(last.c.latest.is_(None), last.c.latest <= cutoff),
-               in_scope(Person.department_id, scope), *narrow)
-        .group_by(by)).tuples().all())
+    query, _overdue = _overdue_query(cycle, scope, now, by, person_ids)
+    return dict(db.session.execute(query).tuples().all())
 
 
 # People: a team's grid ----------------------------------------------------------------------
@@ -476,13 +482,20 @@ def plans_not_approved(cycle: Cycle, scope: Scope, limit: int):
 
 
 def people_overdue(cycle: Cycle, scope: Scope, now: datetime, limit: int):
-    """People with the most overdue check-ins (and how many people have any)."""
-    counts = overdue_check_ins(cycle, scope, now, by=PersonalPlan.person_id)
-    ranked = sorted(counts, key=lambda pid: (-counts[pid], pid))[:limit]
+    """People with the most overdue check-ins (and how many people have any): ranked and
+    counted in SQL, so a page reads `limit` people, not everyone late."""
+    if not takes_check_ins(cycle):
+        return 0, []
+    query, _overdue = _overdue_query(cycle, scope, now, PersonalPlan.person_id)
+    ranked = query.subquery()
+    total = db.session.scalar(select(func.count()).select_from(ranked))
+    top = db.session.execute(
+        select(ranked.c.person_id, ranked.c.overdue)
+        .order_by(ranked.c.overdue.desc(), ranked.c.person_id).limit(limit)).tuples().all()
     people = {p.id: p for p in db.session.scalars(
-        select(Person).where(Person.id.in_(ranked or [0]))
+        select(Person).where(Person.id.in_([pid for pid, _n in top] or [0]))
         .options(joinedload(Person.department)))}
-    return len(counts), [(people[pid], counts[pid]) for pid in ranked if pid in people]
+    return total or 0, [(people[pid], count) for pid, count in top if pid in people]
 
 
 def reviews_late(cycle: Cycle, scope: Scope, limit: int):

@@ -6,6 +6,6 @@ change, flush and never commit. The anonymity rule lives in report.py: every pag
 chart, aggregate and score reads answers through it.
 """
 
-from . import answers, completion, nominations, report, settings
+from . import answers, completion, nominations, report, settings, todos
 
-__all__ = ["answers", "completion", "nominations", "report", "settings"]
+__all__ = ["answers", "completion", "nominations", "report", "settings", "todos"]

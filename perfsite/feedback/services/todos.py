@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
+from ...coaching.services.todos import Todo, area_todos
 from ...cycles.services import ALLOWED_PHASES
 from ...extensions import db
 from ...models import Cycle, FeedbackRequest, FeedbackStatus
@@ -36,9 +37,8 @@ def _requests(where):
         .order_by(FeedbackRequest.id)).all()
 
 
+@area_todos
 def collect(people, now):
-    from ...coaching.services.todos import Todo
-
     # Feedback to give.
     waiting: dict[tuple[int, int], int] = defaultdict(int)
     cycles = {}

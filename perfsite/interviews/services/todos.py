@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
+from ...coaching.services.todos import Todo, area_todos
 from ...cycles.services import ALLOWED_PHASES
 from ...extensions import db
 from ...models import Cycle, Interview, InterviewStatus, Outcome, Person, PersonalPlan
@@ -29,8 +30,6 @@ PHASES = sorted(p.value for p in ALLOWED_PHASES["hold_interviews"])
 
 
 def _todo(*args, **kwargs):
-    from ...coaching.services.todos import Todo
-
     return Todo(*args, **kwargs)
 
 
@@ -38,6 +37,7 @@ def _when(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+@area_todos
 def collect(people: dict, now):
     """(person id, Todo) for the interviews of `people`."""
     interviews = db.session.scalars(
