@@ -42,6 +42,24 @@ class Marker:
     label: str
 
 
+
+def _px(value) -> str:
+    """A coordinate as the SVG writes it: one decimal."""
+    return format(Decimal(value).quantize(Decimal("0.1")), "f")
+
+
+def _share(value, top) -> Decimal:
+    """`value` as a share of the axis' `top`, kept within 0..1."""
+    return min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else Decimal(0)
+
+
+def _svg_open(ident: str, width, height, title, summary) -> list[str]:
+    """The opening of a chart: the image, its title and its description (text alternative)."""
+    return [f'<svg class="chart-svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
+            f'<title id="{ident}-title">{escape(title)}</title>',
+            f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+
 def number(value, places: int = 1) -> str:
     """A value as the chart and the table print it: "12.5", "40", "—"."""
     if value is None:
@@ -92,22 +110,16 @@ def bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
     bar_w = group_w * Decimal("0.8") / max(len(series), 1)
 
     def y(value) -> Decimal:
-        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
-        return TOP + plot_h - share * plot_h
+        return TOP + plot_h - _share(value, top) * plot_h
 
-    def px(value) -> str:
-        return format(Decimal(value).quantize(Decimal("0.1")), "f")
 
-    parts = [f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
-             f'<title id="{ident}-title">{escape(title)}</title>',
-             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    parts = _svg_open(ident, WIDTH, HEIGHT, title, summary)
     for i in range(5):  # the axis: five gridlines with their values
         value = top * i / 4
         parts.append(_element("line", "chart-grid", x1=LEFT, x2=WIDTH - RIGHT,
-                              y1=px(y(value)), y2=px(y(value))))
+                              y1=_px(y(value)), y2=_px(y(value))))
         parts.append(_element("text", "chart-axis", number(value, places) + unit, x=LEFT - 6,
-                              y=px(y(value) + 4), text_anchor="end"))
+                              y=_px(y(value) + 4), text_anchor="end"))
     for c, category in enumerate(categories):
         left = LEFT + group_w * c + group_w * Decimal("0.1")
         for s, item in enumerate(series):
@@ -115,22 +127,22 @@ def bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
             if value is None:
                 continue
             x = left + bar_w * s
-            parts.append(_element("rect", f"chart-bar series-{s % SERIES_CLASSES}", x=px(x),
-                                  y=px(y(value)), width=px(bar_w - 2),
-                                  height=px(TOP + plot_h - y(value))))
+            parts.append(_element("rect", f"chart-bar series-{s % SERIES_CLASSES}", x=_px(x),
+                                  y=_px(y(value)), width=_px(bar_w - 2),
+                                  height=_px(TOP + plot_h - y(value))))
             parts.append(_element("text", "chart-value", number(value, places),
-                                  x=px(x + bar_w / 2 - 1), y=px(y(value) - 4),
+                                  x=_px(x + bar_w / 2 - 1), y=_px(y(value) - 4),
                                   text_anchor="middle"))
         parts.append(_element("text", "chart-category", str(category),
-                              x=px(LEFT + group_w * c + group_w / 2), y=HEIGHT - BOTTOM + 18,
+                              x=_px(LEFT + group_w * c + group_w / 2), y=HEIGHT - BOTTOM + 18,
                               text_anchor="middle"))
     for marker in markers:
         if marker.value is None:
             continue
         x1 = LEFT + group_w * marker.category + group_w * Decimal("0.05")
-        parts.append(_element("line", "chart-marker", x1=px(x1),
-                              x2=px(x1 + group_w * Decimal("0.9")),
-                              y1=px(y(marker.value)), y2=px(y(marker.value))))
+        parts.append(_element("line", "chart-marker", x1=_px(x1),
+                              x2=_px(x1 + group_w * Decimal("0.9")),
+                              y1=_px(y(marker.value)), y2=_px(y(marker.value))))
     parts.append(_element("line", "chart-baseline", x1=LEFT, x2=WIDTH - RIGHT,
                           y1=TOP + plot_h, y2=TOP + plot_h))
     parts.append("</svg>")
@@ -236,27 +248,21 @@ def horizontal_bar_chart(*, chart_id: str, title: str, categories: Sequence[str]
     plot_w = NARROW_W - LABEL_W - RIGHT - 40
 
     def x(value) -> Decimal:
-        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
-        return LABEL_W + share * plot_w
+        return LABEL_W + _share(value, top) * plot_w
 
-    def px(value) -> str:
-        return format(Decimal(value).quantize(Decimal("0.1")), "f")
 
-    parts = [f'<svg class="chart-svg" viewBox="0 0 {NARROW_W} {height}" role="img" '
-             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
-             f'<title id="{ident}-title">{escape(title)}</title>',
-             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    parts = _svg_open(ident, NARROW_W, height, title, summary)
     bottom = height - BOTTOM
     for i in range(5):
         value = top * i / 4
-        parts.append(_element("line", "chart-grid", x1=px(x(value)), x2=px(x(value)),
+        parts.append(_element("line", "chart-grid", x1=_px(x(value)), x2=_px(x(value)),
                               y1=TOP, y2=bottom))
         parts.append(_element("text", "chart-axis", number(value, places) + unit,
-                              x=px(x(value)), y=bottom + 16, text_anchor="middle"))
+                              x=_px(x(value)), y=bottom + 16, text_anchor="middle"))
     for c, category in enumerate(categories):
         row_top = TOP + c * ROW_H * per_row
         parts.append(_element("text", "chart-category chart-label", _shorten(category),
-                              x=LABEL_W - 8, y=px(row_top + ROW_H * per_row / 2 + 5),
+                              x=LABEL_W - 8, y=_px(row_top + ROW_H * per_row / 2 + 5),
                               text_anchor="end"))
         for s, item in enumerate(series):
             value = item.values[c] if c < len(item.values) else None
@@ -264,10 +270,10 @@ def horizontal_bar_chart(*, chart_id: str, title: str, categories: Sequence[str]
                 continue
             y = row_top + s * ROW_H + 4
             parts.append(_element("rect", f"chart-bar {_css(item, s)}",
-                                  x=LABEL_W, y=y, width=px(x(value) - LABEL_W),
+                                  x=LABEL_W, y=y, width=_px(x(value) - LABEL_W),
                                   height=ROW_H - 8))
             parts.append(_element("text", "chart-value", number(value, places) + unit,
-                                  x=px(x(value) + 4), y=y + ROW_H - 12))
+                                  x=_px(x(value) + 4), y=y + ROW_H - 12))
     parts.append(_element("line", "chart-baseline", x1=LABEL_W, x2=LABEL_W, y1=TOP, y2=bottom))
     parts.append("</svg>")
     return Markup(f'<figure class="chart" id="{ident}">'
@@ -292,24 +298,18 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
         return LEFT + step * c + step / 2
 
     def y(value) -> Decimal:
-        share = min(max(Decimal(str(value)) / top, Decimal(0)), Decimal(1)) if top else 0
-        return TOP + plot_h - share * plot_h
+        return TOP + plot_h - _share(value, top) * plot_h
 
-    def px(value) -> str:
-        return format(Decimal(value).quantize(Decimal("0.1")), "f")
 
-    parts = [f'<svg class="chart-svg" viewBox="0 0 {NARROW_W} {HEIGHT}" role="img" '
-             f'aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
-             f'<title id="{ident}-title">{escape(title)}</title>',
-             f'<desc id="{ident}-desc">{escape(summary or title)}</desc>']
+    parts = _svg_open(ident, NARROW_W, HEIGHT, title, summary)
     for i in range(5):
         value = top * i / 4
         parts.append(_element("line", "chart-grid", x1=LEFT, x2=NARROW_W - RIGHT,
-                              y1=px(y(value)), y2=px(y(value))))
+                              y1=_px(y(value)), y2=_px(y(value))))
         parts.append(_element("text", "chart-axis", number(value, places) + unit, x=LEFT - 6,
-                              y=px(y(value) + 4), text_anchor="end"))
+                              y=_px(y(value) + 4), text_anchor="end"))
     for c, category in enumerate(categories):
-        parts.append(_element("text", "chart-category chart-label", str(category), x=px(x(c)),
+        parts.append(_element("text", "chart-category chart-label", str(category), x=_px(x(c)),
                               y=HEIGHT - BOTTOM + 18, text_anchor="middle"))
     for s, item in enumerate(series):
         css = _css(item, s)
@@ -321,8 +321,8 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
                     parts.append(_element("polyline", f"chart-line {css}", points=" ".join(run)))
                 run = []
                 continue
-            run.append(f"{px(x(c))},{px(y(value))}")
-            parts.append(_element("circle", f"chart-point {css}", cx=px(x(c)), cy=px(y(value)),
+            run.append(f"{_px(x(c))},{_px(y(value))}")
+            parts.append(_element("circle", f"chart-point {css}", cx=_px(x(c)), cy=_px(y(value)),
                                   r=4))
         if len(run) > 1:
             parts.append(_element("polyline", f"chart-line {css}", points=" ".join(run)))

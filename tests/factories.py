@@ -118,3 +118,13 @@ def make_company() -> Company:
     db.session.flush()
     return Company(exec_team=exec_team, eng=eng, sales=sales, exec=exec_person, hr=hr, head=head,
                    staff=staff, colleague=colleague, sales_head=sales_head, peer=peer, cycle=cycle)
+
+
+def attached(company: Company) -> Company:
+    """The same company with each record loaded into this session (for a test that made it
+    in one app context and works with it in another)."""
+    people = {n: db.session.get(Person, getattr(company, n).id)
+              for n in ("exec", "hr", "head", "staff", "colleague", "sales_head", "peer")}
+    departments = {n: db.session.get(Department, getattr(company, n).id)
+                   for n in ("exec_team", "eng", "sales")}
+    return Company(cycle=db.session.get(Cycle, company.cycle.id), **people, **departments)

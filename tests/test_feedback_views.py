@@ -14,28 +14,18 @@ from perfsite.extensions import db
 from perfsite.feedback.services import answers
 from perfsite.models import (
     Cycle,
-    Department,
     FeedbackGroup,
     FeedbackRequest,
-    Person,
 )
 
-from .factories import Company
+from .factories import attached
 from .feedback_factories import answer, ask_directly, colleagues, feedback_cycle
-
-
-def _attached(company) -> Company:
-    people = {n: db.session.get(Person, getattr(company, n).id)
-              for n in ("exec", "hr", "head", "staff", "colleague", "sales_head", "peer")}
-    departments = {n: db.session.get(Department, getattr(company, n).id)
-                   for n in ("exec_team", "eng", "sales")}
-    return Company(cycle=db.session.get(Cycle, company.cycle.id), **people, **departments)
 
 
 @pytest.fixture
 def run(app, company):
     with app.app_context():
-        cycle = feedback_cycle(_attached(company))
+        cycle = feedback_cycle(attached(company))
         db.session.commit()
         return {"cycle": cycle.id,
                 "raters": f"/feedback/{cycle.id}/people/{company.staff.id}/raters",
@@ -45,7 +35,7 @@ def run(app, company):
 
 def _ask(app, company, run, rater="peer", subject="staff", group=FeedbackGroup.PEER) -> int:
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         request, = ask_directly(db.session.get(Cycle, run["cycle"]), getattr(c, subject),
                                 [getattr(c, rater)], group)
         db.session.commit()
@@ -71,7 +61,7 @@ def _rating_names(app, run) -> list[str]:
 
 def test_staff_nominate_with_the_pages_form_and_the_head_approves(app, company, run, login_as):
     with app.app_context():
-        extra = colleagues(_attached(company), 1)[0].username
+        extra = colleagues(attached(company), 1)[0].username
         db.session.commit()
     staff = login_as("staff")
     form = staff.form(run["raters"], "nominate")
@@ -239,7 +229,7 @@ def test_hr_sees_counts_and_stuck_nominations_never_answers(app, company, run, l
 
 def _peers_answer(app, company, run, n, start=0):
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         cycle = db.session.get(Cycle, run["cycle"])
         raters = colleagues(c, n, prefix=f"p{start}x")
         for i, request in enumerate(ask_directly(cycle, c.staff, raters)):
@@ -280,7 +270,7 @@ def test_the_report_refuses_other_heads_and_colleagues(app, company, run, login_
 
 def test_settings_saved_by_hr_before_review(app, company, login_as):
     with app.app_context():
-        cycle = feedback_cycle(_attached(company), name="2026 H2b", phase=None)
+        cycle = feedback_cycle(attached(company), name="2026 H2b", phase=None)
         from perfsite.cycles import services as cycles
         from perfsite.models import Phase
 
@@ -305,7 +295,7 @@ def test_feedback_pages_run_the_same_queries_for_5_or_50_raters(app, company, ru
                                                                 count_queries, page):
     def grow(n, start):
         with app.app_context():
-            c = _attached(company)
+            c = attached(company)
             cycle = db.session.get(Cycle, run["cycle"])
             raters = colleagues(c, n, prefix=f"q{start}x")
             for request in ask_directly(cycle, c.staff, raters):
@@ -347,7 +337,7 @@ def test_how_the_score_is_computed_shows_the_peers_that_pass(app, company, run, 
     from .review_factories import write_review
 
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         write_review(db.session.get(Cycle, run["cycle"]), c.staff, c.head, ReviewKind.MANAGER,
                      3, 3)
         db.session.commit()

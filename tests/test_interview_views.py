@@ -15,7 +15,6 @@ from perfsite.extensions import db
 from perfsite.interviews.services import interviews
 from perfsite.models import (
     Cycle,
-    Department,
     ImprovementItem,
     Interview,
     InterviewNote,
@@ -23,23 +22,15 @@ from perfsite.models import (
     Person,
 )
 
-from .factories import Company, make_person
+from .factories import attached, make_person
 from .interview_factories import interview_cycle, schedule
-
-
-def _attached(company) -> Company:
-    people = {n: db.session.get(Person, getattr(company, n).id)
-              for n in ("exec", "hr", "head", "staff", "colleague", "sales_head", "peer")}
-    departments = {n: db.session.get(Department, getattr(company, n).id)
-                   for n in ("exec_team", "eng", "sales")}
-    return Company(cycle=db.session.get(Cycle, company.cycle.id), **people, **departments)
 
 
 @pytest.fixture
 def run(app, company):
     """A cycle in its feedback interviews; staff's interview scheduled by the head."""
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         made = interview_cycle(c)
         interview = schedule(made.cycle, c.staff, c.head)
         db.session.commit()
@@ -235,7 +226,7 @@ def test_the_whole_journey_through_pages(app, company, run, login_as):
 
 def test_a_closed_cycle_refuses_crafted_posts_and_fragments(app, company, run, login_as):
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         cycle = db.session.get(Cycle, run["cycle"])
         from perfsite.interviews.services import closing
         from perfsite.models import utcnow
@@ -271,7 +262,7 @@ def test_a_closed_cycle_refuses_crafted_posts_and_fragments(app, company, run, l
 def _add_reports(app, company, count):
     """`count` more reports of the head with a plan in the cycle, each interview scheduled."""
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         from perfsite.models import PersonalPlan
 
         cycle = db.session.get(Cycle, company._cycle_id)
@@ -291,7 +282,7 @@ def test_query_counts_do_not_grow_with_people(app, company, run, login_as, count
     with count_queries() as page_few:
         assert head.get(run["page"]).status_code == 200
     with app.app_context():  # more items and notes on the interview page
-        c = _attached(company)
+        c = attached(company)
         interview = db.session.get(Interview, run["interview"])
         for i in range(5):
             interviews.add_item(interview, c.head, action=f"Item {i}", support="",
@@ -345,7 +336,7 @@ def test_the_person_tracks_the_plan_in_the_next_cycle_and_the_head_sees_it(
 
         from .factories import hr_admin
 
-        c = _attached(company)
+        c = attached(company)
         interview = db.session.get(Interview, run["interview"])
         interviews.add_item(interview, c.head, action="Pair on reviews", support="",
                             owner_id=c.staff.id, due_date=None, status="open")

@@ -15,7 +15,6 @@ from perfsite.models import (
     AuditEvent,
     CalibrationMove,
     Cycle,
-    Department,
     Kpi,
     Notification,
     Person,
@@ -30,25 +29,17 @@ from perfsite.reviews.services import reviews, scores
 
 from .coaching_factories import approved_plan
 from .conftest import FormParser
-from .factories import Company, hr_admin, make_person
+from .factories import attached, hr_admin, make_person
 from .review_factories import review_cycle, review_values, write_review
 
 SELF, MANAGER = ReviewKind.SELF, ReviewKind.MANAGER
-
-
-def _attached(company) -> Company:
-    people = {n: db.session.get(Person, getattr(company, n).id)
-              for n in ("exec", "hr", "head", "staff", "colleague", "sales_head", "peer")}
-    departments = {n: db.session.get(Department, getattr(company, n).id)
-                   for n in ("exec_team", "eng", "sales")}
-    return Company(cycle=db.session.get(Cycle, company.cycle.id), **people, **departments)
 
 
 @pytest.fixture
 def run(app, company):
     """A cycle in review around Engineering (tests/review_factories.py); plain ids and urls."""
     with app.app_context():
-        made = review_cycle(_attached(company))
+        made = review_cycle(attached(company))
         db.session.commit()
         cycle = made.cycle.id
         return {"cycle": cycle, "kpi": made.kpi.id, "other": made.other.id,
@@ -60,7 +51,7 @@ def run(app, company):
 def _write(app, company, run, who, kind, kpi_scores=4, ratings=4, submit=True, person="staff",
            **texts):
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         cycle = db.session.get(Cycle, run["cycle"])
         write_review(cycle, getattr(c, person), getattr(c, who), kind, kpi_scores, ratings,
                      submit=submit, **texts)
@@ -80,7 +71,7 @@ def _review(app, company, kind=SELF, person="staff"):
 
 def _fields(app, company, run, kpi_scores, ratings, person="staff", **texts):
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         return review_values(db.session.get(Cycle, run["cycle"]), getattr(c, person),
                              kpi_scores, ratings, **texts)
 
@@ -493,7 +484,7 @@ def _grow_team(app, company, run, count, start=0):
     a self-review submitted, a manager review submitted; the cycle then in calibration when
     it is."""
     with app.app_context():
-        c = _attached(company)
+        c = attached(company)
         cycle = db.session.get(Cycle, run["cycle"])
         goal = db.session.get(Kpi, run["kpi"]).goal
         phase = cycle.phase
