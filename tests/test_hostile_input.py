@@ -26,10 +26,11 @@ HUGE_IDS = [str(2**63), "1" + "0" * 30, "0", "-1"]
 # Each login posts the forms of its own part of the site (an executive reaches every
 # department's forms, which the head's run covers already).
 ROLES = {
-    "hr": re.compile(r"^/(people|departments|cycles|org|audit|account|reviews)"),
-    "head": re.compile(r"^/(planning/(?!(\d+/)?targets)|coaching|reviews)"),
-    "exec": re.compile(r"^/planning/((\d+/)?targets|targets/)"),
-    "staff": re.compile(r"^/(planning|coaching|reviews)"),
+    "hr": re.compile(
+        r"^/(people|departments|cycles|org|audit|account|reviews|feedback|interviews)"),
+    "head": re.compile(r"^/(planning/(?!(\d+/)?targets)|coaching|reviews|feedback|interviews)"),
+    "exec": re.compile(r"^/(planning/((\d+/)?targets|targets/)|interviews)"),
+    "staff": re.compile(r"^/(planning|coaching|reviews|feedback|interviews)"),
 }
 # Forms that end a session or leave the site are posted by other tests.
 SKIP_ACTIONS = re.compile(r"^/(logout|language)$")
