@@ -16,6 +16,7 @@ from perfsite.extensions import db
 from perfsite.models import (
     CheckIn,
     Cycle,
+    Interview,
     Kpi,
     Obstacle,
     Person,
@@ -32,15 +33,16 @@ DESKTOP = {"width": 1280, "height": 900}
 HEADER_SHARE = 0.2  # of the viewport's height, at most
 NOT_CHECKED_IN_YET = "On-call incidents closed within a day"  # a KPI of `staff` in 2026 H2
 DEMO_LOGINS = ("exec", "hr", "head", "staff", "peer")
-EVERYONE = {"home", "planning", "tree", "targets", "target", "check-ins", "to-dos", "reviews"}
+EVERYONE = {"home", "planning", "tree", "targets", "target", "check-ins", "to-dos", "reviews",
+            "360 feedback", "feedback to give", "interviews", "dashboard"}
 # Pages each login must be able to open (the others may refuse it with 403).
 MUST_OPEN = {
     "staff": EVERYONE | {"department plan", "person plan", "kpi check-ins", "obstacle",
-                         "request", "self-review", "results"},
+                         "request", "self-review", "results", "interview"},
     "peer": EVERYONE,
     "head": EVERYONE | {"department plan", "person plan", "kpi check-ins", "obstacle",
                         "request", "people", "departments", "self-review", "manager review",
-                        "review team", "results"},
+                        "review team", "results", "interview", "360 report"},
     "hr": EVERYONE | {"people", "departments", "cycles", "cycle", "audit log", "import",
                       "self-review", "results", "calibration", "completion"},
     "exec": EVERYONE | {"people", "departments", "cycles", "cycle", "calibration",
@@ -97,8 +99,10 @@ def _main_pages(app) -> dict[str, str]:
                                     .filter_by(raised_by_id=staff.id)
                                     .order_by(ResourceRequest.id))
         closed = db.session.scalar(select(Cycle).filter_by(phase=Phase.CLOSED))
+        interview = db.session.scalar(select(Interview.id).filter_by(
+            person_id=staff.id, cycle_id=closed.id))
         assert None not in (planning, running, closed, target, checked_in_kpi, obstacle,
-                            request)
+                            request, interview)
         return {
             "home": "/",
             "planning": "/planning/",
@@ -126,6 +130,13 @@ def _main_pages(app) -> dict[str, str]:
             "results": f"/reviews/{closed.id}/people/{staff.id}/results",
             "calibration": f"/reviews/{closed.id}/calibration",
             "completion": f"/reviews/{closed.id}/completion",
+            # 360 feedback, interviews, dashboards
+            "360 feedback": "/feedback/",
+            "feedback to give": f"/feedback/{running.id}/give",
+            "360 report": f"/feedback/{closed.id}/people/{staff.manager_id}/report",
+            "interviews": "/interviews/",
+            "interview": f"/interviews/{interview}",
+            "dashboard": "/dashboards/",
         }
 
 
