@@ -4,9 +4,7 @@ Rules:
 - A cycle moves one phase at a time, forward or back, and each move is audited.
 - Cycles may overlap (one in interviews while the next is planned); the "current" cycle is
   the newest one between planning and interviews.
-- `is_allowed(cycle, action)` is the single answer to "may X happen in this phase?";
-  later features add their actions to ALLOWED_PHASES; permissions.py folds it into each
-  action's predicate.
+- What each phase allows is permissions/phases.py's table (`is_allowed`, `phase_clause`).
 - Only HR creates cycles, edits their settings (in draft and planning) and moves them.
 """
 
@@ -18,61 +16,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit.services import changed, record, snapshot
-from ..errors import Invalid, PhaseError
+from ..errors import Invalid
 from ..extensions import db
 from ..models import PHASE_ORDER, Cycle, Phase
+from ..permissions.phases import (  # noqa: F401  (the table lives with the rules)
+    ACTIVE_PHASES,
+    ALLOWED_PHASES,
+    is_allowed,
+    require_phase,
+)
 from ..rules import check_version, clean_text
 
 SETTINGS_FIELDS = ("name", "start_date", "end_date", "rating_scale_max", "anonymity_threshold",
                    "checkin_interval_days", "overdue_after_days")
-
-ACTIVE_PHASES = frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.PLANNING):-1])
-
-# action -> the phases in which it may happen. The one table later issues extend.
-ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
-    "edit_settings": frozenset({Phase.DRAFT, Phase.PLANNING}),
-    "edit_targets": frozenset({Phase.PLANNING}),
-    # plans and goals: edited freely in planning, revised with a reason in progress and
-    # review (a plan reopened then is submitted and approved again)
-    "edit_plans": frozenset({Phase.PLANNING}),
-    "revise_plans": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
-    # planning: a published target is revised, with a reason, until review ends
-    "revise_targets": frozenset({Phase.PLANNING, Phase.IN_PROGRESS, Phase.REVIEW}),
-    "check_in": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
-    # during the cycle: open obstacles and requests are still decided after review,
-    # so none is stuck open; a closed cycle is read-only
-    "handle_items": frozenset({Phase.IN_PROGRESS, Phase.REVIEW, Phase.CALIBRATION,
-                               Phase.INTERVIEWS}),
-    # reviews: HR sets how they are scored before review opens; self and manager reviews
-    # are written (and reopened by HR, and late ones nudged) in review; ratings move in
-    # calibration; a person sees their own results from the feedback interviews on
-    "edit_review_settings": frozenset({Phase.DRAFT, Phase.PLANNING, Phase.IN_PROGRESS}),
-    "write_reviews": frozenset({Phase.REVIEW}),
-    "reopen_reviews": frozenset({Phase.REVIEW}),
-    "nudge_reviews": frozenset({Phase.REVIEW}),
-    "calibrate": frozenset({Phase.CALIBRATION}),
-    "see_own_results": frozenset({Phase.INTERVIEWS, Phase.CLOSED}),
-    "hold_interviews": frozenset({Phase.INTERVIEWS}),
-    # interviews: HR closes the cycle from the interviews phase (perfsite/interviews)
-    "close_cycle": frozenset({Phase.INTERVIEWS}),
-    # 360 feedback (perfsite/feedback): nominated and given in review, or while in progress
-    # once the cycle's "feedback opens" date has come (permissions.feedback_open decides);
-    # HR reopens a submitted answer then too
-    "give_feedback": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
-    # HR folds late 360 answers into the stored scores before calibration is done
-    "recompute_scores": frozenset({Phase.REVIEW, Phase.CALIBRATION}),
-}
-
-
-def is_allowed(cycle: Cycle, action: str) -> bool:
-    """May `action` happen in `cycle`'s current phase? Unknown actions raise KeyError."""
-    return cycle.current_phase in ALLOWED_PHASES[action]
-
-
-def require_phase(cycle: Cycle, action: str) -> None:
-    if not is_allowed(cycle, action):
-        raise PhaseError(cycle, action)
-
 
 def current_cycle() -> Cycle | None:
     """The cycle people are working in: the newest one between planning and interviews."""

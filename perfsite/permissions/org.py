@@ -1,0 +1,209 @@
+"""The org chart, people, departments, cycles and the audit log."""
+
+from __future__ import annotations
+
+from flask import g, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Department, Person, Role
+from .answers import phase, state, who
+
+
+def is_hr(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.HR_ADMIN)
+
+
+def is_executive(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.EXECUTIVE)
+
+
+def _department_links() -> list[tuple[int, int | None, int | None]]:
+    """(id, parent_id, head_id) of every department, read once per request.
+
+    Kept in `g` only: each request (in any worker process) reads the tree afresh, so a
+    change made by another worker is seen on the next request.
+    """
+    if "_department_links" not in g:
+        rows = db.session.execute(
+            select(Department.id, Department.parent_id, Department.head_id)
+        ).all()
+        g._department_links = [tuple(r) for r in rows]
+    return g._department_links
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_department_links(session, flush_context):
+    # The per-request copy of the tree is stale once a department is written.
+    if has_app_context() and any(
+        isinstance(obj, Department) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        g.pop("_department_links", None)
+        g.pop("_managed_department_ids", None)
+
+
+def subtree_ids(root_ids) -> frozenset[int]:
+    """The given departments and every department below them."""
+    children: dict[int | None, list[int]] = {}
+    for dept_id, parent_id, _head in _department_links():
+        children.setdefault(parent_id, []).append(dept_id)
+    seen: set[int] = set()
+    stack = list(root_ids)
+    while stack:
+        dept_id = stack.pop()
+        if dept_id in seen:
+            continue
+        seen.add(dept_id)
+        stack.extend(children.get(dept_id, ()))
+    return frozenset(seen)
+
+
+def department_depth(department_id: int) -> int:
+    """How many ancestors a department has (0 for a top-level one), for indenting trees."""
+    parents = {dept_id: parent_id for dept_id, parent_id, _head in _department_links()}
+    depth, current, seen = 0, parents.get(department_id), set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        depth += 1
+        current = parents.get(current)
+    return depth
+
+
+def managed_department_ids(user) -> frozenset[int]:
+    """Departments a head manages: those they head and everything beneath them."""
+    if not user.is_authenticated:
+        return frozenset()
+    cache = g.setdefault("_managed_department_ids", {})
+    if user.id not in cache:
+        headed = [d for d, _p, head in _department_links() if head == user.id]
+        cache[user.id] = subtree_ids(headed)
+    return cache[user.id]
+
+
+def is_head(user) -> bool:
+    return bool(managed_department_ids(user))
+
+
+def sees_whole_company(user) -> bool:
+    return is_hr(user) or is_executive(user)
+
+
+def responsible_head_id(person) -> int | None:
+    """Who answers for `person`: the head of the nearest department above them (their own
+    first) that someone other than themselves heads, or else their manager. Owns what they
+    raise and is the one asked to approve their plan."""
+    parents = {d: (p, h) for d, p, h in _department_links()}
+    department_id, seen = person.department_id, set()
+    while department_id is not None and department_id not in seen:
+        seen.add(department_id)
+        parent_id, head_id = parents.get(department_id, (None, None))
+        if head_id is not None and head_id != person.id:
+            return head_id
+        department_id = parent_id
+    return person.manager_id
+
+
+def manages(user, person) -> bool:
+    """The person's manager, or a head of their department or one above it; never self."""
+    if not user.is_authenticated or person.id == user.id:
+        return False
+    return person.manager_id == user.id or person.department_id in managed_department_ids(user)
+
+
+def managed_people_clause(user):
+    """SQL twin of `manages(user, Person)`: the people `user` manages."""
+    return (Person.id != user.id) & or_(
+        Person.manager_id == user.id, Person.department_id.in_(managed_department_ids(user)))
+
+
+# People ------------------------------------------------------------------------------------
+
+def can_list_people(user) -> bool:
+    return sees_whole_company(user) or is_head(user)
+
+
+def people_scope(user) -> frozenset[int] | None:
+    """Department ids whose people `user` may list; None means everyone."""
+    if sees_whole_company(user):
+        return None
+    return managed_department_ids(user)
+
+
+def can_view_person(user, person: Person) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (person.id == user.id or sees_whole_company(user) or manages(user, person))
+
+
+def can_administer_org(user) -> bool:
+    """Create people and departments, import and export the org chart."""
+    return is_hr(user)
+
+
+def can_edit_person(user, person: Person):
+    return who(is_hr(user), _l("Only HR edits people's records."))
+
+
+def can_deactivate_person(user, person: Person):
+    return (who(is_hr(user), _l("Only HR deactivates people."))
+            and who(person.id != user.id, _l("You cannot deactivate yourself."))
+            and state(person.active, _l("%(name)s is inactive already.",
+                                        name=person.display_name)))
+
+
+def can_activate_person(user, person: Person):
+    return (who(is_hr(user), _l("Only HR reactivates people."))
+            and state(not person.active, _l("%(name)s is active already.",
+                                            name=person.display_name)))
+
+
+def can_reset_password(user, person: Person):
+    return (who(is_hr(user), _l("Only HR resets passwords."))
+            and who(person.id != user.id, _l("Change your own password on the password "
+                                             "page.")))
+
+
+# Departments --------------------------------------------------------------------------------
+
+def can_list_departments(user) -> bool:
+    return sees_whole_company(user) or is_head(user)
+
+
+def can_view_department(user, department: Department) -> bool:
+    return sees_whole_company(user) or department.id in managed_department_ids(user)
+
+
+def can_edit_department(user, department: Department):
+    return who(is_hr(user), _l("Only HR edits departments."))
+
+
+# Cycles and audit -------------------------------------------------------------------------
+
+def can_manage_cycles(user) -> bool:
+    """Create cycles and move them through their phases."""
+    return is_hr(user)
+
+
+def can_view_cycles(user) -> bool:
+    return sees_whole_company(user)
+
+
+def can_view_cycle(user, cycle) -> bool:
+    return sees_whole_company(user)
+
+
+def can_edit_cycle(user, cycle):
+    return who(is_hr(user), _l("Only HR edits cycles.")) and phase(cycle, "edit_settings")
+
+
+def can_use_cycle(user, cycle) -> bool:
+    """Open a cycle's planning and check-in pages: a draft cycle is HR's and the
+    executives' until it opens."""
+    return user.is_authenticated and (cycle.phase != "draft" or sees_whole_company(user))
+
+
+def can_read_audit(user) -> bool:
+    return is_hr(user)
+

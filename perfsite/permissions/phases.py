@@ -1,0 +1,65 @@
+"""What each phase of a cycle allows: the one table, and its SQL twin.
+
+`is_allowed(cycle, action)` is the single answer to "may X happen in this phase?" and
+`phase_clause(action)` is the same answer as SQL, for lists, to-dos and dashboards that pick
+cycles (or rows of cycles) by it. `answers.phase(cycle, action)` folds the table into each
+predicate as a PhaseError refusal. Later areas add their actions to ALLOWED_PHASES.
+"""
+
+from __future__ import annotations
+
+from ..errors import PhaseError
+from ..models import PHASE_ORDER, Cycle, Phase
+
+# The cycles people are working in: planning to interviews (not draft, not closed).
+ACTIVE_PHASES = frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.PLANNING):-1])
+
+# action -> the phases in which it may happen.
+ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
+    "edit_settings": frozenset({Phase.DRAFT, Phase.PLANNING}),
+    "edit_targets": frozenset({Phase.PLANNING}),
+    # plans and goals: edited freely in planning, revised with a reason in progress and
+    # review (a plan reopened then is submitted and approved again)
+    "edit_plans": frozenset({Phase.PLANNING}),
+    "revise_plans": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # planning: a published target is revised, with a reason, until review ends
+    "revise_targets": frozenset({Phase.PLANNING, Phase.IN_PROGRESS, Phase.REVIEW}),
+    "check_in": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # during the cycle: open obstacles and requests are still decided after review,
+    # so none is stuck open; a closed cycle is read-only
+    "handle_items": frozenset({Phase.IN_PROGRESS, Phase.REVIEW, Phase.CALIBRATION,
+                               Phase.INTERVIEWS}),
+    # reviews: HR sets how they are scored before review opens; self and manager reviews
+    # are written (and reopened by HR, and late ones nudged) in review; ratings move in
+    # calibration; a person sees their own results from the feedback interviews on
+    "edit_review_settings": frozenset({Phase.DRAFT, Phase.PLANNING, Phase.IN_PROGRESS}),
+    "write_reviews": frozenset({Phase.REVIEW}),
+    "reopen_reviews": frozenset({Phase.REVIEW}),
+    "nudge_reviews": frozenset({Phase.REVIEW}),
+    "calibrate": frozenset({Phase.CALIBRATION}),
+    "see_own_results": frozenset({Phase.INTERVIEWS, Phase.CLOSED}),
+    "hold_interviews": frozenset({Phase.INTERVIEWS}),
+    # interviews: HR closes the cycle from the interviews phase (perfsite/interviews)
+    "close_cycle": frozenset({Phase.INTERVIEWS}),
+    # 360 feedback (perfsite/feedback): nominated and given in review, or while in progress
+    # once the cycle's "feedback opens" date has come (permissions.feedback_open decides);
+    # HR reopens a submitted answer then too
+    "give_feedback": frozenset({Phase.IN_PROGRESS, Phase.REVIEW}),
+    # HR folds late 360 answers into the stored scores before calibration is done
+    "recompute_scores": frozenset({Phase.REVIEW, Phase.CALIBRATION}),
+}
+
+
+def is_allowed(cycle: Cycle, action: str) -> bool:
+    """May `action` happen in `cycle`'s current phase? Unknown actions raise KeyError."""
+    return cycle.current_phase in ALLOWED_PHASES[action]
+
+
+def phase_clause(action: str):
+    """SQL twin of `is_allowed(cycle, action)`: the cycles whose phase allows `action`."""
+    return Cycle.phase.in_(sorted(p.value for p in ALLOWED_PHASES[action]))
+
+
+def require_phase(cycle: Cycle, action: str) -> None:
+    if not is_allowed(cycle, action):
+        raise PhaseError(cycle, action)
