@@ -457,6 +457,21 @@ OTHER_HEAD_REFUSED = [(endpoint, method) for (endpoint, method), outcomes in MAT
                       if outcomes[ROLES.index("other_head")] == DENY]
 
 
+def predicate_bindings(name: str) -> list:
+    """Every module of the permissions package that binds predicate `name` (the package
+    re-exports it, its own module defines it, sibling modules import it to compose theirs):
+    replacing a predicate means replacing it in each, or a composed rule keeps the old one."""
+    import sys
+
+    from perfsite import permissions
+
+    original = getattr(permissions, name)
+    return [module for module_name, module in sorted(sys.modules.items())
+            if (module_name == permissions.__name__
+                or module_name.startswith(permissions.__name__ + "."))
+            and getattr(module, name, None) is original]
+
+
 @pytest.fixture(scope="session")
 def predicates_asked(_shared_app):
     """For each object predicate, the routes refused to `other_head` that ask it: found
@@ -484,9 +499,11 @@ def predicates_asked(_shared_app):
             return originals[name](*args, **kwargs)
         return recorded
 
+    bindings = {name: predicate_bindings(name) for name in LOOSENED}
     try:
         for name in LOOSENED:
-            setattr(permissions, name, recorder(name))
+            for module in bindings[name]:
+                setattr(module, name, recorder(name))
         user = Browserless(app.test_client())
         user.login(USERNAMES["other_head"])
         for route in OTHER_HEAD_REFUSED:
@@ -495,7 +512,8 @@ def predicates_asked(_shared_app):
                        check_writes=False)
     finally:
         for name, original in originals.items():
-            setattr(permissions, name, original)
+            for module in bindings[name]:
+                setattr(module, name, original)
         _empty_all_tables(app)
     return {name: list(dict.fromkeys(routes)) for name, routes in asked.items()}
 
@@ -510,7 +528,8 @@ def test_the_matrix_notices_an_object_predicate_loosened_to_any_head(
     def any_head_may(user, obj, *args, **kwargs):
         return True if permissions.is_head(user) else original(user, obj, *args, **kwargs)
 
-    monkeypatch.setattr(permissions, name, any_head_may)
+    for module in predicate_bindings(name):
+        monkeypatch.setattr(module, name, any_head_may)
     routes = predicates_asked[name] or OTHER_HEAD_REFUSED
     other_head = login_as(USERNAMES["other_head"])
     caught = [route for route in routes
