@@ -65,32 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     i18n.install(app)  # the same `_()` in templates, cheaper (perfsite/i18n.py)
 
-    from . import models  # noqa: F401  (register every table with the metadata)
-    from .audit.views import bp as audit_bp
-    from .auth.views import bp as auth_bp
-    from .coaching.views import bp as coaching_bp  # during the cycle
-    from .cycles.views import bp as cycles_bp
-    from .main.views import bp as main_bp
-    from .org.views import bp as org_bp
-    from .planning.views import bp as planning_bp
-    from .reviews.views import bp as reviews_bp  # reviews and calibration
+    from . import areas, models  # noqa: F401  (models: every table in the metadata)
 
-    for bp in (main_bp, auth_bp, org_bp, cycles_bp, audit_bp, planning_bp, coaching_bp,
-               reviews_bp):
-        app.register_blueprint(bp)
-    # dashboards, exports and the printable review (issue 13)
-    from .dashboards.views import bp as dashboards_bp
-    from .exports.report_views import bp as reports_bp
-    from .exports.views import bp as exports_bp
-
-    for bp in (dashboards_bp, exports_bp, reports_bp):
-        app.register_blueprint(bp)
-    from .feedback.views import bp as feedback_bp  # 360-degree feedback
-
-    app.register_blueprint(feedback_bp)
-    from .interviews.views import bp as interviews_bp  # feedback interviews and outcomes
-
-    app.register_blueprint(interviews_bp)
+    areas.register(app)  # every area's blueprint (perfsite/areas.py)
 
     from . import cli, errors, web
 

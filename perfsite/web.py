@@ -39,6 +39,7 @@ from werkzeug.utils import cached_property
 from . import permissions as can
 from .errors import Conflict, Invalid, NotAllowed, NotFound
 from .extensions import db, login_manager
+from .models import Cycle
 from .rules import MAX_ID, strip_controls
 
 
@@ -91,6 +92,12 @@ def load(model, ident, check=None, *, options=(), for_update: bool = False):
     if check is not None:
         can.ensure(check(current_user, found))
     return found
+
+
+def load_cycle(cycle_id, check=None):
+    """A cycle for an area's pages: 404, or 403 when `check` (by default
+    permissions.can_use_cycle: a draft cycle is HR's and the executives' only) says no."""
+    return load(Cycle, cycle_id, check or can.can_use_cycle)
 
 
 def attempt(form, call, current=None):

@@ -15,10 +15,12 @@ Outcomes:
 from __future__ import annotations
 
 import hashlib
+import pkgutil
+from importlib import import_module
 
 import pytest
 
-from perfsite import create_app
+from perfsite import create_app, permissions
 from perfsite.extensions import db
 
 from .coaching_factories import matrix_value as coaching_value  # during the cycle
@@ -457,27 +459,20 @@ OTHER_HEAD_REFUSED = [(endpoint, method) for (endpoint, method), outcomes in MAT
                       if outcomes[ROLES.index("other_head")] == DENY]
 
 
-def predicate_bindings(name: str) -> list:
-    """Every module of the permissions package that binds predicate `name` (the package
-    re-exports it, its own module defines it, sibling modules import it to compose theirs):
-    replacing a predicate means replacing it in each, or a composed rule keeps the old one."""
-    import sys
-
-    from perfsite import permissions
-
+def holders(name: str) -> list:
+    """perfsite.permissions and each of its modules that holds the predicate `name`: a
+    predicate also calls its neighbours by their module's name (can_assign_kpi asks
+    can_manage_plan_of), so a replacement goes wherever the original is."""
     original = getattr(permissions, name)
-    return [module for module_name, module in sorted(sys.modules.items())
-            if (module_name == permissions.__name__
-                or module_name.startswith(permissions.__name__ + "."))
-            and getattr(module, name, None) is original]
+    modules = [permissions] + [import_module(f"perfsite.permissions.{info.name}")
+                               for info in pkgutil.iter_modules(permissions.__path__)]
+    return [module for module in modules if getattr(module, name, None) is original]
 
 
 @pytest.fixture(scope="session")
 def predicates_asked(_shared_app):
     """For each object predicate, the routes refused to `other_head` that ask it: found
     once by recording which predicates each such request calls."""
-    from perfsite import permissions
-
     from .conftest import _empty_all_tables
     from .factories import make_company
 
@@ -490,6 +485,7 @@ def predicates_asked(_shared_app):
             db.session.refresh(getattr(made, name))
         db.session.expunge_all()
     originals = {name: getattr(permissions, name) for name in LOOSENED}
+    places = {name: holders(name) for name in LOOSENED}
     current: list = []
 
     def recorder(name):
@@ -499,10 +495,9 @@ def predicates_asked(_shared_app):
             return originals[name](*args, **kwargs)
         return recorded
 
-    bindings = {name: predicate_bindings(name) for name in LOOSENED}
     try:
         for name in LOOSENED:
-            for module in bindings[name]:
+            for module in places[name]:
                 setattr(module, name, recorder(name))
         user = Browserless(app.test_client())
         user.login(USERNAMES["other_head"])
@@ -512,7 +507,7 @@ def predicates_asked(_shared_app):
                        check_writes=False)
     finally:
         for name, original in originals.items():
-            for module in bindings[name]:
+            for module in places[name]:
                 setattr(module, name, original)
         _empty_all_tables(app)
     return {name: list(dict.fromkeys(routes)) for name, routes in asked.items()}
@@ -521,14 +516,12 @@ def predicates_asked(_shared_app):
 @pytest.mark.parametrize("name", LOOSENED)
 def test_the_matrix_notices_an_object_predicate_loosened_to_any_head(
         app, company, client, login_as, monkeypatch, predicates_asked, name):
-    from perfsite import permissions
-
     original = getattr(permissions, name)
 
     def any_head_may(user, obj, *args, **kwargs):
         return True if permissions.is_head(user) else original(user, obj, *args, **kwargs)
 
-    for module in predicate_bindings(name):
+    for module in holders(name):
         monkeypatch.setattr(module, name, any_head_may)
     routes = predicates_asked[name] or OTHER_HEAD_REFUSED
     other_head = login_as(USERNAMES["other_head"])

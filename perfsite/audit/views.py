@@ -1,6 +1,6 @@
 """The audit log, for HR: filtered, paginated, and worded for reading (readable.py)."""
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,10 +15,9 @@ from ..models import AuditEvent, Person
 from ..paging import window
 from ..rules import to_id
 from ..web import render
+from . import bp
 from .readable import action_choices, describe, object_choices
 from .services import search_events
-
-bp = Blueprint("audit", __name__)
 
 
 class AuditFilterForm(FlaskForm):

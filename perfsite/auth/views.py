@@ -1,7 +1,7 @@
 import math
 import time
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
@@ -9,10 +9,8 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..web import is_safe_next, render
-from . import services
+from . import bp, services
 from .forms import ChangePasswordForm, LoginForm
-
-bp = Blueprint("auth", __name__)
 
 
 @bp.after_app_request

@@ -8,7 +8,7 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -36,6 +36,7 @@ from ..planning.services import progress
 from ..rules import to_id
 from ..submissions import submit_once
 from ..web import attempt, is_htmx, load, render
+from . import bp
 from .forms import (
     CheckInForm,
     CommentForm,
@@ -47,9 +48,6 @@ from .forms import (
 )
 from .services import checkins, notes, notifications, obstacles, requests, todos
 from .services.common import is_overdue, overdue_clause
-
-bp = Blueprint("coaching", __name__, url_prefix="/coaching")
-
 
 # Template helpers -----------------------------------------------------------------------------
 

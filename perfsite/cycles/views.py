@@ -1,6 +1,6 @@
 """Performance cycles: HR creates them and moves them through their phases."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,10 +10,8 @@ from ..extensions import db
 from ..models import Cycle, Phase
 from ..submissions import submit_once
 from ..web import attempt, load, render, status_of
-from . import services
+from . import bp, services
 from .forms import CycleForm, PhaseForm
-
-bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
 
 @bp.get("/")

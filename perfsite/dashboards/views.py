@@ -7,7 +7,7 @@ Views stay thin: the figures come from services/, the charts from charts.py.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,11 +16,9 @@ from ..models import utcnow
 from ..permissions import require
 from ..rules import to_id
 from ..web import render
-from . import charts
+from . import bp, charts
 from .forms import DashboardFilterForm
 from .services import boards, common, figures
-
-bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
 
 def _filter(*, departments: bool = True):

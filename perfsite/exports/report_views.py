@@ -6,7 +6,7 @@ plan. The same permission as the results page (permissions.can_print_review).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -17,12 +17,10 @@ from ..planning.services import progress
 from ..reviews.services import reviews, scores
 from ..reviews.services import settings as settings_service
 from ..web import load, render
-from . import report_sections
-
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+from . import report_sections, reports
 
 
-@bp.get("/<int:cycle_id>/people/<int:person_id>")
+@reports.get("/<int:cycle_id>/people/<int:person_id>")
 def review(cycle_id, person_id):
     cycle = load(Cycle, cycle_id, can.can_use_cycle)
     person = load(Person, person_id)

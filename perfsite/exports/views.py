@@ -5,7 +5,7 @@ writers.py) under the same permissions as the pages (permissions: dashboards and
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from flask_login import current_user
 
 from .. import permissions as can
@@ -13,9 +13,7 @@ from ..dashboards.services.common import scope_for
 from ..models import Cycle
 from ..rules import to_id
 from ..web import load
-from . import services, writers
-
-bp = Blueprint("exports", __name__, url_prefix="/exports")
+from . import bp, services, writers
 
 TYPES = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

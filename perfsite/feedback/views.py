@@ -12,7 +12,7 @@ person the feedback is on could pair it with an answer.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,7 +25,8 @@ from ..org import picker
 from ..org.forms import PickerSearchForm
 from ..reviews.services import settings as review_settings
 from ..submissions import submit_once
-from ..web import attempt, is_htmx, load, render, status_of
+from ..web import attempt, is_htmx, load, load_cycle, render, status_of
+from . import bp
 from .forms import (
     AddRatersForm,
     DeclineForm,
@@ -40,16 +41,10 @@ from .forms import (
 from .services import answers, completion, nominations, report
 from .services import settings as settings_service
 
-bp = Blueprint("feedback", __name__, url_prefix="/feedback")
-
 
 def language() -> str:
     locale = get_locale()
     return locale.language if locale else "en"
-
-
-def load_cycle(cycle_id: int) -> Cycle:
-    return load(Cycle, cycle_id, can.can_use_cycle)
 
 
 def _me():

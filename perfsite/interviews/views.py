@@ -10,7 +10,6 @@ Views stay thin: `load` with the access check (404/403), the service through `at
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     flash,
@@ -43,7 +42,8 @@ from ..models import (
 )
 from ..rules import to_id
 from ..submissions import submit_once
-from ..web import attempt, is_htmx, load, render, status_of
+from ..web import attempt, is_htmx, load, load_cycle, render, status_of
+from . import bp
 from .forms import (
     AcknowledgeForm,
     AppealForm,
@@ -63,8 +63,6 @@ from .forms import (
 from .services import closing, outcomes
 from .services import interviews as service
 
-bp = Blueprint("interviews", __name__, url_prefix="/interviews")
-
 MEETING_SECTIONS = (NoteSection.STRENGTHS, NoteSection.IMPROVE, NoteSection.OUTCOMES,
                     NoteSection.PERSON)
 
@@ -79,10 +77,6 @@ def interview_helpers():
 def language() -> str:
     locale = get_locale()
     return locale.language if locale else "en"
-
-
-def load_cycle(cycle_id: int) -> Cycle:
-    return load(Cycle, cycle_id, can.can_view_interviews)
 
 
 def load_interview(interview_id: int, check=can.can_view_interview) -> Interview:
@@ -168,7 +162,7 @@ def _people_of(cycle: Cycle):
 @bp.get("/cycles/<int:cycle_id>")
 def cycle_page(cycle_id):
     """The interviews of a cycle: whom I hold (to schedule), and everyone's I may read."""
-    cycle = load_cycle(cycle_id)
+    cycle = load_cycle(cycle_id, can.can_view_interviews)
     per_page = current_app.config["PAGE_SIZE"]
     page = db.paginate(_people_of(cycle), page=to_id(request.args.get("page")) or 1,
                        per_page=per_page, max_per_page=per_page, error_out=False)
@@ -196,7 +190,7 @@ def cycle_page(cycle_id):
 
 @bp.route("/cycles/<int:cycle_id>/people/<int:person_id>/schedule", methods=["GET", "POST"])
 def schedule(cycle_id, person_id):
-    cycle = load_cycle(cycle_id)
+    cycle = load_cycle(cycle_id, can.can_view_interviews)
     person = load(Person, person_id)
     interview = service.interview_for(cycle, person)
     allowed = can.can_schedule_interview(current_user, interview)

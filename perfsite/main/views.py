@@ -1,25 +1,23 @@
 """Home page, language switch and the load balancer's health check."""
 
-from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
+from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from ..coaching.services.todos import todos_for
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import utcnow
+from ..planning.services.plans import home_summary
 from ..web import is_safe_next, render
-
-bp = Blueprint("main", __name__)
+from . import bp
 
 
 @bp.get("/")
 def home():
     """What the person has to do, every open cycle they take part in, and their plans."""
-    from ..coaching.services.todos import todos_for
-    from ..planning.views import home_summary
-
     return render("main/home.html", todos=todos_for(current_user, utcnow()),
-                  planning=home_summary())
+                  planning=home_summary(current_user))
 
 
 @bp.get("/healthz")

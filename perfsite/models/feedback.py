@@ -22,6 +22,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,6 +117,25 @@ class FeedbackSettings(db.Model):
     cycle: Mapped[Cycle] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Until HR saves them: 3 to 8 raters, feedback opens with the review phase, the subject
+    # reads their report, peers and direct reports weigh 50 each.
+    DEFAULTS = {"min_raters": 3, "max_raters": 8, "opens_on": None,
+                "subject_sees_report": True, "peers_weight": Decimal("50.00"),
+                "reports_weight": Decimal("50.00")}
+
+    @classmethod
+    def of(cls, cycle: Cycle) -> FeedbackSettings:
+        """The cycle's saved 360 settings, or its defaults (not saved); read once per
+        request (or until the session commits or rolls back: perfsite/areas.py forgets
+        them then), since every feedback predicate asks."""
+        cache = g.setdefault("_feedback_settings", {}) if has_app_context() else {}
+        found = cache.get(cycle.id)
+        if found is None:
+            found = db.session.scalar(select(cls).where(cls.cycle_id == cycle.id)) or cls(
+                cycle=cycle, cycle_id=cycle.id, **cls.DEFAULTS)
+            cache[cycle.id] = found
+        return found
 
 
 class FeedbackRequest(db.Model):

@@ -25,9 +25,8 @@ from .. import permissions as can
 from ..extensions import db
 from ..models import Department, OrgImport, utcnow
 from ..web import is_htmx, load, render
-from . import import_jobs, importer
+from . import bp, import_jobs, importer
 from .forms import ImportForm
-from .views import bp
 
 PREVIEW_PAGE_SIZE = 100
 RECENT_IMPORTS = 10

@@ -267,3 +267,8 @@ def department_options(active_only: bool = True) -> list[tuple[int, str]]:
     if active_only:
         stmt = stmt.where(Department.active.is_(True))
     return [tuple(r) for r in db.session.execute(stmt)]
+
+
+def department_names() -> dict[int, str]:
+    """Every department's name by id, deactivated ones too (old records still name them)."""
+    return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())

@@ -1,6 +1,6 @@
 """Org chart pages: people and departments (HR administers, heads and executives read)."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from ..models import Department, Person
 from ..rules import to_id
 from ..submissions import submit_once
 from ..web import attempt, is_htmx, load, render, status_of
-from . import picker, services
+from . import bp, picker, services
 from .forms import (
     DepartmentForm,
     DepartmentInlineForm,
@@ -22,8 +22,6 @@ from .forms import (
     PersonInlineForm,
     PickerSearchForm,
 )
-
-bp = Blueprint("org", __name__)
 
 
 def _person_id_by_username(field) -> int | None:
@@ -353,5 +351,3 @@ def deactivate_department(department_id):
             flash(message, "error")
     return redirect(url_for("org.department", department_id=department.id))
 
-
-from . import import_views  # noqa: E402,F401  (import/export routes on this blueprint)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from ..errors import PhaseError
+from ..models import FeedbackSettings
 from .answers import Refusal, phase, state, who
 from .org import is_hr, manages, sees_whole_company
 from .phases import is_allowed
@@ -30,9 +31,7 @@ def feedback_cycles_clause():
 
 
 def _feedback_settings(cycle):
-    from ..feedback.services.settings import settings_of  # the settings read the models only
-
-    return settings_of(cycle)
+    return FeedbackSettings.of(cycle)
 
 
 def feedback_open(cycle):

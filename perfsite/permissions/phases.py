@@ -16,6 +16,8 @@ ACTIVE_PHASES = frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.PLANNING):-1])
 
 # action -> the phases in which it may happen.
 ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
+    # the cycles people are working in: the current cycle, the open cycles on the home page
+    "work_in_cycle": ACTIVE_PHASES,
     "edit_settings": frozenset({Phase.DRAFT, Phase.PLANNING}),
     "edit_targets": frozenset({Phase.PLANNING}),
     # plans and goals: edited freely in planning, revised with a reason in progress and

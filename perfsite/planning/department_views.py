@@ -21,13 +21,14 @@ from ..models import (
     PersonalPlan,
     ProposalStatus,
 )
+from ..org.services import department_names
 from ..rules import to_id
 from ..submissions import submit_once
-from ..web import attempt, is_htmx, load, render, status_of
+from ..web import attempt, is_htmx, load, load_cycle, render, status_of
+from . import bp, flash_copy_result
 from .forms import ActualForm, DeleteForm, GoalForm, RealignForm
 from .services import WeightTotal, bulk, goals, plans, progress, reason_needed, targets
 from .services.common import goal_owner_label
-from .views import bp, department_names, flash_copy_result, load_cycle
 
 GOAL_OPTIONS = (joinedload(DepartmentGoal.cycle), joinedload(DepartmentGoal.department),
                 selectinload(DepartmentGoal.contributors))

@@ -19,10 +19,10 @@ from ..org import picker
 from ..org.forms import PickerSearchForm
 from ..rules import to_id
 from ..submissions import submit_once
-from ..web import attempt, is_htmx, load, render, status_of
+from ..web import attempt, is_htmx, load, load_cycle, render, status_of
+from . import bp, flash_copy_result
 from .forms import CopyKpiForm, DecideForm, KpiForm, PlanActionForm, ReasonForm, ReturnForm
 from .services import bulk, goals, plans, progress
-from .views import bp, flash_copy_result, load_cycle, people_to_assign_in
 
 KPI_OPTIONS = (joinedload(Kpi.plan).joinedload(PersonalPlan.person),
                joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
@@ -239,7 +239,7 @@ def _copy_targets(form: CopyKpiForm, kpi: Kpi) -> list[Person]:
     chosen = picker.resolve(picker.SCOPES["managed"], current_user, form.people.data, "people")
     department = kpi.plan.person.department
     if form.whole_department.data and department is not None:
-        chosen += people_to_assign_in(department, kpi.plan.cycle)
+        chosen += plans.people_to_assign_in(current_user, department, kpi.plan.cycle)
     unique = {p.id: p for p in chosen if p.id != kpi.plan.person_id}
     if not unique:
         raise Invalid(_("Choose at least one person."), "people")

@@ -21,10 +21,10 @@ from ..models import (
     TargetStatus,
 )
 from ..submissions import submit_once
-from ..web import attempt, load, render, status_of
+from ..web import attempt, load, load_cycle, render, status_of
+from . import bp
 from .forms import PlanActionForm, ReasonForm, TargetForm, plain_number
 from .services import goals, progress, targets
-from .views import bp, load_cycle
 
 TARGET_OPTIONS = (joinedload(StrategyTarget.cycle), joinedload(StrategyTarget.owner))
 

@@ -1,6 +1,7 @@
-"""Planning pages: the blueprint, what every planning page shares, the overview and the
-alignment tree. The pages of each level are beside it: target_views.py (strategy targets),
-department_views.py (a department's goals), plan_views.py (a person's plan and KPIs).
+"""Planning pages: the overview and the alignment tree. The pages of each level are beside
+it, on the same blueprint (perfsite/planning/__init__.py): target_views.py (strategy
+targets), department_views.py (a department's goals), plan_views.py (a person's plan and
+KPIs).
 
 Views stay thin: `load` the objects with their access check (404/403), hand the form to a
 service through `attempt` (which commits once), and answer the whole page or, for htmx,
@@ -9,28 +10,21 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions as can
-from ..cycles.services import ACTIVE_PHASES, current_cycle
+from ..cycles.services import current_cycle
 from ..extensions import db
-from ..models import Cycle, Department, Person, PersonalPlan
+from ..models import Cycle, Department
+from ..org.services import department_names
 from ..rules import to_id
-from ..web import is_htmx, load, render
+from ..web import is_htmx, load, load_cycle, render
+from . import bp
 from .forms import TreeFilterForm, TreeSearchForm, plain_number
-from .services import bulk, goals, plans, progress, targets
-
-bp = Blueprint("planning", __name__, url_prefix="/planning")
-
-
-def load_cycle(cycle_id: int) -> Cycle:
-    """A cycle for its planning and check-in pages (a draft cycle only for HR and
-    executives)."""
-    return load(Cycle, cycle_id, can.can_use_cycle)
-
+from .services import plans, progress, targets
 
 # Template helpers ----------------------------------------------------------------------------
 
@@ -45,29 +39,6 @@ def percent_filter(value) -> str:
     if value is None:
         return "—"
     return f"{int((value * 100).to_integral_value())}%"
-
-
-def open_cycles() -> list[Cycle]:
-    """The cycles people are working in (planning to interviews), newest first."""
-    return list(db.session.scalars(
-        select(Cycle).where(Cycle.phase.in_([p.value for p in ACTIVE_PHASES]))
-        .order_by(Cycle.start_date.desc(), Cycle.id.desc())))
-
-
-def home_summary() -> dict:
-    """What the home page shows about planning: every open cycle with the person's plan in
-    it, goals to re-align, plans waiting for them (a few queries)."""
-    summary = {"cycles": [], "flagged": [], "waiting": []}
-    if not current_user.is_authenticated:
-        return summary
-    cycles = open_cycles()
-    mine = {plan.cycle_id: plan for plan in db.session.scalars(
-        select(PersonalPlan).where(PersonalPlan.person_id == current_user.id,
-                                   PersonalPlan.cycle_id.in_([c.id for c in cycles])))}
-    summary["cycles"] = [(cycle, mine.get(cycle.id)) for cycle in cycles]
-    summary["flagged"] = goals.flagged_goals_for(current_user)
-    summary["waiting"] = plans.plans_waiting_for(current_user)
-    return summary
 
 
 # Overview ------------------------------------------------------------------------------------
@@ -104,36 +75,6 @@ def my_plan():
         flash(_("No performance cycle is running at the moment."), "info")
         return redirect(url_for("planning.index"))
     return redirect(url_for("planning.person_plan", cycle_id=cycle.id, person_id=current_user.id))
-
-
-# Shared by the pages ------------------------------------------------------------------------
-
-def department_names() -> dict[int, str]:
-    return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
-
-
-def people_to_assign_in(department: Department, cycle: Cycle) -> list[Person]:
-    """The department's active people into whose plan the current user may put a KPI now
-    (permissions.can_assign_kpi), by name."""
-    people = db.session.scalars(
-        select(Person).where(Person.department_id == department.id, Person.active.is_(True))
-        .order_by(Person.display_name)).all()
-    plan_of = {p.person_id: p for p in db.session.scalars(select(PersonalPlan).where(
-        PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_([p.id for p in people])))}
-    return [p for p in people
-            if can.can_assign_kpi(current_user, plan_of.get(p.id) or plans.draft_plan(cycle, p))]
-
-
-def flash_copy_result(result: bulk.CopyResult) -> None:
-    if result.kpis:
-        flash(_("%(kpis)d KPIs copied for %(people)s.", kpis=result.kpis,
-                people=", ".join(result.copied)), "success")
-    if result.unaligned:
-        flash(_("%(num)d copied KPIs have no matching goal this cycle: align them before "
-                "the plans are submitted.", num=result.unaligned), "info")
-    if result.skipped:
-        flash(_("Skipped: %(list)s.", list="; ".join(f"{name} ({why})"
-                                                      for name, why in result.skipped)), "info")
 
 
 # The alignment tree --------------------------------------------------------------------------
@@ -185,6 +126,3 @@ def tree_branch(cycle_id, department_id):
     return render("planning/_tree_branch.html", cycle=cycle, department=department,
                   nodes=nodes, latest_status=progress.latest_checkins(kpi_ids))
 
-
-# The pages of each level live beside this module, on the same blueprint.
-from . import department_views, plan_views, target_views  # noqa: E402,F401

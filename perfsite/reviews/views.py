@@ -9,7 +9,7 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,7 +30,8 @@ from ..models import (
 )
 from ..planning.services import progress
 from ..rules import to_id
-from ..web import attempt, is_htmx, load, render, status_of
+from ..web import attempt, is_htmx, load, load_cycle, render, status_of
+from . import bp
 from .forms import (
     CalibrateForm,
     CompletionFilterForm,
@@ -49,8 +50,6 @@ from .forms import (
 from .services import calibration, completion, reviews, scores
 from .services import settings as settings_service
 
-bp = Blueprint("reviews", __name__, url_prefix="/reviews")
-
 REVIEW_PAGES = {ReviewKind.SELF: "reviews.self_review",
                 ReviewKind.MANAGER: "reviews.manager_review"}
 
@@ -58,10 +57,6 @@ REVIEW_PAGES = {ReviewKind.SELF: "reviews.self_review",
 def language() -> str:
     locale = get_locale()
     return locale.language if locale else "en"
-
-
-def load_cycle(cycle_id: int) -> Cycle:
-    return load(Cycle, cycle_id, can.can_use_cycle)
 
 
 def review_url(review: Review, anchor: str = "") -> str:

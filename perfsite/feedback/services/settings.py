@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ... import permissions as can
 from ...audit.services import changed, record, snapshot
 from ...errors import Invalid
 from ...extensions import db
@@ -29,8 +30,7 @@ from ...rules import check_version, to_decimal
 MIN_THRESHOLD = 2
 FIELDS = ("min_raters", "max_raters", "opens_on", "subject_sees_report", "peers_weight",
           "reports_weight")
-DEFAULTS = {"min_raters": 3, "max_raters": 8, "opens_on": None, "subject_sees_report": True,
-            "peers_weight": Decimal("50.00"), "reports_weight": Decimal("50.00")}
+DEFAULTS = FeedbackSettings.DEFAULTS
 
 
 def get_settings(cycle: Cycle) -> FeedbackSettings | None:
@@ -39,15 +39,8 @@ def get_settings(cycle: Cycle) -> FeedbackSettings | None:
 
 
 def settings_of(cycle: Cycle) -> FeedbackSettings:
-    """The cycle's saved 360 settings, or its defaults (not saved); read once per request
-    (or until the session commits or rolls back), since every feedback predicate asks."""
-    cache = g.setdefault("_feedback_settings", {}) if has_app_context() else {}
-    found = cache.get(cycle.id)
-    if found is None:
-        found = get_settings(cycle) or FeedbackSettings(cycle=cycle, cycle_id=cycle.id,
-                                                        **DEFAULTS)
-        cache[cycle.id] = found
-    return found
+    """The cycle's saved 360 settings, or its defaults (not saved), read once per request."""
+    return FeedbackSettings.of(cycle)
 
 
 @event.listens_for(Session, "after_commit")
@@ -108,8 +101,6 @@ def clean(values: dict) -> dict:
 def update_settings(cycle: Cycle, actor, *, expected_version, now: datetime,
                     **values) -> FeedbackSettings:
     """HR saves the cycle's 360 settings (permissions.can_edit_feedback_settings)."""
-    from ... import permissions as can
-
     current = settings_of(cycle)
     can.enforce(can.can_edit_feedback_settings(actor, current))
     if current.id is not None:

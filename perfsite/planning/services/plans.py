@@ -52,7 +52,7 @@ from .common import (
     clean_weight,
     kpi_owner_label,
 )
-from .goals import kpi_goal_choices
+from .goals import flagged_goals_for, kpi_goal_choices
 
 KPI_FIELDS = ("title", "goal_id", "metric_type", "baseline", "target_value", "unit", "weight",
               "due_date")
@@ -324,3 +324,34 @@ def plans_waiting_for(user, cycle: Cycle | None = None) -> list[PersonalPlan]:
         stmt = stmt.where(PersonalPlan.cycle_id == cycle.id)
     return [plan for plan in db.session.scalars(stmt)
             if can.approver_id(plan.person) == user.id and can.can_approve_plan(user, plan)]
+
+
+def people_to_assign_in(actor, department, cycle: Cycle) -> list[Person]:
+    """The department's active people into whose plan `actor` may put a KPI now
+    (permissions.can_assign_kpi), by name."""
+    people = db.session.scalars(
+        select(Person).where(Person.department_id == department.id, Person.active.is_(True))
+        .order_by(Person.display_name)).all()
+    plan_of = {p.person_id: p for p in db.session.scalars(select(PersonalPlan).where(
+        PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_([p.id for p in people])))}
+    return [p for p in people
+            if can.can_assign_kpi(actor, plan_of.get(p.id) or draft_plan(cycle, p))]
+
+
+def home_summary(person) -> dict:
+    """What the home page shows about planning: every open cycle with the person's plan in
+    it, goals to re-align, plans waiting for them (a few queries)."""
+    cycles = open_cycles()
+    mine = {plan.cycle_id: plan for plan in db.session.scalars(
+        select(PersonalPlan).where(PersonalPlan.person_id == person.id,
+                                   PersonalPlan.cycle_id.in_([c.id for c in cycles])))}
+    return {"cycles": [(cycle, mine.get(cycle.id)) for cycle in cycles],
+            "flagged": flagged_goals_for(person),
+            "waiting": plans_waiting_for(person)}
+
+
+def open_cycles() -> list[Cycle]:
+    """The cycles people are working in (planning to interviews), newest first."""
+    return list(db.session.scalars(
+        select(Cycle).where(can.phase_clause("work_in_cycle"))
+        .order_by(Cycle.start_date.desc(), Cycle.id.desc())))

@@ -1,0 +1,131 @@
+"""How the code hangs together: no import circles, blueprints in their area's package, and
+nothing plugged in by importing a module (create_app registers what each area plugs in)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from perfsite import ROOT
+
+PACKAGE = ROOT / "perfsite"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
+    """Imports under `if TYPE_CHECKING:` never run: they tie nothing."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(n for child in node.body for n in ast.walk(child))
+    return skipped
+
+
+def import_graph() -> dict[str, dict[str, int]]:
+    """module -> {module it imports: line}, for every import anywhere in the module (at the
+    top or inside a function: a lazy import ties two modules all the same)."""
+    modules = _modules()
+    graph: dict[str, dict[str, int]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), str(path))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        skipped = _type_checking_only(tree)
+        edges: dict[str, int] = {}
+        for node in ast.walk(tree):
+            if node in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{base}.{node.module}" if node.module else base
+                else:
+                    base = node.module or ""
+                # `from pkg import name`: the module pkg.name if there is one, else pkg
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules
+                           else base for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                if target in modules and target != name:
+                    edges.setdefault(target, node.lineno)
+        graph[name] = edges
+    return graph
+
+
+def circles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, {}):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_import_graph_of_perfsite_has_no_circle():
+    graph = import_graph()
+    found = circles(graph)
+    described = []
+    for group in found:
+        ties = [f"  {a} -> {b} (line {graph[a][b]})" for a in group for b in graph[a]
+                if b in group]
+        described.append("\n".join([" <-> ".join(group), *ties]))
+    assert not found, "import circles:\n" + "\n".join(described)
+
+
+def test_the_circle_finder_finds_a_circle():
+    graph = {"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}
+    assert circles(graph) == [["a", "b", "c"]]
+    # and a lazy import inside a function is an edge like any other
+    assert "perfsite.extensions" in import_graph()["perfsite.permissions.org"]
+
+
+def _is_view_module(name: str) -> bool:
+    last = name.rpartition(".")[2]
+    return last == "views" or last.endswith("_views")
+
+
+def test_blueprints_live_in_their_area_package_and_views_never_import_each_other():
+    modules = _modules()
+    made_in = {name for name, path in modules.items()
+               if "Blueprint(" in path.read_text() and name != "perfsite.areas"}
+    assert made_in and all(modules[name].name == "__init__.py" for name in made_in), made_in
+    graph = import_graph()
+    crossing = [f"{a} -> {b}" for a, targets in graph.items() if _is_view_module(a)
+                for b in targets if _is_view_module(b)]
+    assert not crossing, crossing
