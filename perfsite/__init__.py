@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import permissions
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     from . import i18n
 
@@ -68,6 +69,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import areas, models  # noqa: F401  (models: every table in the metadata)
 
     areas.register(app)  # every area's blueprint (perfsite/areas.py)
+    from . import notify  # chat channels, e-mail, the outbox: hears notifications and phases
+
+    notify.init_app(app)
 
     from . import cli, errors, web
 

@@ -19,6 +19,7 @@ from . import (
     feedback,
     interviews,
     main,
+    notify,
     org,
     planning,
     reviews,
@@ -35,6 +36,7 @@ from .exports import views as _exports_views  # noqa: F401
 from .feedback import views as _feedback_views  # noqa: F401
 from .interviews import views as _interviews_views  # noqa: F401
 from .main import views as _main_views  # noqa: F401
+from .notify import views as _notify_views  # noqa: F401
 from .org import import_views as _org_import_views  # noqa: F401
 from .org import views as _org_views  # noqa: F401
 from .planning import department_views as _department_views  # noqa: F401
@@ -51,6 +53,7 @@ BLUEPRINTS = (
     dashboards.bp, exports.bp, exports.reports,  # dashboards, exports, the printable review
     feedback.bp,  # 360-degree feedback
     interviews.bp,  # feedback interviews and outcomes
+    notify.bp,  # chat channels, the delivery log, e-mail preferences
 )
 
 

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app wsgi seed-demo`, `seed-scale` (a large company for
-measuring), `send-reminders`."""
+measuring), `send-reminders` (the daily job), `deliver` (the outbox's worker)."""
 
 import click
 from sqlalchemy import select
@@ -49,10 +49,28 @@ def register(app) -> None:
     # e-mailed reminders ---------------------------------------------------------
     @app.cli.command("send-reminders")
     def send_reminders() -> None:
-        """E-mail each person a digest of to-dos not sent before (for cron)."""
+        """The daily job (cron): each person's digest of to-dos not sent before and of the
+        notifications they get daily, and the chat channels' deadline and completion
+        notices; written to the outbox, then delivered."""
         from .coaching.services.reminders import send_reminders as send
         from .models import utcnow
 
         sent = send(utcnow(), log=click.echo)
         db.session.commit()
         click.echo(f"{sent} reminder e-mails sent.")
+
+    # notifications where people work: the outbox's worker ------------------------------
+    @app.cli.command("deliver")
+    @click.option("--once", is_flag=True,
+                  help="Deliver what is due now and stop (for cron); else run until stopped.")
+    @click.option("--interval", default=5.0, show_default=True,
+                  help="Seconds between looks at the outbox when it is empty.")
+    def deliver(once: bool, interval: float) -> None:
+        """Send the outbox: chat messages and e-mails, retried with backoff (README,
+        "Notifications"). Several may run on PostgreSQL; one on SQLite."""
+        from .notify import worker
+
+        try:
+            worker.run(once=once, interval=interval, log=click.echo)
+        except worker.AnotherWorker as busy:
+            raise click.ClickException(str(busy)) from None

@@ -9,7 +9,16 @@ SESSION_IDLE_MINUTES    a login ends after this many minutes unused (480).
 SESSION_MAX_DAYS        a login ends this many days after it started, used or not (7).
 PERFSITE_QUERY_STATS    "1": answers say their SQL statements and rows (X-SQL-*), for `make bench`.
 MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS ("1"), SITE_URL
-                        e-mailed reminders (`flask send-reminders`); none without MAIL_SERVER.
+                        e-mail (notifications and the daily digest); none without MAIL_SERVER.
+MAIL_BACKEND            "smtp" (default), or "console" to print e-mails instead (development).
+SITE_NAME               the site's name in e-mails and chat messages ("perfsite").
+NOTIFY_GIVE_UP_HOURS    a delivery that keeps failing is given up after this long (24).
+NOTIFY_RETRY_BASE_SECONDS, NOTIFY_RETRY_MAX_SECONDS
+                        the first wait after a failure (30), doubling up to this (1800).
+NOTIFY_HTTP_TIMEOUT     seconds to wait for a chat service or mail server (10).
+NOTIFY_DEADLINE_DAYS    days before a cycle's end when the group channels are told ("7,3,1").
+NOTIFY_COMPLETION_WEEKDAY  the weekday (0 Monday) the group channels hear completion (0).
+NOTIFY_MIN_GROUP        completion is told of groups of at least this many people (5).
 """
 
 import os
@@ -58,6 +67,16 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS") == "1",
         "SITE_URL": os.environ.get("SITE_URL", ""),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp"),
+        "SITE_NAME": os.environ.get("SITE_NAME", "perfsite"),
+        # notifications where people work (perfsite/notify): the outbox's retries
+        "NOTIFY_GIVE_UP_HOURS": float(os.environ.get("NOTIFY_GIVE_UP_HOURS") or 24),
+        "NOTIFY_RETRY_BASE_SECONDS": float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS") or 30),
+        "NOTIFY_RETRY_MAX_SECONDS": float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS") or 1800),
+        "NOTIFY_HTTP_TIMEOUT": float(os.environ.get("NOTIFY_HTTP_TIMEOUT") or 10),
+        "NOTIFY_DEADLINE_DAYS": os.environ.get("NOTIFY_DEADLINE_DAYS", "7,3,1"),
+        "NOTIFY_COMPLETION_WEEKDAY": int(os.environ.get("NOTIFY_COMPLETION_WEEKDAY") or 0),
+        "NOTIFY_MIN_GROUP": int(os.environ.get("NOTIFY_MIN_GROUP") or 5),
         # X-SQL-Statements / X-SQL-Rows on every answer, for the benchmark (query_stats.py).
         "QUERY_STATS": os.environ.get("PERFSITE_QUERY_STATS") == "1",
     }

@@ -27,6 +27,7 @@ from ..models import (
 from ..models.coaching import CheckInStatus, ObstacleStatus, RequestKind, RequestStatus
 from ..models.feedback import FeedbackGroup, FeedbackStatus
 from ..models.interview import InterviewStatus, ItemStatus
+from ..models.notify import DELIVERY_STATUS_LABELS
 from ..models.planning import (
     METRIC_LABELS,
     PLAN_STATUS_LABELS,
@@ -128,6 +129,11 @@ ACTIONS = {
     "feedback.submitted": _l("Feedback submitted"),
     "feedback.declined": _l("Feedback request declined"),
     "feedback.reopened": _l("Feedback reopened"),
+    # notifications where people work
+    "notify_channel.created": _l("Chat channel added"),
+    "notify_channel.updated": _l("Chat channel changed"),
+    "notify_channel.tested": _l("Chat channel sent a test message"),
+    "delivery.retried": _l("Delivery retried"),
 }
 
 OBJECTS = {
@@ -143,6 +149,7 @@ OBJECTS = {
     "goal_draft": _l("Goal draft"), "outcome_rule": _l("Outcome rule"),
     "outcome": _l("Outcome"),
     "feedback_settings": _l("360 settings"), "feedback_request": _l("Feedback request"),
+    "notify_channel": _l("Chat channel"), "outbox_message": _l("Delivery"),
 }
 
 FIELDS = {
@@ -192,6 +199,9 @@ FIELDS = {
     "opens_on": _l("Feedback opens on"), "subject_sees_report": _l("People see their report"),
     "peers_weight": _l("Weight of the peers' average"),
     "reports_weight": _l("Weight of the direct reports' average"),
+    # notifications where people work
+    "locale": _l("Language"), "address": _l("Address"), "signing_secret": _l("Signing secret"),
+    "delivery": _l("Delivery"), "attempts": _l("Attempts"),
 }
 
 # field -> the table its ids point at
@@ -204,6 +214,7 @@ REFERENCES = {
 
 # (object type, field) or field -> the labels of its coded values
 _STATUS_BY_OBJECT = {
+    "outbox_message": {s.value: label for s, label in DELIVERY_STATUS_LABELS.items()},
     "personal_plan": {s.value: label for s, label in PLAN_STATUS_LABELS.items()},
     "strategy_target": {s.value: label for s, label in TARGET_STATUS_LABELS.items()},
     "department_plan": {s.value: s.label for s in DepartmentPlanStatus},

@@ -120,7 +120,8 @@ _ON_ENTERING: list[tuple[Phase, Callable]] = []
 
 def on_entering(phase: Phase):
     def register(act: Callable) -> Callable:
-        _ON_ENTERING.append((phase, act))
+        if (phase, act) not in _ON_ENTERING:  # registering twice (two apps) acts once
+            _ON_ENTERING.append((phase, act))
         return act
 
     return register

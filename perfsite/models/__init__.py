@@ -35,6 +35,13 @@ from .interview import (  # feedback interviews and outcomes
     Outcome,
     OutcomeRule,
 )
+from .notify import (  # notifications where people work
+    ChannelKind,
+    DeliveryStatus,
+    NotificationPreference,
+    NotifyChannel,
+    OutboxMessage,
+)
 from .org import ROLE_LABELS, Department, LoginSession, OrgImport, Person, PersonRole, Role
 from .planning import (  # performance planning
     DepartmentGoal,
@@ -134,4 +141,10 @@ __all__ = [
     "FeedbackRequest",
     "FeedbackSettings",
     "FeedbackStatus",
+    # notifications where people work
+    "ChannelKind",
+    "DeliveryStatus",
+    "NotificationPreference",
+    "NotifyChannel",
+    "OutboxMessage",
 ]

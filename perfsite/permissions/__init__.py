@@ -99,6 +99,13 @@ from .interviews import (  # noqa: F401
     interview_cycles_clause,
     interview_holder_id,
 )
+from .notifications import (  # noqa: F401  (notifications where people work)
+    can_edit_preferences,
+    can_manage_channels,
+    can_retry_delivery,
+    can_send_test,
+    can_view_deliveries,
+)
 from .org import (  # noqa: F401
     can_activate_person,
     can_administer_org,

@@ -9,12 +9,15 @@ Rules:
 - A notification stores its kind and parameters, never English text: it is put into
   words when shown, in the reader's language.
 - Only the recipient reads or marks their notifications.
+- Each new notification is also handed, in the same transaction, to what the app
+  registered with `on_notify` (perfsite/notify: e-mail it as the person chose).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -57,7 +60,21 @@ MESSAGES = {
                          "is now %(band)s."),
     "goal_drafts_proposed": _l("Goal drafts from your last feedback interview are proposed "
                                "for %(cycle)s."),
+    # planning
+    "plan_approved": _l("%(actor)s approved your plan for %(cycle)s."),
+    "plan_returned": _l("%(actor)s returned your plan for %(cycle)s: %(comment)s"),
 }
+
+# What create_app registers to hear of every new notification (app.extensions, so that
+# importing a module never changes behaviour and each app has its own list).
+HOOKS = "perfsite.notification_hooks"
+
+
+def on_notify(app, hook) -> None:
+    """Call `hook(recipient, notification)` for every notification `app` writes."""
+    hooks = app.extensions.setdefault(HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def notify(recipient: Person, kind: str, subject: str = "", **params) -> Notification:
@@ -67,6 +84,8 @@ def notify(recipient: Person, kind: str, subject: str = "", **params) -> Notific
     notification = Notification(recipient_id=recipient.id, kind=kind, params=params,
                                 subject=subject)
     db.session.add(notification)
+    for hook in current_app.extensions.get(HOOKS, ()):
+        hook(recipient, notification)
     return notification
 
 
@@ -82,7 +101,9 @@ def text_of(notification: Notification) -> str:
         return str(message).split("%(")[0]
 
 
+# subject kind -> (endpoint, its argument, or a tuple of them: "plan:<cycle>:<person>")
 SUBJECT_LINKS = {
+    "plan": ("planning.person_plan", ("cycle_id", "person_id")),
     "obstacle": ("coaching.obstacle", "obstacle_id"),
     "request": ("coaching.request_detail", "request_id"),
     "kpi": ("coaching.kpi", "kpi_id"),
@@ -95,15 +116,25 @@ SUBJECT_LINKS = {
 }
 
 
+def target_of(notification: Notification) -> tuple[str, dict] | None:
+    """(endpoint, values) of the page the notification leads to; None when nowhere."""
+    kind, _sep, ident = (notification.subject or "").partition(":")
+    if kind not in SUBJECT_LINKS:
+        return None
+    endpoint, args = SUBJECT_LINKS[kind]
+    args = (args,) if isinstance(args, str) else args
+    idents = ident.split(":")
+    if len(idents) != len(args) or not all(i.isdigit() for i in idents):
+        return None
+    return endpoint, {arg: int(i) for arg, i in zip(args, idents, strict=True)}
+
+
 def link_of(notification: Notification) -> str | None:
     """Where the notification leads (needs a request context); None when nowhere."""
     from flask import url_for
 
-    kind, _sep, ident = (notification.subject or "").partition(":")
-    if kind not in SUBJECT_LINKS or not ident.isdigit():
-        return None
-    endpoint, arg = SUBJECT_LINKS[kind]
-    return url_for(endpoint, **{arg: int(ident)})
+    target = target_of(notification)
+    return url_for(target[0], **target[1]) if target else None
 
 
 def unread_count(person: Person) -> int:

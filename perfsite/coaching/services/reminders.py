@@ -3,7 +3,9 @@
 Rules:
 - Sent only when MAIL_SERVER is configured; otherwise nothing happens.
 - One message per person, listing their open to-dos (the unread-notifications summary
-  is left out: the notifications themselves are the items).
+  is left out: the notifications themselves are the items), written to the outbox and
+  delivered from there (perfsite/notify: personal.queue_digests adds the notifications
+  the person chose to get daily, and skips the to-dos of those who switched them off).
 - Never twice for the same item: each (person, item key) sent is kept in ReminderLog,
   whose unique constraint holds even if two runs overlap. An item whose key changes (a
   request escalated, another check-in due) is a new item.
@@ -12,13 +14,9 @@ Rules:
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -53,48 +51,21 @@ def pending_digests(now: datetime) -> list[Digest]:
     return digests
 
 
-def compose(digest: Digest, sender: str) -> EmailMessage:
-    person = digest.person
-    with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        message = EmailMessage()
-        message["Subject"] = _("perfsite: %(num)d things to do", num=len(digest.items))
-        message["From"] = sender
-        message["To"] = person.email
-        site = current_app.config.get("SITE_URL", "").rstrip("/")
-        lines = [_("Hello %(name)s,", name=person.display_name), "",
-                 _("These are waiting for you:"), ""]
-        for item in digest.items:
-            mark = " (" + _("overdue") + ")" if item.overdue else ""
-            lines.append(f"- {item.text!s}{mark}")
-        lines += ["", site or "perfsite"]
-        message.set_content("\n".join(lines))
-    return message
-
-
 def send_reminders(now: datetime, log=print) -> int:
-    """Send the digests; returns how many messages went out. The caller commits."""
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    """The daily job: write each person's digest (perfsite/notify/personal.py) and the group
+    channels' daily notices (perfsite/notify/group.py) to the outbox, commit, then deliver
+    what is due (as `flask deliver --once` would). Returns how many digests were written."""
+    from ...notify import group, outbox, personal
+    from ...notify.email import mail_enabled
+
+    if not mail_enabled():
         log(_("MAIL_SERVER is not configured: no reminders sent."))
-        return 0
-    digests = pending_digests(now)
-    if not digests:
-        log(_("Nothing new to remind anybody of."))
-        return 0
-    sent = 0
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        for digest in digests:
-            smtp.send_message(compose(digest, config.get("MAIL_FROM") or "perfsite@localhost"))
-            for item in digest.items:
-                db.session.add(ReminderLog(person_id=digest.person.id, item_key=item.key,
-                                           sent_at=now))
-            # Logged as each message goes, so a failure later does not resend this one.
-            db.session.commit()
-            sent += 1
-            log(f"{digest.person.username} <{digest.person.email}>: "
-                + ", ".join(item.key for item in digest.items))
-    return sent
+        digests = 0
+    else:
+        digests = personal.queue_digests(now, log=log)
+        if not digests:
+            log(_("Nothing new to remind anybody of."))
+    group.daily_notices(now)
+    db.session.commit()
+    outbox.deliver_all_due()
+    return digests

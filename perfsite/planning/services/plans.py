@@ -159,6 +159,7 @@ def approve_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
     plan.approved_by = actor
     plan.return_comment = ""
     _move(plan, actor, "plan.approved", PlanStatus.APPROVED)
+    _tell_owner(plan, actor, "plan_approved")
 
 
 def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version) -> None:
@@ -169,6 +170,17 @@ def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version) ->
     plan.return_comment = comment
     plan.returned_at = utcnow()
     _move(plan, actor, "plan.returned", PlanStatus.RETURNED, comment=comment)
+    _tell_owner(plan, actor, "plan_returned", comment=comment)
+
+
+def _tell_owner(plan: PersonalPlan, actor, kind: str, **params) -> None:
+    """The person hears that their head decided their plan (not when they act on their own
+    plan themselves)."""
+    from ...coaching.services import notifications
+
+    if plan.person_id != actor.id:
+        notifications.notify(plan.person, kind, f"plan:{plan.cycle_id}:{plan.person_id}",
+                             actor=actor.display_name, cycle=plan.cycle.name, **params)
 
 
 def reopen_plan(plan: PersonalPlan, actor, *, reason: str, expected_version) -> None:
