@@ -92,20 +92,24 @@ def claim(now: datetime, token: str, *, limit: int = BATCH,
           ids: list[int] | None = None) -> list[int]:
     """Claim up to `limit` due messages (or only those of `ids`) for `token`, and commit.
 
-    One UPDATE over a sub-select: a write first, so that SQLite takes its write lock at
+    One UPDATE over the due rows: a write first, so that SQLite takes its write lock at
     once (no read lock to upgrade, no "database is locked"), and on PostgreSQL rows another
-    worker holds are skipped, not waited for. The rows this claim won are read back."""
+    worker holds are skipped (FOR UPDATE SKIP LOCKED), not waited for. The rows this
+    claim won are read back."""
     due = select(OutboxMessage.id).where(_due(now))
     if ids is not None:
         due = due.where(OutboxMessage.id.in_(ids))
     due = due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    claiming = update(OutboxMessage).values(
+        status=DeliveryStatus.SENDING.value, claimed_by=token, claim_expires_at=now + LEASE)
     if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(due), _due(now))
-        .values(status=DeliveryStatus.SENDING.value, claimed_by=token,
-                claim_expires_at=now + LEASE)
-        .execution_options(synchronize_session=False))
+        # Locked once, in a materialized CTE: as `id IN (subquery)`, PostgreSQL may run
+        # the LIMITed, locking subquery again for each row and claim far more than asked.
+        locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        claiming = claiming.where(OutboxMessage.id == locked.c.id)
+    else:
+        claiming = claiming.where(OutboxMessage.id.in_(due), _due(now))
+    db.session.execute(claiming.execution_options(synchronize_session=False))
     won = list(db.session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.claimed_by == token,
                                        OutboxMessage.status == DeliveryStatus.SENDING.value)
