@@ -27,6 +27,7 @@ from perfsite import create_app  # noqa: E402
 from perfsite.extensions import db  # noqa: E402
 
 from .factories import Company, make_company  # noqa: E402
+from .notify_support import receiver, smtp_server  # noqa: E402, F401  (notification fixtures)
 
 CI = os.environ.get("CI") == "true"
 TEST_CONFIG = {

@@ -18,13 +18,7 @@ from perfsite.notify import channels, crypto, group, outbox, worker
 from perfsite.notify.vendors import GroupMessage, dingtalk_sign, feishu_sign
 
 from .factories import hr_admin
-from .notify_support import (  # noqa: F401  (fixtures)
-    DINGTALK_SECRET,
-    FEISHU_SECRET,
-    Clock,
-    add_channel,
-    receiver,
-)
+from .notify_support import DINGTALK_SECRET, Clock, add_channel
 
 KINDS = ("wecom", "dingtalk", "feishu", "slack", "teams")
 
