@@ -275,6 +275,17 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("feedback.report_csv", "GET"): THE_PERSON_AND_READERS,
     ("feedback.settings", "GET"): HR_EXEC,
     ("feedback.settings", "POST"): HR_ONLY,
+    # notifications where people work (tests/test_notify_*.py) --------------------------
+    ("notify.channel_list", "GET"): HR_ONLY,
+    ("notify.new_channel", "GET"): HR_ONLY,
+    ("notify.new_channel", "POST"): HR_ONLY,
+    ("notify.edit_channel", "GET"): HR_ONLY,
+    ("notify.edit_channel", "POST"): HR_ONLY,
+    ("notify.test_channel", "POST"): HR_ONLY,
+    ("notify.deliveries", "GET"): HR_ONLY,
+    ("notify.retry_delivery", "POST"): HR_ONLY,
+    ("notify.preferences", "GET"): ALL,  # each person's own
+    ("notify.preferences", "POST"): ALL,
 }
 
 # How to fill each URL parameter, from the company fixture (see factories.make_company).
@@ -303,7 +314,31 @@ URL_VALUES = {
     "section": lambda company, app: "strengths",
     # 360 feedback
     "feedback_request_id": feedback_value("feedback_request_id"),
+    # notifications where people work
+    "channel_id": lambda company, app: _notify_objects(company, app)["channel_id"],
+    "message_id": lambda company, app: _notify_objects(company, app)["message_id"],
 }
+
+
+def _notify_objects(company, app) -> dict:
+    """A chat channel (pointing where nothing listens) and a failed delivery to it."""
+    if not hasattr(company, "_notify_matrix"):
+        from perfsite.models import OutboxMessage, utcnow
+        from perfsite.notify import channels
+
+        with app.app_context():
+            hr = db.session.get(type(company.hr), company.hr.id)
+            channel = channels.create_channel(hr, kind="slack", name="Company", locale="en",
+                                              department_id=None,
+                                              url="http://127.0.0.1:9/hooks/nowhere")
+            db.session.flush()
+            message = OutboxMessage(transport="slack", channel_id=channel.id, kind="test",
+                                    title="Test", content={}, status="given_up",
+                                    attempts=3, last_error="HTTP 500", created_at=utcnow())
+            db.session.add(message)
+            db.session.commit()
+            company._notify_matrix = {"channel_id": channel.id, "message_id": message.id}
+    return company._notify_matrix
 
 
 # An area's routes whose ids point elsewhere than URL_VALUES says: endpoint prefix -> values.

@@ -150,7 +150,7 @@ def deliveries():
     page = window(stmt.options(joinedload(OutboxMessage.recipient)),
                   to_id(request.args.get("page")) or 1, current_app.config["PAGE_SIZE"])
     channel_names = dict(db.session.execute(select(NotifyChannel.id, NotifyChannel.name)).all())
-    return render("notify/deliveries.html", page=page, status=status,
+    return render("notify/deliveries.html", page=page, shown=status,
                   channel_names=channel_names, action_form=RetryForm(),
                   statuses=[s.value for s in DeliveryStatus])
 
