@@ -82,7 +82,7 @@ def test_a_notification_is_e_mailed_at_once_in_the_person_s_language(app, org_ch
 @pytest.mark.parametrize(("locale", "one", "two", "obstacle"), [
     ("en", "perfsite: 1 thing to do", "perfsite: 2 things to do",
      "Obstacle from Liu Yang on “Portal features”"),
-    ("zh_CN", "perfsite：1 项待办", "perfsite：2 项待办", "Liu Yang 在“Portal features”上的障碍"),
+    ("zh_CN", "perfsite：1 项待办", "perfsite：2 项待办", "Liu Yang 提出的障碍：“Portal features”"),
 ])
 def test_the_daily_digest_counts_with_the_right_plural_and_links_each_item(
         app, org_chart, smtp_server, locale, one, two, obstacle):
