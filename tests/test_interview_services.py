@@ -54,7 +54,8 @@ def test_the_reviewer_schedules_and_the_person_is_told(org_chart, run):
     interview = schedule(run.cycle, c.staff, c.head)
     assert interview.state is S.SCHEDULED and interview.head_id == c.head.id
     assert db.session.scalar(select(Notification.kind).where(
-        Notification.recipient_id == c.staff.id)) == "interview_scheduled"
+        Notification.recipient_id == c.staff.id,
+        Notification.kind != "plan_approved")) == "interview_scheduled"
     kinds = {t.kind for t in todos.todos_for(c.staff, NOW)}
     assert "interview_attend" in kinds
     assert "interview.scheduled" in _actions("interview.")
