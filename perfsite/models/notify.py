@@ -121,6 +121,11 @@ class OutboxMessage(db.Model):
     recipient: Mapped[Person | None] = relationship()
 
     @property
+    def next_try(self) -> datetime | None:
+        """When it is tried next: only while it waits."""
+        return self.next_attempt_at if self.status == DeliveryStatus.QUEUED else None
+
+    @property
     def status_label(self):
         return DELIVERY_STATUS_LABELS.get(DeliveryStatus(self.status), self.status)
 
