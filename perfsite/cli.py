@@ -52,8 +52,8 @@ def register(app) -> None:
         """The daily job (cron): each person's digest of to-dos not sent before and of the
         notifications they get daily, and the chat channels' deadline and completion
         notices; written to the outbox, then delivered."""
-        from .coaching.services.reminders import send_reminders as send
         from .models import utcnow
+        from .notify.daily import send_reminders as send
 
         sent = send(utcnow(), log=click.echo)
         db.session.commit()

@@ -4,8 +4,9 @@ Rules:
 - Sent only when MAIL_SERVER is configured; otherwise nothing happens.
 - One message per person, listing their open to-dos (the unread-notifications summary
   is left out: the notifications themselves are the items), written to the outbox and
-  delivered from there (perfsite/notify: personal.queue_digests adds the notifications
-  the person chose to get daily, and skips the to-dos of those who switched them off).
+  delivered from there (perfsite/notify/daily.py, the daily job: personal.queue_digests
+  adds the notifications the person chose to get daily, and skips the to-dos of those
+  who switched them off).
 - Never twice for the same item: each (person, item key) sent is kept in ReminderLog,
   whose unique constraint holds even if two runs overlap. An item whose key changes (a
   request escalated, another check-in due) is a new item.
@@ -17,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,24 +48,4 @@ def pending_digests(now: datetime) -> list[Digest]:
                  if t.kind != "notifications" and (person.id, t.key) not in sent]
         if items:
             digests.append(Digest(person, items))
-    return digests
-
-
-def send_reminders(now: datetime, log=print) -> int:
-    """The daily job: write each person's digest (perfsite/notify/personal.py) and the group
-    channels' daily notices (perfsite/notify/group.py) to the outbox, commit, then deliver
-    what is due (as `flask deliver --once` would). Returns how many digests were written."""
-    from ...notify import group, outbox, personal
-    from ...notify.email import mail_enabled
-
-    if not mail_enabled():
-        log(_("MAIL_SERVER is not configured: no reminders sent."))
-        digests = 0
-    else:
-        digests = personal.queue_digests(now, log=log)
-        if not digests:
-            log(_("Nothing new to remind anybody of."))
-    group.daily_notices(now)
-    db.session.commit()
-    outbox.deliver_all_due()
     return digests
