@@ -7,6 +7,7 @@ from the environment, which tests use to point at their own database.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
@@ -20,7 +21,15 @@ from . import config as config_module
 from . import permissions
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # the checkout, when the site runs from one
+# templates/, static/ and migrations/: at the checkout's top level, or, installed from the
+# wheel, inside the package (setup.py puts them in perfsite/bundled).
+FILES = PACKAGE / "bundled" if (PACKAGE / "bundled").is_dir() else ROOT
+# The SQLite file and the generated secret key: instance/ in a checkout; installed, where
+# Flask puts an installed app's instance folder (<venv>/var/perfsite-instance).
+DEFAULT_INSTANCE = (ROOT / "instance" if FILES == ROOT
+                    else Path(sys.prefix) / "var" / "perfsite-instance")
 
 # Endpoints reachable without logging in; every other endpoint requires a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "main.set_language", "main.favicon",
@@ -28,12 +37,12 @@ PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "main.set_language", "main.fav
 
 
 def create_app(config: dict | None = None) -> Flask:
-    instance_path = Path(os.environ.get("PERFSITE_INSTANCE", ROOT / "instance"))
+    instance_path = Path(os.environ.get("PERFSITE_INSTANCE") or DEFAULT_INSTANCE)
     app = Flask(
         __name__,
         instance_path=str(instance_path),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(FILES / "templates"),
+        static_folder=str(FILES / "static"),
     )
     from .web import CleanRequest, IdConverter
 
@@ -56,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(FILES / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -7,6 +7,7 @@ SESSION_COOKIE_SECURE   "1" when the site is served over HTTPS.
 TRUSTED_PROXIES         number of reverse proxies whose X-Forwarded-For/-Proto are believed (0).
 SESSION_IDLE_MINUTES    a login ends after this many minutes unused (480).
 SESSION_MAX_DAYS        a login ends this many days after it started, used or not (7).
+HTMX_FROM_CDN           "1": htmx from the pinned CDN (with SRI), the local copy when it is slow.
 PERFSITE_QUERY_STATS    "1": answers say their SQL statements and rows (X-SQL-*), for `make bench`.
 MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS ("1"), SITE_URL
                         e-mail (notifications and the daily digest); none without MAIL_SERVER.
@@ -77,6 +78,8 @@ def from_environment(instance_path: Path) -> dict:
         "NOTIFY_DEADLINE_DAYS": os.environ.get("NOTIFY_DEADLINE_DAYS", "7,3,1"),
         "NOTIFY_COMPLETION_WEEKDAY": int(os.environ.get("NOTIFY_COMPLETION_WEEKDAY") or 0),
         "NOTIFY_MIN_GROUP": int(os.environ.get("NOTIFY_MIN_GROUP") or 5),
+        # htmx from the pinned CDN instead of static/vendor (never waited for: base.html).
+        "HTMX_FROM_CDN": os.environ.get("HTMX_FROM_CDN") == "1",
         # X-SQL-Statements / X-SQL-Rows on every answer, for the benchmark (query_stats.py).
         "QUERY_STATS": os.environ.get("PERFSITE_QUERY_STATS") == "1",
     }
@@ -105,8 +108,11 @@ DEFAULTS = {
     # Uploads (org chart files) larger than this are refused before they are read: the
     # import's 20 MB (org/importer.py MAX_BYTES) and the form around it.
     "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
-    # htmx is served from a CDN with SRI and falls back to static/vendor.
+    # htmx, pinned, with its Subresource Integrity hash: served from static/vendor, or with
+    # HTMX_FROM_CDN=1 from the CDN, turning to the local copy after HTMX_CDN_TIMEOUT_MS
+    # (templates/base.html, static/js/htmx-cdn.js).
     "HTMX_VERSION": "2.0.11",
     "HTMX_CDN_URL": "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js",
     "HTMX_SRI": "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg",
+    "HTMX_CDN_TIMEOUT_MS": 1500,
 }

@@ -246,11 +246,14 @@ def register(app) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # Scripts only from this site and the pinned htmx file (which also carries an SRI
-        # hash); no inline script, style or eval anywhere (base.html, htmx-fallback.js).
+        # Scripts only from this site, and the pinned htmx file when HTMX_FROM_CDN (it also
+        # carries an SRI hash); no inline script, style or eval anywhere (base.html).
+        scripts = "'self'"
+        if app.config["HTMX_FROM_CDN"]:
+            scripts += f" {app.config['HTMX_CDN_URL']}"
         response.headers.setdefault("Content-Security-Policy", "; ".join((
             "default-src 'self'",
-            f"script-src 'self' {app.config['HTMX_CDN_URL']}",
+            f"script-src {scripts}",
             "style-src 'self'",
             "img-src 'self' data:",
             "connect-src 'self'",

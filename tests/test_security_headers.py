@@ -33,7 +33,8 @@ def policy(response) -> dict[str, list[str]]:
 def expected_policy(app) -> dict[str, list[str]]:
     return {
         "default-src": ["'self'"],
-        "script-src": ["'self'", app.config["HTMX_CDN_URL"]],
+        "script-src": ["'self'", app.config["HTMX_CDN_URL"]] if app.config["HTMX_FROM_CDN"]
+        else ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
@@ -45,7 +46,7 @@ def expected_policy(app) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("path", ["/login", "/healthz", "/static/css/site.css",
-                                  "/static/js/htmx-fallback.js", "/no-such-page", "/people"])
+                                  "/static/js/htmx-cdn.js", "/no-such-page", "/people"])
 def test_anonymous_answers_carry_the_policy(app, client, company, path):
     response = client.get(path)
     assert policy(response) == expected_policy(app)
@@ -82,16 +83,11 @@ def test_htmx_is_configured_to_need_no_inline_style_and_no_eval(client, company)
     assert config["allowEval"] is False
 
 
-def test_the_htmx_fallback_is_a_file_that_names_the_local_copy(app, client, company):
-    html = client.get("/login").get_data(as_text=True)
-    tag = re.search(r'<script src="/static/js/htmx-fallback\.js" data-src="([^"]+)"></script>',
-                    html)
-    assert tag, "the fallback script tag is missing"
-    local = tag[1]
-    assert local == f"/static/vendor/htmx-{app.config['HTMX_VERSION']}.min.js"
-    assert client.get(local).status_code == 200
-    assert "document.currentScript" in client.get("/static/js/htmx-fallback.js").get_data(
-        as_text=True)
+def test_with_htmx_from_the_cdn_the_policy_names_that_file_and_no_more(fresh_app):
+    fresh_app.config["HTMX_FROM_CDN"] = True
+    response = fresh_app.test_client().get("/login")
+    assert policy(response)["script-src"] == ["'self'", fresh_app.config["HTMX_CDN_URL"]]
+    assert forbidden_markup(fresh_app, response.get_data(as_text=True)) == []
 
 
 # --- markup the policy would refuse ----------------------------------------------------------

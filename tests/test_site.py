@@ -1,6 +1,7 @@
 """Site-wide behaviour: health check, error pages, language, htmx loading."""
 
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -70,20 +71,36 @@ def test_language_switch_ignores_unknown_locales_and_offsite_next(login_as, comp
     assert '<html lang="en">' in staff.get("/").get_data(as_text=True)
 
 
-def test_htmx_is_pinned_with_sri_and_a_local_fallback(client, app):
-    page = client.get("/login").get_data(as_text=True)
-    script = re.search(r'<script src="(https://[^"]+)" integrity="(sha384-[^"]+)"'
-                       r' crossorigin="anonymous">', page)
-    assert script and "htmx.org@2.0.11" in script.group(1)
-    assert 'src="/static/js/htmx-fallback.js" data-src="/static/vendor/htmx-2.0.11.min.js"' in page
-    fallback = re.search(r'/static/vendor/(htmx-[\d.]+\.min\.js)', page).group(1)
+def _sri(path) -> str:
     import base64
     import hashlib
-    from pathlib import Path
 
-    local = Path(app.static_folder, "vendor", fallback).read_bytes()
-    digest = base64.b64encode(hashlib.sha384(local).digest()).decode()
-    assert script.group(2) == f"sha384-{digest}", "the SRI hash must match the local copy"
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def test_htmx_is_the_pinned_local_copy_with_its_sri_hash(client, app):
+    page = client.get("/login").get_data(as_text=True)
+    script = re.search(r'<script src="(/static/vendor/htmx-2\.0\.11\.min\.js)" '
+                       r'integrity="(sha384-[^"]+)" defer></script>', page)
+    assert script, "htmx is loaded from static/vendor, deferred, with its SRI hash"
+    local = Path(app.static_folder, "vendor", "htmx-2.0.11.min.js")
+    assert script.group(2) == _sri(local), "the SRI hash must match the local copy"
+    assert "cdn.jsdelivr.net" not in page, "no page asks the internet by default"
+
+
+def test_htmx_from_the_cdn_is_asked_for_with_the_same_hash_and_never_waited_for(fresh_app):
+    fresh_app.config["HTMX_FROM_CDN"] = True
+    page = fresh_app.test_client().get("/login").get_data(as_text=True)
+    tag = re.search(r'<script src="/static/js/htmx-cdn\.js" defer data-cdn="([^"]+)" '
+                    r'data-integrity="([^"]+)" data-local="([^"]+)" data-timeout="(\d+)">'
+                    r"</script>", page)
+    assert tag, "the CDN copy is added by a deferred file, never a blocking <script src=CDN>"
+    cdn, integrity, local, timeout = tag.groups()
+    assert cdn == "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
+    assert local == "/static/vendor/htmx-2.0.11.min.js"
+    assert integrity == _sri(Path(fresh_app.static_folder, "vendor", "htmx-2.0.11.min.js"))
+    assert int(timeout) <= 2000
+    assert not re.search(r'<script src="https://', page)
 
 
 def test_csrf_token_travels_as_an_htmx_header_from_the_body(login_as, company):

@@ -4,10 +4,11 @@ Every test here is marked `browser`. Each test gets its own server on a free por
 of the same migrated test database as the `app` fixture (emptied after each test), seeded
 with the demo company so the demo logins (exec, hr, head, staff, peer) work.
 
-The site loads htmx from a CDN with an SRI hash and falls back to static/vendor. There is no
-internet in the test run, so every page serves the CDN URL from the pinned vendor file: if
-the SRI hash in the config did not match that file, Chromium would refuse it and the fallback
-would show up (a test checks that it does not).
+The site serves htmx from static/vendor with an SRI hash; with HTMX_FROM_CDN (the
+`htmx_from_cdn` fixture) it loads the pinned CDN copy and turns to static/vendor when that is
+slow or fails. There is no internet in the test run, so every page serves the CDN URL from
+the pinned vendor file: if the SRI hash in the config did not match that file, Chromium would
+refuse it and the local copy would show up (tests/browser/test_htmx_loading.py).
 
 A page fails its test when the browser logged a console error or an uncaught exception,
 unless the test declared that exact error expected (`console.allow(...)`).
@@ -181,6 +182,15 @@ def live_server(app, _demo_snapshot):
     thread.join(timeout=5)
 
 
+@pytest.fixture
+def htmx_from_cdn(live_server):
+    """The site with HTMX_FROM_CDN=1: htmx from the pinned CDN, the local copy when it is
+    slow or fails (static/js/htmx-cdn.js)."""
+    live_server.app.config["HTMX_FROM_CDN"] = True
+    yield live_server
+    live_server.app.config["HTMX_FROM_CDN"] = False
+
+
 @dataclass
 class ConsoleErrors:
     """Console errors and uncaught exceptions of one browser context."""
@@ -212,10 +222,12 @@ def console() -> ConsoleErrors:
 
 @pytest.fixture
 def open_page(browser, live_server, console):
-    """open_page(htmx_cdn="serve"|"abort", **context_options) -> a page in a fresh context.
+    """open_page(htmx_cdn="serve"|"abort"|None, **context_options) -> a page in a fresh
+    context.
 
-    The CDN copy of htmx is served from the vendor file ("serve") or refused ("abort", to
-    exercise the fallback). Console errors of every page opened fail the test at teardown.
+    The CDN copy of htmx (asked for with HTMX_FROM_CDN only) is served from the vendor file
+    ("serve"), refused ("abort", to exercise the local copy) or left to the test (None).
+    Console errors of every page opened fail the test at teardown.
     """
     app = live_server.app
     cdn_url = app.config["HTMX_CDN_URL"]
@@ -232,7 +244,7 @@ def open_page(browser, live_server, console):
             context.route(cdn_url, lambda route: route.fulfill(
                 status=200, body=htmx_bytes, content_type="text/javascript",
                 headers={"Access-Control-Allow-Origin": "*"}))
-        else:
+        elif htmx_cdn == "abort":
             context.route(cdn_url, lambda route: route.abort())
         page = context.new_page()
         _watch(page, console)

@@ -38,23 +38,6 @@ def department_row(page, name: str):
     return page.locator("#departments-table tbody tr").filter(has_text=name)
 
 
-# --- htmx comes from the pinned CDN copy, or from the local fallback -------------------------
-
-def test_htmx_loads_from_the_cdn_url_with_a_matching_sri_hash(page):
-    page.goto("/login")
-    assert page.evaluate("window.htmx && window.htmx.version") == "2.0.11"
-    # The fallback was not needed: the browser accepted the CDN copy under its SRI hash.
-    assert page.locator("script[src*='/static/vendor/htmx']").count() == 0
-
-
-def test_htmx_falls_back_to_the_local_copy_when_the_cdn_fails(open_page, console, live_server):
-    console.allow(re.escape(live_server.app.config["HTMX_CDN_URL"]))
-    page = open_page(htmx_cdn="abort")
-    page.goto("/login")
-    assert page.evaluate("window.htmx && window.htmx.version") == "2.0.11"
-    assert page.locator("script[src*='/static/vendor/htmx-2.0.11.min.js']").count() == 1
-
-
 # --- logging in -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("username", "name", "department"), DEMO_LOGINS,

@@ -1,0 +1,130 @@
+"""htmx never holds a page up: the local copy by default, the pinned CDN copy when asked.
+
+Both carry the Subresource Integrity hash of config HTMX_SRI, so Chromium refuses a copy
+that is not the pinned file. With HTMX_FROM_CDN the CDN copy is added by
+static/js/htmx-cdn.js, which turns to the local copy when the CDN fails or is slow. The
+worst case is a company firewall that drops the packets: the CDN's name resolves, the
+connection hangs. Here the CDN's host is mapped to a local port that accepts connections and
+never answers (Chromium's --host-resolver-rules), as such a firewall does.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from .conftest import (
+    CHROMIUM_ARGS,
+    EXPECT_TIMEOUT_MS,
+    _chromium_executable,
+    _watch,
+    expect,
+    login,
+)
+
+VERSION = "2.0.11"
+LOCAL = f"/static/vendor/htmx-{VERSION}.min.js"
+HTMX_READY = "() => window.htmx && window.htmx.version"
+FIRST_PAINT = ("() => (performance.getEntriesByName('first-contentful-paint')[0] || {})"
+               ".startTime")
+
+
+def test_htmx_is_the_local_copy_by_default_checked_by_its_sri_hash(page, live_server):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/login")
+    assert page.evaluate(HTMX_READY) == VERSION
+    tag = page.locator(f"script[src='{LOCAL}']")
+    expect(tag).to_have_attribute("integrity", live_server.app.config["HTMX_SRI"])
+    assert not [url for url in requested if not url.startswith(live_server.url)]
+
+
+def test_htmx_from_the_cdn_with_its_sri_hash(open_page, htmx_from_cdn):
+    page = open_page(htmx_cdn="serve")  # the CDN URL answers the pinned vendor file
+    scripts = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    page.goto("/login")
+    expect(page.locator("script[src$='/static/js/htmx-cdn.js']")).to_have_count(1)
+    page.wait_for_function(HTMX_READY)
+    # Chromium accepted the CDN copy under the hash, so the local copy was not needed.
+    assert htmx_from_cdn.app.config["HTMX_CDN_URL"] in scripts
+    assert not [url for url in scripts if LOCAL in url]
+
+
+def test_htmx_turns_to_the_local_copy_when_the_cdn_fails(open_page, console, htmx_from_cdn):
+    console.allow(re.escape(htmx_from_cdn.app.config["HTMX_CDN_URL"]))
+    page = open_page(htmx_cdn="abort")
+    page.goto("/login")
+    page.wait_for_function(HTMX_READY)
+    expect(page.locator(f"script[src='{LOCAL}']")).to_have_count(1)
+
+
+def test_a_cdn_copy_that_arrives_late_does_not_run_a_second_htmx(open_page, live_server,
+                                                                 htmx_from_cdn):
+    held = []
+    page = open_page(htmx_cdn=None)
+    page.route(live_server.app.config["HTMX_CDN_URL"], lambda route: held.append(route))
+    page.goto("/login", wait_until="domcontentloaded")
+    page.wait_for_function(HTMX_READY)  # the local copy, after the timeout
+    page.evaluate("window.__firstHtmx = window.htmx")
+    assert len(held) == 1
+    vendor = live_server.app.static_folder + f"/vendor/htmx-{VERSION}.min.js"
+    with page.expect_event("requestfinished"):
+        held[0].fulfill(path=vendor, content_type="text/javascript",
+                        headers={"Access-Control-Allow-Origin": "*"})
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.htmx === window.__firstHtmx")
+
+
+@pytest.fixture
+def hanging_cdn_browser(browser, htmx_from_cdn):
+    """Chromium for which the CDN's host is a local port that accepts and never answers."""
+    host = urlsplit(htmx_from_cdn.app.config["HTMX_CDN_URL"]).hostname
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel accepts; nobody ever reads or answers
+        port = listener.getsockname()[1]
+        hanging = browser.browser_type.launch(
+            executable_path=_chromium_executable(),
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {host} 127.0.0.1:{port}"])
+        yield hanging
+        hanging.close()
+
+
+def test_a_hanging_cdn_never_holds_a_page_up(hanging_cdn_browser, live_server, console):
+    context = hanging_cdn_browser.new_context(base_url=live_server.url, locale="en-US")
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    page = context.new_page()
+    _watch(page, console)
+    cdn_requests = []
+    page.on("request", lambda r: cdn_requests.append(r.url) if "jsdelivr" in r.url else None)
+    try:
+        # Not logged in: the login page.
+        started = time.monotonic()
+        page.goto("/login", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Log in to perfsite")).to_be_visible(timeout=1000)
+        assert time.monotonic() - started < 1.0
+        assert page.evaluate(FIRST_PAINT) < 1000
+        page.wait_for_function(HTMX_READY, timeout=3000)
+        assert time.monotonic() - started < 3.0
+        assert cdn_requests, "the CDN copy was never asked for: the test proves nothing"
+
+        # Logged in: the home page, whose to-do badge htmx loads after the page.
+        login(page, "staff")
+        page.evaluate("sessionStorage.clear()")  # a new tab: the CDN is tried again
+        cdn_requests.clear()
+        started = time.monotonic()
+        page.goto("/", wait_until="domcontentloaded")
+        expect(page.locator("h1")).to_contain_text("Liu Yang", timeout=1000)
+        assert time.monotonic() - started < 1.0
+        assert page.evaluate(FIRST_PAINT) < 1000
+        expect(page.locator("#todo-count")).to_be_visible(timeout=3000)
+        assert time.monotonic() - started < 3.0
+        assert cdn_requests
+    finally:
+        context.close()
+    assert console.unexpected() == []
