@@ -83,10 +83,12 @@ def create_app(config: dict | None = None) -> Flask:
     notify.init_app(app)
 
     from . import cli, errors, web
+    from .ops import admin as first_run
 
     errors.register(app)
     web.register(app)
     cli.register(app)
+    first_run.register(app)  # what the empty site says (login page, import page)
 
     @app.before_request
     def require_login():

@@ -1,10 +1,24 @@
-"""Command-line tasks: `flask --app wsgi seed-demo`, `seed-scale` (a large company for
-measuring), `send-reminders` (the daily job), `deliver` (the outbox's worker)."""
+"""Command-line tasks: `flask --app perfsite seed-demo` (or `perfsite seed-demo` where the
+wheel is installed), `seed-scale` (a large company for measuring), `send-reminders` (the
+daily job), `deliver` (the outbox's worker); and for running the site on a server
+(perfsite/ops): `create-admin`, `check-deploy`, `backup`, `restore`, `serve-demo`. The
+commands only ask and tell; the work is in the services."""
+
+import sys
 
 import click
 from sqlalchemy import select
 
+from .errors import ServiceError
 from .extensions import db
+
+
+def _fail(error: ServiceError) -> click.ClickException:
+    """A service's refusal, said on the command line (one line per field)."""
+    db.session.rollback()
+    errors = getattr(error, "errors", None) or {}
+    lines = [f"{field}: {message}" for field, message in errors.items()] or [error.message]
+    return click.ClickException("\n".join(str(line) for line in lines))
 
 
 def register(app) -> None:
@@ -45,6 +59,41 @@ def register(app) -> None:
         db.session.commit()
         click.echo(f"Large company written in {time.perf_counter() - started:.1f} s: "
                    + ", ".join(f"{n} {table}" for table, n in written.items()))
+
+    # running the site on a server (perfsite/ops) -----------------------------------
+    @app.cli.command("create-admin")
+    @click.option("--name", prompt="Full name", help="The person's full name.")
+    @click.option("--username", prompt="Username", help="What they log in with.")
+    @click.option("--email", prompt="E-mail", help="Their work e-mail address.")
+    @click.option("--password-stdin", is_flag=True,
+                  help="Read the password from standard input (one line) instead of asking.")
+    def create_admin(name: str, username: str, email: str, password_stdin: bool) -> None:
+        """Create an HR administrator: the first one, on an empty database (or the way
+        back in when no HR admin can log in). The password must pass the password policy."""
+        from .ops import admin
+
+        try:
+            admin.check_details(name, username, email)
+        except ServiceError as error:
+            raise _fail(error) from None
+        tries = 1 if password_stdin or not sys.stdin.isatty() else 3
+        for attempt in range(1, tries + 1):
+            if password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            try:
+                person = admin.create_admin(display_name=name, username=username,
+                                            email=email, password=password)
+                break
+            except ServiceError as error:
+                failure = _fail(error)
+                if attempt == tries:
+                    raise failure from None
+                click.echo(failure.message, err=True)
+        db.session.commit()
+        click.echo(f"HR admin {person.display_name} ({person.username}) created. Log in as "
+                   "them; HR's first page is the org chart import.")
 
     # e-mailed reminders ---------------------------------------------------------
     @app.cli.command("send-reminders")

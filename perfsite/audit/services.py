@@ -42,17 +42,36 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(action: str, obj=None, *, actor: Person, before=None, after=None,
+class _CommandLine:
+    """The actor of a change made by a command run on the server, where nobody is logged
+    in (`flask create-admin`): recorded as the command line, not as a person."""
+
+    id = None
+    source = "cli"
+
+    def __repr__(self) -> str:
+        return "<the command line>"
+
+
+COMMAND_LINE = _CommandLine()
+
+
+def record(action: str, obj=None, *, actor: Person | _CommandLine, before=None, after=None,
            object_type: str | None = None, label: str | None = None) -> AuditEvent:
     """Log one change. The actor is always given by the service that acts: a request,
-    an import or a CLI run is recorded with the person it acts for, never with none."""
+    an import or a CLI run is recorded with the person it acts for, never with none; a
+    command that acts for nobody says so with COMMAND_LINE."""
     if actor is None:
         raise ValueError(f"audit event {action} without an actor")
     if hasattr(actor, "_get_current_object"):  # flask_login's current_user proxy
         actor = actor._get_current_object()
+    source = None
+    if actor is COMMAND_LINE:
+        actor, source = None, COMMAND_LINE.source
     event = AuditEvent(
         action=action,
         actor=actor,
+        source=source,
         object_type=object_type or (obj.__tablename__ if obj is not None else ""),
         object_id=getattr(obj, "id", None),
         object_label=(label if label is not None else _label(obj))[:200],

@@ -4,10 +4,12 @@ from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from .. import permissions as can
 from ..coaching.services.todos import todos_for
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import utcnow
+from ..ops.admin import company_is_empty
 from ..planning.services.plans import home_summary
 from ..web import is_safe_next, render
 from . import bp
@@ -15,7 +17,10 @@ from . import bp
 
 @bp.get("/")
 def home():
-    """What the person has to do, every open cycle they take part in, and their plans."""
+    """What the person has to do, every open cycle they take part in, and their plans.
+    An HR admin of a company with nobody else in it yet starts with the org chart import."""
+    if can.can_administer_org(current_user) and company_is_empty():
+        return redirect(url_for("org.import_start"))
     return render("main/home.html", todos=todos_for(current_user, utcnow()),
                   planning=home_summary(current_user))
 

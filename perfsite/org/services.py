@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions as can
-from ..audit.services import changed, record, snapshot
+from ..audit.services import COMMAND_LINE, changed, record, snapshot
 from ..auth.services import end_all_sessions
 from ..errors import Invalid
 from ..extensions import db
@@ -124,6 +124,20 @@ def bootstrap_admin(**fields) -> Person:
     db.session.add(person)
     db.session.flush()
     record("person.created", person, actor=person, after=_person_snapshot(person))
+    return person
+
+
+def create_admin_on_server(**fields) -> Person:
+    """An HR admin created by a command run on the server (`flask create-admin`), where
+    nobody is logged in: the first of an empty company, or the way back in when no HR admin
+    can log in. Whoever may run commands there may do this; the audit log records the
+    command line as the actor."""
+    person = Person(**fields)
+    person.set_roles({Role.HR_ADMIN})
+    _check_person(person)
+    db.session.add(person)
+    db.session.flush()
+    record("person.created", person, actor=COMMAND_LINE, after=_person_snapshot(person))
     return person
 
 
