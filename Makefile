@@ -17,13 +17,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed translations
 
-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d perfsite/translations >/dev/null
+# Each catalogue is compiled only when its .po file is newer than the .mo file.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard perfsite/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGUES)
 
+perfsite/translations/%.mo: perfsite/translations/%.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# One start of the app: migrates only when behind, seeds only when empty, then serves.
 run: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask serve-demo --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on SQLite; when TEST_DATABASE_URL is set (CI sets it) it runs
 # again, whole, on that database (PostgreSQL), and the browser tests (which drive the same

@@ -5,6 +5,7 @@ daily job), `deliver` (the outbox's worker); and for running the site on a serve
 commands only ask and tell; the work is in the services."""
 
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -94,6 +95,87 @@ def register(app) -> None:
         db.session.commit()
         click.echo(f"HR admin {person.display_name} ({person.username}) created. Log in as "
                    "them; HR's first page is the org chart import.")
+
+    @app.cli.command("serve-demo")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    def serve_demo(host: str, port: int) -> None:
+        """Migrate when behind, add the demo company when empty, and serve with the
+        development server (`make run`): one start of the app for all three."""
+        from werkzeug.serving import run_simple
+
+        from .ops.startup import prepare_demo
+
+        prepare_demo(log=click.echo)
+        click.echo(f"perfsite on http://{host}:{port}/ (demo logins: README)")
+        run_simple(host, port, app, threaded=True)
+
+    @app.cli.command("check-deploy")
+    @click.option("--workers", type=int, default=None,
+                  help="How many worker processes serve the site (default: WEB_CONCURRENCY, "
+                  "else 4 as in the README's recipe).")
+    @click.option("--url", default=None,
+                  help="The address people open, e.g. https://perf.example.com "
+                  "(default: SITE_URL).")
+    @click.option("--behind-proxy/--no-proxy", default=None,
+                  help="Whether a reverse proxy is in front (default: yes when the address "
+                  "is https:// or cookies are secure).")
+    def check_deploy(workers: int | None, url: str | None, behind_proxy: bool | None) -> None:
+        """Say what is wrong for production with this configuration, in plain words."""
+        import os
+
+        from .ops.deploy import Setup, check
+
+        workers = workers or int(os.environ.get("WEB_CONCURRENCY") or 4)
+        setup = Setup(workers=workers, url=url or app.config.get("SITE_URL") or "",
+                      behind_proxy=behind_proxy)
+        found = check(app, setup)
+        where = f" at {setup.url}" if setup.url else ""
+        click.echo(f"Checked for production: {workers} workers{where}.")
+        if not found:
+            click.echo("Nothing wrong found.")
+            return
+        for number, finding in enumerate(found, 1):
+            click.echo(f"\n{number}. {finding.setting}: {finding.problem}\n   Fix: {finding.fix}")
+        raise click.ClickException(f"{len(found)} "
+                                   f"{'thing is' if len(found) == 1 else 'things are'} "
+                                   "wrong for production (above).")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=True))
+    def backup(path: str) -> None:
+        """Write one archive with everything a restore needs (PATH: a file, or a folder
+        for a dated perfsite-YYYYMMDD-HHMMSS.tar.gz). The site may keep running."""
+        from .ops.backup import BackupError
+        from .ops.backup import backup as write
+
+        try:
+            written, manifest = write(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        key = ("included" if manifest["secret_key"] == "included"
+               else "from SECRET_KEY (not in the archive)")
+        click.echo(f"Backup written to {written} ({written.stat().st_size:,} bytes): "
+                   f"{manifest['database']} database at schema {manifest['schema_revision']}, "
+                   f"perfsite {manifest['perfsite_version']}, secret key {key}.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="Replace everything in a database that is not empty.")
+    def restore(path: Path, force: bool) -> None:
+        """Restore a backup into the (empty) database, then migrate it to this version.
+        Stop the site first."""
+        from .ops.backup import BackupError
+        from .ops.backup import restore as run
+
+        try:
+            restored = run(path, force=force, log=click.echo)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored {path}: the database is at schema {restored.head}"
+                   f"{' (migrated from ' + restored.revision + ')' if restored.migrated else ''}.")
+        click.echo(restored.secret_key)
 
     # e-mailed reminders ---------------------------------------------------------
     @app.cli.command("send-reminders")

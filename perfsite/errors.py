@@ -116,6 +116,16 @@ def render_error(code: int, detail: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if (app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure
+                and app.config["SESSION_COOKIE_NAME"] not in request.cookies):
+            # Browsers keep a Secure cookie to themselves over plain HTTP: no session comes
+            # back, so no form can be checked. Say which setting does it (README, Production).
+            return render_error(400, str(_l(
+                "This page was opened over plain HTTP, but the site sets "
+                "SESSION_COOKIE_SECURE=1, so browsers send its cookies over HTTPS only and "
+                "the form could not be checked. Open the site at its https:// address. "
+                "(For the people who run the site: behind a TLS proxy, set TRUSTED_PROXIES; "
+                "to try the site without HTTPS, leave SESSION_COOKIE_SECURE unset.)")))
         return render_error(400, str(_l("The form had expired or was not sent from this "
                                         "site. Reload the page and try again.")))
 
