@@ -280,13 +280,12 @@ def read_archive(path: Path, into: Path) -> dict:
             raise BackupError(f"{damaged}: {name} is missing.")
         if _sha256(into / name) != expected:
             raise BackupError(f"{damaged}: {name} does not match its checksum.")
-    database = SQLITE_FILE if kind == "sqlite" else PGDUMP_FILE
-    if database not in files:
-        raise BackupError(f"{damaged}: it has no database.")
     ours = db.engine.dialect.name
     if kind != ours:
         raise BackupError(f"{path} is a backup of a {kind} database, and DATABASE_URL points "
                           f"at {ours}: restore it into a {kind} database.")
+    if (SQLITE_FILE if kind == "sqlite" else PGDUMP_FILE) not in files:
+        raise BackupError(f"{damaged}: it has no database.")
     if not revision or not _known_revision(revision):
         raise BackupError(
             f"{path} was made by a perfsite whose database schema ({revision}) this version "
