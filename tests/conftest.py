@@ -226,6 +226,31 @@ def fresh_app(database_url):
 
 
 @pytest.fixture
+def scratch_database(database_url, tmp_path):
+    """scratch_database(name) -> the URL of a new, empty database of this run's kind (a
+    SQLite file, or a PostgreSQL database beside the worker's, dropped afterwards)."""
+    made = []
+
+    def _make(name: str) -> str:
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / f'{name}.db'}"
+        base = make_url(database_url)
+        url = base.set(database=f"{base.database}_scratch_{name}")
+        with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        made.append(url)
+        return url.render_as_string(hide_password=False)
+
+    yield _make
+    if made:
+        base = make_url(database_url)
+        with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+            for url in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+
+
+@pytest.fixture
 def app_ctx(app):
     with app.app_context():
         yield app

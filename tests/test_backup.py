@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, create_engine, inspect, make_url, text
+from sqlalchemy import MetaData, inspect, text
 
 from perfsite import create_app
 from perfsite.extensions import db
@@ -25,30 +25,6 @@ from perfsite.ops.backup import BackupError
 from .conftest import TEST_CONFIG, Browserless, seed_demo
 
 PREVIOUS_RELEASE = "h4g6i8intvw01"  # the migration head before issue 18
-
-
-@pytest.fixture
-def scratch(database_url, tmp_path):
-    """scratch(name) -> the URL of a new, empty database of this run's kind."""
-    made = []
-
-    def _make(name: str) -> str:
-        if database_url.startswith("sqlite"):
-            return f"sqlite:///{tmp_path / f'{name}.db'}"
-        base = make_url(database_url)
-        url = base.set(database=f"{base.database}_bk_{name}")
-        with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        made.append(url)
-        return url.render_as_string(hide_password=False)
-
-    yield _make
-    if made:
-        base = make_url(database_url)
-        with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
-            for url in made:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
 
 
 def app_on(url: str):
@@ -85,9 +61,9 @@ def drop_everything(app) -> None:
     assert fingerprint(app) == {}
 
 
-def test_the_demo_survives_a_backup_and_restore_row_for_row(scratch, tmp_path):
+def test_the_demo_survives_a_backup_and_restore_row_for_row(scratch_database, tmp_path):
     """And a restore refuses a database with rows in it, and a damaged archive."""
-    app = app_on(scratch("demo"))
+    app = app_on(scratch_database("demo"))
     with app.app_context():
         upgrade()
     seed_demo(app)
@@ -176,10 +152,10 @@ def damaged_archives(archive: Path, folder: Path, app) -> dict[str, str]:
 
 # SQLite's reflection skips the expression index on KPI titles; reading the columns is enough.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
-def test_a_backup_of_the_previous_release_is_migrated_forward(scratch, tmp_path, demo):
+def test_a_backup_of_the_previous_release_is_migrated_forward(scratch_database, tmp_path, demo):
     from . import conftest
 
-    old = app_on(scratch("previous"))
+    old = app_on(scratch_database("previous"))
     with old.app_context():
         upgrade(revision=PREVIOUS_RELEASE)
         columns = _write_rows_as_they_were(conftest._demo_rows)
@@ -188,7 +164,7 @@ def test_a_backup_of_the_previous_release_is_migrated_forward(scratch, tmp_path,
     before = fingerprint(old, columns)
     assert before["person"][0] == 40
 
-    new = app_on(scratch("current"))
+    new = app_on(scratch_database("current"))
     with new.app_context():
         restored = ops.restore(archive, log=lambda line: None)
         assert ops.database_revision() == ops.code_head()
@@ -228,11 +204,11 @@ def _write_rows_as_they_were(rows: dict[str, list[dict]]) -> dict[str, list[str]
     return columns
 
 
-def test_the_commands_keep_the_generated_secret_key(scratch, tmp_path, monkeypatch):
+def test_the_commands_keep_the_generated_secret_key(scratch_database, tmp_path, monkeypatch):
     """`flask backup` into a folder, `flask restore` into a new server's empty tables."""
     monkeypatch.delenv("SECRET_KEY")
     monkeypatch.setenv("PERFSITE_INSTANCE", str(tmp_path / "old-server"))
-    old = app_on(scratch("keyed"))
+    old = app_on(scratch_database("keyed"))
     with old.app_context():
         upgrade()
     key = (tmp_path / "old-server" / "secret_key").read_text()
@@ -249,7 +225,7 @@ def test_the_commands_keep_the_generated_secret_key(scratch, tmp_path, monkeypat
     assert manifest["secret_key"] == "included" and manifest["perfsite_version"]
 
     monkeypatch.setenv("PERFSITE_INSTANCE", str(tmp_path / "new-server"))
-    new = app_on(scratch("rekeyed"))
+    new = app_on(scratch_database("rekeyed"))
     with new.app_context():
         upgrade()  # a new server's empty tables, as `db upgrade` leaves them
     result = new.test_cli_runner().invoke(args=["restore", str(archive)])

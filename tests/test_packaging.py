@@ -12,8 +12,8 @@ person logged in.
 Three differences from the README, all for speed or this machine: the wheel is built with the
 project's own setuptools (`--no-build-isolation`); the new virtualenv reuses the project's
 installed dependencies (a .pth file) instead of downloading them (`--no-deps`); and the
-database is SQLite with one worker, with the proxy's X-Forwarded-Proto header sent by the
-test (no TLS here).
+site runs one worker (so without Redis), with the proxy's X-Forwarded-Proto header sent by
+the test (no TLS here). The database is PostgreSQL when the run has one, else SQLite.
 """
 
 from __future__ import annotations
@@ -170,13 +170,15 @@ def installed(tmp_path):
     return venv
 
 
-def test_the_readme_production_recipe_from_an_empty_server_to_a_company_at_work(installed,
-                                                                                 tmp_path):
+def test_the_readme_production_recipe_from_an_empty_server_to_a_company_at_work(
+        installed, tmp_path, scratch_database):
     venv, work = installed, tmp_path / "server"
     work.mkdir()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PERFSITE_"))},
-        "DATABASE_URL": f"sqlite:///{work / 'perfsite.db'}",
+        # PostgreSQL as the README says when this run has one (TEST_DATABASE_URL), else SQLite.
+        "DATABASE_URL": scratch_database("installed").replace("postgresql+psycopg://",
+                                                              "postgresql://"),
         "SECRET_KEY": secrets.token_hex(32),
         "RATELIMIT_STORAGE_URI": "memory://",  # one worker here
         "SESSION_COOKIE_SECURE": "1",
@@ -184,7 +186,6 @@ def test_the_readme_production_recipe_from_an_empty_server_to_a_company_at_work(
         "SITE_URL": "https://perf.example.com",
         "PERFSITE_INSTANCE": str(work / "instance"),
     }
-    environment.pop("SECRET_KEY_FILE", None)
 
     def perfsite(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         return run([str(venv / "bin" / "perfsite"), *args], cwd=work, env=environment,
