@@ -12,6 +12,8 @@
   var timeout = parseInt(script.getAttribute("data-timeout"), 10) || 1500;
   var REMEMBER = "perfsite.htmx-cdn-failed";
   var chosen = null;
+  var contentLoaded = false;  // this file is deferred: it runs before DOMContentLoaded
+  document.addEventListener("DOMContentLoaded", function () { contentLoaded = true; });
 
   function remembered() {
     try { return window.sessionStorage.getItem(REMEMBER) === cdn; } catch (e) { return false; }
@@ -22,10 +24,10 @@
   }
 
   // htmx starts on DOMContentLoaded, or at once on a page that has finished loading. A copy
-  // added by a script runs after DOMContentLoaded, and on a page still loading it would
-  // wait for that event for ever: give it the event once it has run.
+  // that runs after DOMContentLoaded on a page still loading would wait for that event for
+  // ever: give it the event once it has run (only then: the real one reaches it otherwise).
   function start() {
-    if (document.readyState === "interactive") {
+    if (contentLoaded && document.readyState === "interactive") {
       document.dispatchEvent(new Event("DOMContentLoaded"));
     }
   }

@@ -29,6 +29,23 @@ from .conftest import (
 VERSION = "2.0.11"
 LOCAL = f"/static/vendor/htmx-{VERSION}.min.js"
 HTMX_READY = "() => window.htmx && window.htmx.version"
+# htmx started once: its start-up fires htmx:load on the body once (twice if two copies ran,
+# or one copy was started twice).
+COUNT_STARTS = """
+window.__htmxStarts = 0;
+document.addEventListener("htmx:load", function (event) {
+  if (event.target === document.body) { window.__htmxStarts += 1; }
+});
+"""
+
+
+def assert_started_once(page) -> None:
+    page.wait_for_function("() => window.__htmxStarts >= 1")
+    page.wait_for_load_state("load")  # every script of the page has run by now
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve, 0))")  # htmx's own tick
+    assert page.evaluate("window.__htmxStarts") == 1
+
+
 FIRST_PAINT = ("() => (performance.getEntriesByName('first-contentful-paint')[0] || {})"
                ".startTime")
 
@@ -45,11 +62,13 @@ def test_htmx_is_the_local_copy_by_default_checked_by_its_sri_hash(page, live_se
 
 def test_htmx_from_the_cdn_with_its_sri_hash(open_page, htmx_from_cdn):
     page = open_page(htmx_cdn="serve")  # the CDN URL answers the pinned vendor file
+    page.add_init_script(COUNT_STARTS)
     scripts = []
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     page.goto("/login")
     expect(page.locator("script[src$='/static/js/htmx-cdn.js']")).to_have_count(1)
     page.wait_for_function(HTMX_READY)
+    assert_started_once(page)
     # Chromium accepted the CDN copy under the hash, so the local copy was not needed.
     assert htmx_from_cdn.app.config["HTMX_CDN_URL"] in scripts
     assert not [url for url in scripts if LOCAL in url]
@@ -58,15 +77,20 @@ def test_htmx_from_the_cdn_with_its_sri_hash(open_page, htmx_from_cdn):
 def test_htmx_turns_to_the_local_copy_when_the_cdn_fails(open_page, console, htmx_from_cdn):
     console.allow(re.escape(htmx_from_cdn.app.config["HTMX_CDN_URL"]))
     page = open_page(htmx_cdn="abort")
+    page.add_init_script(COUNT_STARTS)
     page.goto("/login")
     page.wait_for_function(HTMX_READY)
+    assert_started_once(page)
     expect(page.locator(f"script[src='{LOCAL}']")).to_have_count(1)
+    page.goto("/login")  # the tab remembers: the local copy at once, started once
+    assert_started_once(page)
 
 
 def test_a_cdn_copy_that_arrives_late_does_not_run_a_second_htmx(open_page, live_server,
                                                                  htmx_from_cdn):
     held = []
     page = open_page(htmx_cdn=None)
+    page.add_init_script(COUNT_STARTS)
     page.route(live_server.app.config["HTMX_CDN_URL"], lambda route: held.append(route))
     page.goto("/login", wait_until="domcontentloaded")
     page.wait_for_function(HTMX_READY)  # the local copy, after the timeout
@@ -78,6 +102,7 @@ def test_a_cdn_copy_that_arrives_late_does_not_run_a_second_htmx(open_page, live
                         headers={"Access-Control-Allow-Origin": "*"})
     page.wait_for_load_state("load")
     assert page.evaluate("window.htmx === window.__firstHtmx")
+    assert_started_once(page)
 
 
 @pytest.fixture
