@@ -206,14 +206,3 @@ def register(app) -> None:
         except worker.AnotherWorker as busy:
             raise click.ClickException(str(busy)) from None
 
-
-def main() -> None:
-    """The `perfsite` console command (pyproject.toml): flask's command line with this
-    site's app, so that `perfsite db upgrade` is `flask --app perfsite db upgrade`."""
-    from flask.cli import FlaskGroup
-
-    from . import create_app
-
-    FlaskGroup(create_app=create_app, help="perfsite: the site's commands "
-               "(`perfsite --help` lists them; the same as `flask --app perfsite …`).").main(
-        prog_name="perfsite")
