@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import socket
-import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -46,6 +46,7 @@ def assert_started_once(page) -> None:
     assert page.evaluate("window.__htmxStarts") == 1
 
 
+PAGE_CLOCK = "() => performance.now()"  # milliseconds since the navigation started
 FIRST_PAINT = ("() => (performance.getEntriesByName('first-contentful-paint')[0] || {})"
                ".startTime")
 
@@ -121,34 +122,33 @@ def hanging_cdn_browser(browser, htmx_from_cdn):
 
 
 def test_a_hanging_cdn_never_holds_a_page_up(hanging_cdn_browser, live_server, console):
+    """Times are the page's own (from the start of its navigation), so that a slow test
+    machine's Playwright round trips do not count; the server has rendered each page once."""
     context = hanging_cdn_browser.new_context(base_url=live_server.url, locale="en-US")
     context.set_default_timeout(EXPECT_TIMEOUT_MS)
     page = context.new_page()
     _watch(page, console)
     cdn_requests = []
     page.on("request", lambda r: cdn_requests.append(r.url) if "jsdelivr" in r.url else None)
+    urllib.request.urlopen(live_server.url + "/login").read()  # templates compiled
     try:
         # Not logged in: the login page.
-        started = time.monotonic()
         page.goto("/login", wait_until="domcontentloaded")
         expect(page.get_by_role("heading", name="Log in to perfsite")).to_be_visible(timeout=1000)
-        assert time.monotonic() - started < 1.0
         assert page.evaluate(FIRST_PAINT) < 1000
         page.wait_for_function(HTMX_READY, timeout=3000)
-        assert time.monotonic() - started < 3.0
+        assert page.evaluate(PAGE_CLOCK) < 3000
         assert cdn_requests, "the CDN copy was never asked for: the test proves nothing"
 
         # Logged in: the home page, whose to-do badge htmx loads after the page.
         login(page, "staff")
         page.evaluate("sessionStorage.clear()")  # a new tab: the CDN is tried again
         cdn_requests.clear()
-        started = time.monotonic()
         page.goto("/", wait_until="domcontentloaded")
         expect(page.locator("h1")).to_contain_text("Liu Yang", timeout=1000)
-        assert time.monotonic() - started < 1.0
         assert page.evaluate(FIRST_PAINT) < 1000
         expect(page.locator("#todo-count")).to_be_visible(timeout=3000)
-        assert time.monotonic() - started < 3.0
+        assert page.evaluate(PAGE_CLOCK) < 3000
         assert cdn_requests
     finally:
         context.close()
