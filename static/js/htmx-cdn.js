@@ -9,6 +9,7 @@
   var script = document.currentScript;
   var cdn = script.getAttribute("data-cdn");
   var local = script.getAttribute("data-local");
+  var integrity = script.getAttribute("data-integrity");
   var timeout = parseInt(script.getAttribute("data-timeout"), 10) || 1500;
   var REMEMBER = "perfsite.htmx-cdn-failed";
   var chosen = null;
@@ -51,14 +52,14 @@
       // another document before it runs never runs.
       document.implementation.createHTMLDocument("").head.appendChild(cdnElement);
     }
-    add(local).addEventListener("load", start);
+    add(local, integrity).addEventListener("load", start);
   }
 
   if (!cdn || remembered()) {
     useLocal(null);
     return;
   }
-  var element = add(cdn, script.getAttribute("data-integrity"));
+  var element = add(cdn, integrity);
   var timer = window.setTimeout(function () { remember(); useLocal(element); }, timeout);
   element.addEventListener("load", function () {
     if (chosen) { return; }

@@ -82,7 +82,8 @@ def test_htmx_turns_to_the_local_copy_when_the_cdn_fails(open_page, console, htm
     page.goto("/login")
     page.wait_for_function(HTMX_READY)
     assert_started_once(page)
-    expect(page.locator(f"script[src='{LOCAL}']")).to_have_count(1)
+    expect(page.locator(f"script[src='{LOCAL}']")).to_have_attribute(
+        "integrity", htmx_from_cdn.app.config["HTMX_SRI"])
     page.goto("/login")  # the tab remembers: the local copy at once, started once
     assert_started_once(page)
 
