@@ -2,7 +2,7 @@
 run on the server, such as `flask create-admin`)
 
 Revision ID: p18first0001
-Revises: h4g6i8intvw01
+Revises: p20notify001
 Create Date: 2026-12-07 15:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'p18first0001'
-down_revision = 'h4g6i8intvw01'
+down_revision = 'p20notify001'
 branch_labels = None
 depends_on = None
 
