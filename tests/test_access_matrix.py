@@ -6,8 +6,11 @@ executive get. Object routes point at a colleague of `staff` in Engineering (so 
 refused, the Engineering head allowed) and at the Engineering department.
 
 Outcomes:
-  OK    access granted: any answer below 500 except 401/403/405 and a login redirect
-        (a POST with an empty form may fairly answer 400/422: the permission check passed);
+  OK    access granted: 200, or a redirect elsewhere than the login page; a POST with an
+        empty form may also answer 400/409/422 (the permission check passed, the form or
+        the record's state refused), and a GET answers 409 only where STATE_REFUSED says so.
+        A 404 is never "allowed": the object the row points at exists, so a 404 is a
+        refusal dressed up (or a broken URL), and it counts as MISSING;
   DENY  403;
   LOGIN redirected to the login page.
 """
@@ -30,7 +33,7 @@ from .interview_factories import matrix_value as interview_value  # feedback int
 from .planning_factories import matrix_value  # planning
 from .review_factories import matrix_value as review_value  # reviews
 
-OK, DENY, LOGIN = "ok", "deny", "login"
+OK, DENY, LOGIN, MISSING = "ok", "deny", "login", "missing"
 # `self` is `colleague` (Sam Okafor, Engineering), whose records the object routes point at;
 # `staff` is another member of Engineering; `head` heads Engineering; `other_head` heads
 # Sales; `exec` heads the Executive Team above both.
@@ -397,17 +400,42 @@ def test_every_route_is_in_the_matrix():
     assert not stale, f"matrix entries for routes that no longer exist: {stale}"
 
 
-def _outcome(response) -> str:
+# GET routes whose allowed answer may be 409: the reader may look, the cycle says not yet
+# (and the page says why).
+STATE_REFUSED = {
+    ("feedback.report_csv", "GET"),  # the person, before the feedback interviews
+}
+# What "allowed" may answer: 200 or a redirect (not to login); a POST with an empty form
+# may be refused by the form (400/422) or by the record's state (409).
+ALLOWED_STATUSES = {"GET": {200, 301, 302, 303}, "POST": {200, 302, 303, 400, 409, 422}}
+
+
+def _outcome(response, method: str = "GET", route: tuple[str, str] | None = None) -> str:
+    status = response.status_code
     location = response.headers.get("Location", "")
-    if response.status_code in (301, 302, 303) and "/login" in location:
+    if status in (301, 302, 303) and "/login" in location:
         return LOGIN
-    if response.status_code == 401:
+    if status == 401:
         return LOGIN
-    if response.status_code == 403:
+    if status == 403:
         return DENY
-    assert response.status_code < 500, response.get_data(as_text=True)[-2000:]
-    assert response.status_code != 405
-    return OK
+    assert status < 500, response.get_data(as_text=True)[-2000:]
+    assert status != 405
+    allowed = ALLOWED_STATUSES[method] | ({409} if route in STATE_REFUSED else set())
+    return OK if status in allowed else MISSING
+
+
+@pytest.mark.parametrize(("status", "method", "expected"), [
+    (200, "GET", OK), (302, "GET", OK), (422, "POST", OK), (409, "POST", OK),
+    (404, "GET", MISSING), (404, "POST", MISSING), (409, "GET", MISSING), (422, "GET", MISSING),
+    (403, "GET", DENY), (401, "POST", LOGIN),
+])
+def test_allowed_means_the_expected_answer_never_a_404(status, method, expected):
+    from werkzeug.wrappers import Response
+
+    assert _outcome(Response(status=status), method) == expected
+    login = Response(status=302, headers={"Location": "/login?next=/x"})
+    assert _outcome(login, method) == LOGIN
 
 
 ROUTES = sorted(MATRIX)
@@ -450,7 +478,7 @@ def request_as(app, company, client, login_as, endpoint, method, role, *, user=N
         response = user.get(url)
     else:
         response = user.post_form(url, FORM.get((endpoint, method), {}))
-    outcome = _outcome(response)
+    outcome = _outcome(response, method, (endpoint, method))
     if before is not None and outcome in (DENY, LOGIN) and endpoint != "auth.logout":
         assert database_digest(app) == before, f"{role} {method} {url} was refused but wrote"
     return url, response, outcome
