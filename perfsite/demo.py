@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from . import permissions as can
 from .auth.services import hash_password
 from .cycles import services as cycles
 from .extensions import db
@@ -246,7 +247,7 @@ def seed_planning() -> dict[str, int]:
 
     added = {"targets": 0, "goals": 0, "plans": 0}
     cycle = db.session.scalar(select(Cycle).where(Cycle.name == CYCLE["name"]))
-    if cycle is None or cycle.phase != Phase.PLANNING.value:
+    if cycle is None or not can.is_allowed(cycle, "edit_plans"):
         return added  # planning data is only seeded while the demo cycle is in planning
     people = {p.username: p for p in db.session.scalars(select(Person))}
     departments = {d.code: d for d in db.session.scalars(select(Department))}
@@ -635,7 +636,7 @@ def seed_feedback() -> dict[str, int]:
         return db.session.scalar(select(FeedbackRequest.id).where(
             FeedbackRequest.cycle_id == cycle.id).limit(1)) is not None
 
-    if running is not None and running.phase == Phase.REVIEW.value \
+    if running is not None and can.is_allowed(running, "write_reviews") \
             and not has_feedback(running):
         peer, head = people["peer"], people["head"]
         nominations.nominate(running, peer, peer, usernames="staff, tom.reyes, gao.yan",

@@ -3,6 +3,7 @@ perfsite/permissions.py, and the guards that keep them there."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_templates_decide_nothing_by_state_or_phase_literals():
 
 
 def test_views_decide_no_phase_themselves():
-    """Views ask predicates; only cycles.services and permissions speak of phases."""
+    """Views ask predicates; only permissions/ speaks of phases."""
     offenders = []
     for path in (ROOT / "perfsite").rglob("*.py"):
         if path.name != "views.py" and not path.name.endswith("_views.py"):
@@ -56,6 +57,74 @@ def test_views_decide_no_phase_themselves():
             if pattern in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {pattern}")
     assert not offenders, offenders
+
+
+# What a phase allows is asked, never re-decided -------------------------------------------
+
+# The phase table and the order of phases: read only by permissions/phases.py (and models/).
+PHASE_TABLES = {"ALLOWED_PHASES", "ACTIVE_PHASES", "PHASE_ORDER"}
+PHASE_ATTRIBUTES = {"phase", "current_phase"}
+# Modules whose `phase` is something else than a cycle's: the org import's own steps.
+NOT_A_CYCLE_PHASE = {"perfsite/org/import_jobs.py"}
+
+
+def _is_phase_member(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "Phase")
+
+
+def _speaks_of_phase(node: ast.AST) -> bool:
+    return any(_is_phase_member(n) or (isinstance(n, ast.Attribute)
+                                       and n.attr in PHASE_ATTRIBUTES)
+               for n in ast.walk(node))
+
+
+def phase_decisions(source: str) -> list[tuple[int, str]]:
+    """Where `source` decides something by a phase itself: compares a phase (`cycle.phase
+    == "review"`, `phase is Phase.CLOSED`, `Cycle.phase.in_(...)`) or reads the phase table
+    or the order of phases. Naming a phase as a value (`move_phase(cycle, hr,
+    Phase.REVIEW)`, `@on_entering(Phase.PLANNING)`, a label per phase) decides nothing."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name) and node.id in PHASE_TABLES \
+                or isinstance(node, ast.alias) and node.name in PHASE_TABLES:
+            found.append((getattr(node, "lineno", 0), getattr(node, "id", None) or node.name))
+        elif isinstance(node, ast.Compare) and _speaks_of_phase(node):
+            found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("in_", "notin_", "is_", "is_not") \
+                and _speaks_of_phase(node.func.value):
+            found.append((node.lineno, ast.unparse(node)[:80]))
+    return found
+
+
+def test_no_phase_is_compared_outside_permissions_and_models():
+    """What a phase allows is permissions/phases.py's table: code asks `can.is_allowed`,
+    `can.phase_clause`, `can.next_phase`/`previous_phase`/`is_one_step`/`closes_cycle`;
+    it never compares a cycle's phase or reads the table itself."""
+    offenders = []
+    for path in sorted((ROOT / "perfsite").rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[1] in ("permissions", "models") \
+                or relative.as_posix() in NOT_A_CYCLE_PHASE:
+            continue
+        offenders += [f"{relative}:{line}: {what}"
+                      for line, what in phase_decisions(path.read_text())]
+    assert not offenders, "phases decided outside permissions/:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize(("source", "decides"), [
+    ("late = cycle.current_phase is Phase.REVIEW", True),
+    ("if cycle.phase != 'draft': pass", True),
+    ("q = select(Cycle).where(Cycle.phase.in_(['review']))", True),
+    ("from perfsite.permissions.phases import ALLOWED_PHASES", True),
+    ("ok = target in (Phase.REVIEW, Phase.CLOSED)", True),
+    ("move_phase(cycle, hr, Phase.REVIEW)", False),
+    ("late = can.is_allowed(cycle, 'check_in_late')", False),
+    ("q = select(Cycle).where(can.phase_clause('check_in'))", False),
+])
+def test_the_phase_guard_finds_what_it_should(source, decides):
+    assert bool(phase_decisions(source)) is decides
 
 
 # The to-do list asks the same predicates --------------------------------------------------

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
-    PHASE_ORDER,
     ROLE_LABELS,
     Department,
     DepartmentGoal,
     Kpi,
     Person,
+    Phase,
     StrategyTarget,
 )
 from ..models.coaching import CheckInStatus, ObstacleStatus, RequestKind, RequestStatus
@@ -227,7 +227,7 @@ _STATUS_BY_OBJECT = {
     "feedback_request": {s.value: s.label for s in FeedbackStatus},
 }
 _CODES = {
-    "phase": {p.value: p.label for p in PHASE_ORDER},
+    "phase": {p.value: p.label for p in Phase},
     "metric_type": {m.value: label for m, label in METRIC_LABELS.items()},
     "proposal_status": {p.value: p.label for p in ProposalStatus},
     "kind": {k.value: k.label for k in RequestKind},

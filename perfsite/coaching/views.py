@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions as can
-from ..cycles.services import ALLOWED_PHASES
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import (
@@ -71,8 +70,7 @@ def _my_todos() -> list[todos.Todo]:
 # Overview of one's own check-ins and team -----------------------------------------------------
 
 def _checkin_cycle_ids() -> list[int]:
-    return list(db.session.scalars(select(Cycle.id).where(
-        Cycle.phase.in_([p.value for p in ALLOWED_PHASES["check_in"]]))))
+    return list(db.session.scalars(select(Cycle.id).where(can.phase_clause("check_in"))))
 
 
 @bp.get("/")

@@ -4,7 +4,8 @@ Rules:
 - A cycle moves one phase at a time, forward or back, and each move is audited.
 - Cycles may overlap (one in interviews while the next is planned); the "current" cycle is
   the newest one between planning and interviews.
-- What each phase allows is permissions/phases.py's table (`is_allowed`, `phase_clause`).
+- What each phase allows, and which phases are one step away, is permissions/phases.py's
+  table (`is_allowed`, `phase_clause`, `next_phase`, `previous_phase`).
 - Only HR creates cycles, edits their settings (in draft and planning) and moves them.
 """
 
@@ -18,12 +19,13 @@ from sqlalchemy import select
 from ..audit.services import changed, record, snapshot
 from ..errors import Invalid
 from ..extensions import db
-from ..models import PHASE_ORDER, Cycle, Phase
-from ..permissions.phases import (  # noqa: F401  (the table lives with the rules)
-    ACTIVE_PHASES,
-    ALLOWED_PHASES,
-    is_allowed,
-    require_phase,
+from ..models import Cycle, Phase
+from ..permissions.phases import (  # noqa: F401  (the steps live with the table)
+    is_one_step,
+    moves_forward,
+    next_phase,
+    phase_clause,
+    previous_phase,
 )
 from ..rules import check_version, clean_text
 
@@ -33,7 +35,7 @@ SETTINGS_FIELDS = ("name", "start_date", "end_date", "rating_scale_max", "anonym
 def current_cycle() -> Cycle | None:
     """The cycle people are working in: the newest one between planning and interviews."""
     return db.session.scalar(
-        select(Cycle).where(Cycle.phase.in_([p.value for p in ACTIVE_PHASES]))
+        select(Cycle).where(phase_clause("work_in_cycle"))
         .order_by(Cycle.start_date.desc(), Cycle.id.desc()).limit(1)
     )
 
@@ -101,16 +103,6 @@ def update_settings(cycle: Cycle, actor, *, expected_version, **settings) -> Non
         record("cycle.updated", cycle, actor=actor, before=old, after=new)
 
 
-def next_phase(cycle: Cycle) -> Phase | None:
-    i = cycle.current_phase.index
-    return PHASE_ORDER[i + 1] if i + 1 < len(PHASE_ORDER) else None
-
-
-def previous_phase(cycle: Cycle) -> Phase | None:
-    i = cycle.current_phase.index
-    return PHASE_ORDER[i - 1] if i > 0 else None
-
-
 # What other areas do, in the same transaction, when a cycle moves forward into a phase
 # (e.g. interviews: goal drafts become proposals as planning opens; 360 feedback: late
 # answers are folded into the stored scores as calibration opens). Registered with
@@ -134,11 +126,11 @@ def move_phase(cycle: Cycle, actor, to: Phase) -> None:
         to = Phase(to)
     except ValueError:
         raise Invalid(_l("Choose a phase."), "to") from None
-    if to not in (next_phase(cycle), previous_phase(cycle)):
+    if not is_one_step(cycle, to):
         raise Invalid(_l("A cycle moves one phase at a time."), "to")
     before = cycle.phase
     cycle.phase = to.value
-    direction = "advanced" if to.index > PHASE_ORDER.index(Phase(before)) else "moved_back"
+    direction = "advanced" if moves_forward(Phase(before), to) else "moved_back"
     record(f"cycle.{direction}", cycle, actor=actor, before={"phase": before},
            after={"phase": to.value})
     if direction == "advanced":

@@ -80,11 +80,11 @@ def move_phase(cycle_id):
     except ValueError:
         flash(_("Choose the phase to move to."), "error")
         return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    if target not in (services.next_phase(cycle), services.previous_phase(cycle)):
+    if not can.is_one_step(cycle, target):
         flash(_("The cycle is already in the “%(phase)s” phase.",
                 phase=cycle.current_phase.label), "info")
         return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    if target is Phase.CLOSED:  # interviews: closing lists who is missing (perfsite/interviews)
+    if can.closes_cycle(target):  # interviews: closing lists who is missing (perfsite/interviews)
         return redirect(url_for("interviews.close", cycle_id=cycle.id))
     status = status_of(form)
     if form.validate_on_submit():

@@ -31,7 +31,6 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from ..cycles.services import is_allowed
 from ..dashboards.services.common import Scope, in_scope
 from ..extensions import db
 from ..models import (
@@ -53,6 +52,7 @@ from ..models import (
     ReviewStatus,
     StrategyTarget,
 )
+from ..permissions import is_allowed
 from ..planning.services import progress
 from ..reviews.services import completion
 

@@ -22,10 +22,10 @@ bp = Blueprint("notify", __name__, url_prefix="/notify")
 def init_app(app) -> None:
     from ..coaching.services import notifications
     from ..cycles.services import on_entering
-    from ..models import Phase
     from . import group, personal
 
     notifications.on_notify(app, personal.on_notification)
-    for phase in Phase:
-        if phase is not Phase.DRAFT:
-            on_entering(phase)(group.announce_phase)
+    from ..permissions import ENTERED_PHASES
+
+    for phase in ENTERED_PHASES:
+        on_entering(phase)(group.announce_phase)

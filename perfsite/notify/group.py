@@ -152,7 +152,7 @@ def _counts(cycle: Cycle) -> dict[str, dict[int | None, tuple[int, int]]]:
     from ..reviews.services.completion import by_department
 
     found: dict[str, dict[int | None, tuple[int, int]]] = {}
-    if cycle.current_phase is Phase.PLANNING:
+    if can.is_allowed(cycle, "edit_plans"):  # plans are agreed: how many are approved
         rows = db.session.execute(
             select(Person.department_id, func.count(PersonalPlan.id),
                    func.sum(case((PersonalPlan.status == PlanStatus.APPROVED.value, 1),
@@ -161,7 +161,7 @@ def _counts(cycle: Cycle) -> dict[str, dict[int | None, tuple[int, int]]]:
             .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True))
             .group_by(Person.department_id)).all()
         found["plans"] = {dept: (int(done or 0), people) for dept, people, done in rows}
-    elif cycle.current_phase is Phase.REVIEW:
+    elif can.is_allowed(cycle, "write_reviews"):  # reviews are written: how many are in
         rows = by_department(cycle)
         found["self_reviews"] = {r.department_id: (r.self_done, r.people) for r in rows}
         found["manager_reviews"] = {r.department_id: (r.manager_done, r.people) for r in rows}
@@ -202,7 +202,7 @@ def daily_notices(now: datetime) -> int:
     days_before = {int(d) for d in str(current_app.config.get("NOTIFY_DEADLINE_DAYS") or "")
                    .split(",") if d.strip().isdigit()}
     cycles = db.session.scalars(
-        select(Cycle).where(Cycle.phase.in_([p.value for p in can.ACTIVE_PHASES]))
+        select(Cycle).where(can.phase_clause("work_in_cycle"))
         .order_by(Cycle.id)).all()
     names = dict(db.session.execute(select(Department.id, Department.name)).all())
     written = 0

@@ -138,8 +138,14 @@ from .org import (  # noqa: F401
 from .phases import (  # noqa: F401
     ACTIVE_PHASES,
     ALLOWED_PHASES,
+    ENTERED_PHASES,
+    closes_cycle,
     is_allowed,
+    is_one_step,
+    moves_forward,
+    next_phase,
     phase_clause,
+    previous_phase,
     require_phase,
 )
 from .planning import (  # noqa: F401

@@ -17,7 +17,7 @@ from ..errors import PhaseError
 from ..models import FeedbackSettings
 from .answers import Refusal, phase, state, who
 from .org import is_hr, manages, sees_whole_company
-from .phases import is_allowed
+from .phases import is_allowed, phase_clause
 from .planning import approver_id
 from .reviews import _reads_submitted_reviews_of
 
@@ -25,9 +25,7 @@ from .reviews import _reads_submitted_reviews_of
 def feedback_cycles_clause():
     """The cycles the 360 pages list: every one past planning (feedback may be open, or its
     results readable)."""
-    from ..models import Cycle, Phase
-
-    return Cycle.phase.notin_([Phase.DRAFT.value, Phase.PLANNING.value])
+    return phase_clause("list_feedback")
 
 
 def _feedback_settings(cycle):
@@ -40,7 +38,7 @@ def feedback_open(cycle):
 
     if not is_allowed(cycle, "give_feedback"):
         return Refusal(PhaseError(cycle, "give_feedback"))
-    if cycle.phase == "review":
+    if is_allowed(cycle, "give_feedback_any_day"):
         return True
     opens_on = _feedback_settings(cycle).opens_on
     return state(opens_on is not None and opens_on <= date.today(),

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from .answers import phase, state, who
 from .org import can_use_cycle, is_executive, is_head, is_hr, manages, sees_whole_company
+from .phases import phase_clause
 from .reviews import _reads_submitted_reviews_of, reviewer_id
 
 
@@ -45,12 +46,12 @@ def _interview_open(interview):
 def interview_cycles_clause(user):
     """The cycles the interviews page lists: those in or past their feedback interviews, and
     any where `user` has an interview scheduled already (as the person or the head)."""
-    from ..models import Cycle, Interview, Phase
+    from ..models import Cycle, Interview
 
     has_one = select(Interview.id).where(
         Interview.cycle_id == Cycle.id,
         or_(Interview.person_id == user.id, Interview.head_id == user.id)).exists()
-    return or_(Cycle.phase.in_([Phase.INTERVIEWS.value, Phase.CLOSED.value]), has_one)
+    return or_(phase_clause("list_interviews"), has_one)
 
 
 def can_view_interviews(user, cycle) -> bool:

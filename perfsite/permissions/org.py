@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Department, Person, Role
 from .answers import phase, state, who
+from .phases import is_allowed
 
 
 def is_hr(user) -> bool:
@@ -201,7 +202,8 @@ def can_edit_cycle(user, cycle):
 def can_use_cycle(user, cycle) -> bool:
     """Open a cycle's planning and check-in pages: a draft cycle is HR's and the
     executives' until it opens."""
-    return user.is_authenticated and (cycle.phase != "draft" or sees_whole_company(user))
+    return user.is_authenticated and (is_allowed(cycle, "open_to_everyone")
+                                     or sees_whole_company(user))
 
 
 def can_read_audit(user) -> bool:

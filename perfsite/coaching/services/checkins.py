@@ -25,7 +25,7 @@ from ... import permissions as can
 from ...audit.services import record
 from ...errors import Invalid
 from ...extensions import db
-from ...models import CheckIn, CheckInStatus, CoachingComment, Kpi, MetricType, Phase
+from ...models import CheckIn, CheckInStatus, CoachingComment, Kpi, MetricType
 from ...planning.services import plans as plan_services
 from ...rules import clean_text
 from . import obstacles, requests
@@ -77,7 +77,7 @@ def post_check_in(kpi: Kpi, actor, *, actual_value, status: str, confidence=None
         raise Invalid(error.message, "actual_value") from None
     check_in = CheckIn(kpi=kpi, author=actor, actual_value=kpi.actual_value,
                        status=state.value, confidence=confidence, note=note,
-                       late=cycle.current_phase is Phase.REVIEW, created_at=now)
+                       late=can.is_allowed(cycle, "check_in_late"), created_at=now)
     db.session.add(check_in)
     db.session.flush()
     record("check_in.posted", check_in, actor=actor, label=kpi.title,

@@ -35,7 +35,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
-from ...cycles.services import ALLOWED_PHASES
 from ...extensions import db
 from ...models import (
     CheckIn,
@@ -85,10 +84,6 @@ class Todo:
         return str(self.message)
 
 
-def _phases(*actions: str) -> list[str]:
-    return sorted({p.value for action in actions for p in ALLOWED_PHASES[action]})
-
-
 # Later areas (360 feedback, feedback interviews) add their to-dos, worded there, with
 # @area_todos on a function (people by id, now) -> [(person id, Todo)], so that this module
 # imports none of them.
@@ -121,7 +116,7 @@ def _plans_to_submit(people, now):
     plans = db.session.scalars(
         select(PersonalPlan).join(Cycle, Cycle.id == PersonalPlan.cycle_id)
         .where(PersonalPlan.person_id.in_(people), PersonalPlan.is_open,
-               Cycle.phase.in_(_phases("edit_plans", "revise_plans")))
+               can.phase_clause("edit_plans", "revise_plans"))
         .options(joinedload(PersonalPlan.cycle))).all()
     for plan in plans:
         person = people[plan.person_id]
@@ -143,7 +138,7 @@ def _plans_to_approve(people, now):
         .where(PersonalPlan.status == PlanStatus.SUBMITTED.value,
                # approver_id: the manager, or (without one) the responsible head
                or_(Person.manager_id.in_(people), Person.manager_id.is_(None)),
-               Cycle.phase.in_(_phases("edit_plans", "revise_plans")))
+               can.phase_clause("edit_plans", "revise_plans"))
         .options(joinedload(PersonalPlan.cycle), joinedload(PersonalPlan.person))).all()
     for plan in rows:
         approver = people.get(can.approver_id(plan.person))
@@ -170,7 +165,7 @@ def _check_ins_due(people, now):
         .outerjoin(last, last.c.kpi_id == Kpi.id)
         .where(PersonalPlan.person_id.in_(people),
                PersonalPlan.status == PlanStatus.APPROVED.value, Kpi.counts,
-               Cycle.phase.in_(_phases("check_in")))
+               can.phase_clause("check_in"))
         .options(joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
         .order_by(Kpi.title)).all()
     for kpi, latest, count in rows:
@@ -192,7 +187,7 @@ def _obstacles_to_act_on(people, now):
     items = db.session.scalars(
         select(Obstacle).join(Cycle, Cycle.id == Obstacle.cycle_id)
         .where(Obstacle.owner_id.in_(people), Obstacle.is_open,
-               Cycle.phase.in_(_phases("handle_items")))
+               can.phase_clause("handle_items"))
         .options(joinedload(Obstacle.cycle), joinedload(Obstacle.raised_by),
                  joinedload(Obstacle.kpi), joinedload(Obstacle.owner))
         .order_by(Obstacle.created_at)).all()
@@ -216,7 +211,7 @@ def _requests_to_decide(people, now):
             & (ResourceRequest.status == RequestStatus.OPEN.value),
             ResourceRequest.escalated_to_id.in_(people)
             & (ResourceRequest.status == RequestStatus.ESCALATED.value)),
-            Cycle.phase.in_(_phases("handle_items")))
+            can.phase_clause("handle_items"))
         .options(joinedload(ResourceRequest.cycle), joinedload(ResourceRequest.raised_by),
                  joinedload(ResourceRequest.owner))
         .order_by(ResourceRequest.created_at)).all()
@@ -272,7 +267,7 @@ def _unsubmitted_reviews(kind: ReviewKind, where):
         .outerjoin(Review, and_(Review.cycle_id == PersonalPlan.cycle_id,
                                 Review.person_id == PersonalPlan.person_id,
                                 Review.kind == kind.value))
-        .where(where, Person.active.is_(True), Cycle.phase.in_(_phases("write_reviews")),
+        .where(where, Person.active.is_(True), can.phase_clause("write_reviews"),
                or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED.value))
         .options(joinedload(PersonalPlan.cycle), joinedload(PersonalPlan.person))
         .order_by(Cycle.start_date, PersonalPlan.id)).all()

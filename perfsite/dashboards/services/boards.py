@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload
 from ... import permissions as can
 from ...audit.readable import describe
 from ...audit.services import search_events
-from ...cycles.services import is_allowed
 from ...extensions import db
 from ...models import (
     AuditEvent,
@@ -34,6 +33,7 @@ from ...models import (
     PersonalPlan,
     ReviewResult,
 )
+from ...permissions import is_allowed
 from ...planning.services import progress
 from ...reviews.services import scores
 from . import figures, other_areas

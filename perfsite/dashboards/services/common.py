@@ -17,9 +17,7 @@ from sqlalchemy import select, true
 
 from ... import permissions as can
 from ...extensions import db
-from ...models import Cycle, Department, Phase
-
-EARLY_PHASES = (Phase.DRAFT.value, Phase.PLANNING.value)
+from ...models import Cycle, Department
 
 
 def cycles_for(user) -> list[Cycle]:
@@ -34,7 +32,7 @@ def choose_cycle(cycles: list[Cycle], cycle_id: int | None) -> Cycle | None:
         for cycle in cycles:
             if cycle.id == cycle_id:
                 return cycle
-    running = [c for c in cycles if c.phase not in EARLY_PHASES]
+    running = [c for c in cycles if can.is_allowed(c, "show_progress")]
     return (running or cycles or [None])[0]
 
 

@@ -27,7 +27,6 @@ from types import SimpleNamespace
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ...cycles.services import is_allowed
 from ...extensions import db
 from ...models import (
     CheckIn,
@@ -44,6 +43,7 @@ from ...models import (
     StrategyTarget,
     TargetStatus,
 )
+from ...permissions import is_allowed
 from ...planning.services import progress
 from ...reviews.services import calibration, completion
 from ...reviews.services import settings as settings_service

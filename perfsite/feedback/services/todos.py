@@ -19,19 +19,14 @@ from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
 from ...coaching.services.todos import Todo, area_todos
-from ...cycles.services import ALLOWED_PHASES
 from ...extensions import db
 from ...models import Cycle, FeedbackRequest, FeedbackStatus
-
-
-def _open_phases() -> list[str]:
-    return sorted(p.value for p in ALLOWED_PHASES["give_feedback"])
 
 
 def _requests(where):
     return db.session.scalars(
         select(FeedbackRequest).join(Cycle, Cycle.id == FeedbackRequest.cycle_id)
-        .where(where, Cycle.phase.in_(_open_phases()))
+        .where(where, can.phase_clause("give_feedback"))
         .options(joinedload(FeedbackRequest.cycle), joinedload(FeedbackRequest.subject),
                  joinedload(FeedbackRequest.rater))
         .order_by(FeedbackRequest.id)).all()

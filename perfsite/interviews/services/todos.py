@@ -20,13 +20,11 @@ from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
 from ...coaching.services.todos import Todo, area_todos
-from ...cycles.services import ALLOWED_PHASES
 from ...extensions import db
 from ...models import Cycle, Interview, InterviewStatus, Outcome, Person, PersonalPlan
 
 KINDS = ("appeal_resolve", "interview_schedule", "interview_reschedule",
          "interview_acknowledge", "interview_attend", "outcomes_approve")
-PHASES = sorted(p.value for p in ALLOWED_PHASES["hold_interviews"])
 
 
 def _todo(*args, **kwargs):
@@ -42,7 +40,7 @@ def collect(people: dict, now):
     """(person id, Todo) for the interviews of `people`."""
     interviews = db.session.scalars(
         select(Interview).join(Cycle, Cycle.id == Interview.cycle_id)
-        .where(Cycle.phase.in_(PHASES),
+        .where(can.phase_clause("hold_interviews"),
                or_(Interview.person_id.in_(people), Interview.head_id.in_(people),
                    Interview.status == InterviewStatus.APPEALED.value))
         .options(joinedload(Interview.cycle), joinedload(Interview.person),
@@ -89,7 +87,7 @@ def _to_schedule(people):
         .join(Person, Person.id == PersonalPlan.person_id)
         .outerjoin(Interview, and_(Interview.cycle_id == PersonalPlan.cycle_id,
                                    Interview.person_id == PersonalPlan.person_id))
-        .where(Cycle.phase.in_(PHASES), Interview.id.is_(None), Person.active.is_(True),
+        .where(can.phase_clause("hold_interviews"), Interview.id.is_(None), Person.active.is_(True),
                or_(Person.manager_id.in_(people), Person.manager_id.is_(None)))
         .options(joinedload(PersonalPlan.cycle), joinedload(PersonalPlan.person))).scalars()
     waiting: dict[tuple[int, int], int] = defaultdict(int)
@@ -116,7 +114,7 @@ def _outcomes_to_approve(people):
         return
     rows = db.session.execute(
         select(Cycle, func.count(Outcome.id)).join(Outcome, Outcome.cycle_id == Cycle.id)
-        .where(Cycle.phase.in_(PHASES), Outcome.approved_at.is_(None))
+        .where(can.phase_clause("hold_interviews"), Outcome.approved_at.is_(None))
         .group_by(Cycle.id)).all()
     for cycle, count in rows:
         for executive in executives:
