@@ -78,9 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import areas, models  # noqa: F401  (models: every table in the metadata)
 
     areas.register(app)  # every area's blueprint (perfsite/areas.py)
-    from . import notify  # chat channels, e-mail, the outbox: hears notifications and phases
-
-    notify.init_app(app)
+    # what each area plugs into the others: score sources, phase hooks, to-do collectors,
+    # notification hooks, in one list (perfsite/areas.py, perfsite/plugins.py)
+    areas.plug_in(app)
 
     from . import cli, errors, web
     from .ops import admin as first_run

@@ -3,6 +3,10 @@
 An area is a package (perfsite/<area>/) whose blueprint lives in its __init__.py; its view
 modules add their routes to that blueprint and import the package, never each other. They
 are imported here, so that nothing inside an area has to import its own views.
+
+`plug_in(app)` lists what each area plugs into the others (perfsite/plugins.py): score
+sources, phase hooks, to-do collectors and notification hooks. Nothing is plugged in by
+importing a module; what is not listed here does not happen.
 """
 
 from __future__ import annotations
@@ -61,3 +65,45 @@ def register(app: Flask) -> None:
     """Register every area's blueprint on `app`."""
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+
+
+def plug_in(app: Flask) -> None:
+    """What each area adds to the others, for `app`, in the order it runs."""
+    from .coaching.services import todos as coaching_todos  # noqa: F401  (collects the rest)
+    from .feedback.services import completion as feedback_completion
+    from .feedback.services import report as feedback_report
+    from .feedback.services import todos as feedback_todos
+    from .interviews.services import interviews as interview_services
+    from .interviews.services import todos as interview_todos
+    from .models import Phase
+    from .notify import group, personal
+    from .permissions import ENTERED_PHASES
+    from .plugins import (
+        COMPETENCY_SOURCES,
+        NOTIFICATION_HOOKS,
+        PHASE_HOOKS,
+        TODO_COLLECTORS,
+        add,
+    )
+    from .reviews.services import scores
+
+    # The final score's competency inputs: the manager's ratings, then the 360 groups that
+    # pass the anonymity threshold.
+    add(app, COMPETENCY_SOURCES, scores.manager_ratings)
+    add(app, COMPETENCY_SOURCES, feedback_report.feedback_groups)
+
+    # As a cycle moves forward into a phase, in the same transaction:
+    # interviews: earlier interviews' goal drafts become proposals as planning opens;
+    add(app, PHASE_HOOKS, (Phase.PLANNING, interview_services.propose_goal_drafts))
+    # 360 feedback: late answers folded into the stored scores as calibration opens;
+    add(app, PHASE_HOOKS, (Phase.CALIBRATION, feedback_completion.fold_in_late_answers))
+    # notify: every chat channel hears each phase a cycle enters.
+    for phase in ENTERED_PHASES:
+        add(app, PHASE_HOOKS, (phase, group.announce_phase))
+
+    # To-dos beside planning's, coaching's and reviews' own (coaching/services/todos.py).
+    add(app, TODO_COLLECTORS, feedback_todos.collect)
+    add(app, TODO_COLLECTORS, interview_todos.collect)
+
+    # Every in-app notification is also e-mailed, as each person chose (perfsite/notify).
+    add(app, NOTIFICATION_HOOKS, personal.on_notification)

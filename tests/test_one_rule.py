@@ -83,7 +83,8 @@ def phase_decisions(source: str) -> list[tuple[int, str]]:
     """Where `source` decides something by a phase itself: compares a phase (`cycle.phase
     == "review"`, `phase is Phase.CLOSED`, `Cycle.phase.in_(...)`) or reads the phase table
     or the order of phases. Naming a phase as a value (`move_phase(cycle, hr,
-    Phase.REVIEW)`, `@on_entering(Phase.PLANNING)`, a label per phase) decides nothing."""
+    Phase.REVIEW)`, a phase hook `(Phase.PLANNING, act)`, a label per phase) decides
+    nothing."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Name) and node.id in PHASE_TABLES \

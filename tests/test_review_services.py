@@ -210,7 +210,12 @@ def test_the_competency_score_takes_further_sources(org_chart, run, monkeypatch)
         yield scores.CompetencyInput("peers", "Peers", Figure("peers", "Peers",
                                                               terms((1, 2), (1, 3))), D(50))
 
-    monkeypatch.setattr(scores, "COMPETENCY_SOURCES", [scores.manager_ratings, peers])
+    from flask import current_app
+
+    from perfsite import plugins
+
+    monkeypatch.setitem(current_app.extensions, plugins.COMPETENCY_SOURCES,
+                        [scores.manager_ratings, peers])
     breakdown = scores.breakdown(run.cycle, c.staff)
     # manager 4.00 (weight 100), peers (2 + 3) / 2 = 2.50 (weight 50):
     # (100 × 4.00 + 50 × 2.50) / 150 = 525 / 150 = 3.50

@@ -4,6 +4,8 @@ nothing plugged in by importing a module (create_app registers what each area pl
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from perfsite import ROOT
@@ -129,3 +131,57 @@ def test_blueprints_live_in_their_area_package_and_views_never_import_each_other
     crossing = [f"{a} -> {b}" for a, targets in graph.items() if _is_view_module(a)
                 for b in targets if _is_view_module(b)]
     assert not crossing, crossing
+
+
+# Importing a module never changes behaviour --------------------------------------------------
+
+WATCH = Path(__file__).with_name("import_watch.py")
+
+
+def _watch(package: str, path: Path) -> list[str]:
+    """tests/import_watch.py in a fresh interpreter: what importing each module of
+    `package`, one by one, changed in other modules' lists, dicts and sets."""
+    run = subprocess.run([sys.executable, str(WATCH), package, str(path)], capture_output=True,
+                         text=True, timeout=300, cwd=path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout.splitlines()
+
+
+def test_importing_a_module_changes_no_other_modules_state():
+    """No area plugs itself in by being imported (a score source appended to a list, a
+    to-do collector or phase hook registered by a decorator, messages added to another
+    area's table): perfsite/areas.py's plug_in(app) lists them instead."""
+    assert _watch("perfsite", ROOT) == []
+
+
+def test_the_import_watch_notices_a_module_that_plugs_itself_in(tmp_path):
+    package = tmp_path / "plugged"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "scores.py").write_text("SOURCES = []\n")
+    (package / "feedback.py").write_text(
+        "from . import scores\n\ndef groups():\n    pass\n\nscores.SOURCES.append(groups)\n")
+    assert _watch("plugged", tmp_path) == [
+        "changed plugged.scores.SOURCES (importing plugged.feedback)"]
+
+
+def test_create_app_plugs_each_areas_parts_in_for_that_app_alone():
+    from flask import Flask
+
+    from perfsite import create_app, plugins
+    from perfsite.feedback.services import report
+    from perfsite.interviews.services import todos as interview_todos
+    from perfsite.reviews.services import scores
+
+    bare = Flask("bare")
+    with bare.app_context():
+        assert all(plugins.registered(kind) == () for kind in plugins.KINDS)
+    first, second = create_app({"TESTING": True}), create_app({"TESTING": True})
+    with first.app_context():
+        sources = plugins.registered(plugins.COMPETENCY_SOURCES)
+        assert sources == (scores.manager_ratings, report.feedback_groups)
+        assert interview_todos.collect in plugins.registered(plugins.TODO_COLLECTORS)
+        hooks = plugins.registered(plugins.PHASE_HOOKS)
+    with second.app_context():  # a second app: the same list, not a doubled one
+        assert plugins.registered(plugins.PHASE_HOOKS) == hooks
+        assert len(set(hooks)) == len(hooks)

@@ -11,11 +11,10 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import plugins
 from ..audit.services import changed, record, snapshot
 from ..errors import Invalid
 from ..extensions import db
@@ -103,22 +102,6 @@ def update_settings(cycle: Cycle, actor, *, expected_version, **settings) -> Non
         record("cycle.updated", cycle, actor=actor, before=old, after=new)
 
 
-# What other areas do, in the same transaction, when a cycle moves forward into a phase
-# (e.g. interviews: goal drafts become proposals as planning opens; 360 feedback: late
-# answers are folded into the stored scores as calibration opens). Registered with
-# @on_entering(phase) beside the area's services, so this module imports none of them.
-_ON_ENTERING: list[tuple[Phase, Callable]] = []
-
-
-def on_entering(phase: Phase):
-    def register(act: Callable) -> Callable:
-        if (phase, act) not in _ON_ENTERING:  # registering twice (two apps) acts once
-            _ON_ENTERING.append((phase, act))
-        return act
-
-    return register
-
-
 def move_phase(cycle: Cycle, actor, to: Phase) -> None:
     """Move the cycle one step forward or back; anything else is refused."""
     _require_hr(actor)
@@ -134,6 +117,9 @@ def move_phase(cycle: Cycle, actor, to: Phase) -> None:
     record(f"cycle.{direction}", cycle, actor=actor, before={"phase": before},
            after={"phase": to.value})
     if direction == "advanced":
-        for phase_entered, act in _ON_ENTERING:
+        # what other areas do as a cycle enters a phase (interviews: goal drafts become
+        # proposals as planning opens; 360 feedback: late answers folded in as calibration
+        # opens; notify: the channels hear it): plugins.PHASE_HOOKS, in perfsite/areas.py
+        for phase_entered, act in plugins.registered(plugins.PHASE_HOOKS):
             if phase_entered is to:
                 act(cycle, actor)

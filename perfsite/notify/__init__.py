@@ -9,23 +9,11 @@ Teams) and e-mail, through an outbox that a worker (`flask deliver`) empties.
 - email.py      e-mail composed and sent with Flask-Mailman
 - views.py      channel settings, the delivery log, e-mail preferences
 
-The blueprint is registered with every area's (perfsite/areas.py); `init_app(app)` (called
-by create_app) registers what this area plugs into others: it hears every in-app
-notification, and every phase a cycle enters.
+The blueprint is registered with every area's (perfsite/areas.py), and so is what this
+area plugs into others: it hears every in-app notification, and every phase a cycle enters.
 """
 
 from flask import Blueprint
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
 
-
-def init_app(app) -> None:
-    from ..coaching.services import notifications
-    from ..cycles.services import on_entering
-    from . import group, personal
-
-    notifications.on_notify(app, personal.on_notification)
-    from ..permissions import ENTERED_PHASES
-
-    for phase in ENTERED_PHASES:
-        on_entering(phase)(group.announce_phase)

@@ -10,17 +10,17 @@ Rules:
   words when shown, in the reader's language.
 - Only the recipient reads or marks their notifications.
 - Each new notification is also handed, in the same transaction, to what the app
-  registered with `on_notify` (perfsite/notify: e-mail it as the person chose).
+  plugged in by perfsite/areas.py (perfsite/notify: e-mail it as the person chose).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from ... import plugins
 from ...extensions import db
 from ...models import Notification, Person
 
@@ -58,24 +58,17 @@ MESSAGES = {
                         "%(band)s is upheld."),
     "appeal_changed": _l("%(actor)s resolved the appeal of %(name)s (%(cycle)s): the rating "
                          "is now %(band)s."),
+    # 360 feedback: the subject's head hears of a decline; a rater of a reopened answer
+    "feedback_declined": _l("%(rater)s declined to give feedback on %(name)s for "
+                            "%(cycle)s: %(reason)s. Pick a replacement."),
+    "feedback_reopened": _l("%(actor)s reopened your feedback on %(name)s for %(cycle)s: "
+                            "%(reason)s"),
     "goal_drafts_proposed": _l("Goal drafts from your last feedback interview are proposed "
                                "for %(cycle)s."),
     # planning
     "plan_approved": _l("%(actor)s approved your plan for %(cycle)s."),
     "plan_returned": _l("%(actor)s returned your plan for %(cycle)s: %(comment)s"),
 }
-
-# What create_app registers to hear of every new notification (app.extensions, so that
-# importing a module never changes behaviour and each app has its own list).
-HOOKS = "perfsite.notification_hooks"
-
-
-def on_notify(app, hook) -> None:
-    """Call `hook(recipient, notification)` for every notification `app` writes."""
-    hooks = app.extensions.setdefault(HOOKS, [])
-    if hook not in hooks:
-        hooks.append(hook)
-
 
 def notify(recipient: Person, kind: str, subject: str = "", **params) -> Notification:
     """Tell `recipient` about `subject` ("obstacle:12", "request:3", "check_in:7")."""
@@ -84,7 +77,8 @@ def notify(recipient: Person, kind: str, subject: str = "", **params) -> Notific
     notification = Notification(recipient_id=recipient.id, kind=kind, params=params,
                                 subject=subject)
     db.session.add(notification)
-    for hook in current_app.extensions.get(HOOKS, ()):
+    # who else hears of it (e-mail, perfsite/notify): plugins.NOTIFICATION_HOOKS
+    for hook in plugins.registered(plugins.NOTIFICATION_HOOKS):
         hook(recipient, notification)
     return notification
 
@@ -113,6 +107,9 @@ SUBJECT_LINKS = {
     # interviews: "interview:<id>" is the interview page, "interviews:<cycle id>" the list
     "interview": ("interviews.interview", "interview_id"),
     "interviews": ("interviews.cycle_page", "cycle_id"),
+    # 360 feedback: the requests I answer, the people whose raters I approve
+    "feedback_give": ("feedback.give", "cycle_id"),
+    "feedback_team": ("feedback.team", "cycle_id"),
 }
 
 

@@ -23,7 +23,6 @@ queries (what `send-reminders` uses); `todos_for(person, now)` is one person's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +34,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
+from ... import plugins
 from ...extensions import db
 from ...models import (
     CheckIn,
@@ -84,17 +84,6 @@ class Todo:
         return str(self.message)
 
 
-# Later areas (360 feedback, feedback interviews) add their to-dos, worded there, with
-# @area_todos on a function (people by id, now) -> [(person id, Todo)], so that this module
-# imports none of them.
-_AREA_COLLECTORS: list[Callable] = []
-
-
-def area_todos(collect: Callable) -> Callable:
-    _AREA_COLLECTORS.append(collect)
-    return collect
-
-
 def todos_for(person: Person, now: datetime) -> list[Todo]:
     """Everything `person` has to do now, overdue first within each kind."""
     return todos_for_people({person.id: person}, now)[person.id]
@@ -105,7 +94,10 @@ def todos_for_people(people: dict[int, Person], now: datetime) -> dict[int, list
     found: dict[int, list[Todo]] = defaultdict(list)
     for collect in (_plans_to_submit, _plans_to_approve, _check_ins_due, _obstacles_to_act_on,
                     _requests_to_decide, _comments_to_read, _notifications,
-                    _self_reviews_to_write, _reviews_to_write, *_AREA_COLLECTORS):
+                    _self_reviews_to_write, _reviews_to_write,
+                    # later areas' to-dos (360 feedback, interviews), worded there:
+                    # plugins.TODO_COLLECTORS, listed in perfsite/areas.py
+                    *plugins.registered(plugins.TODO_COLLECTORS)):
         for person_id, todo in collect(people, now):
             found[person_id].append(todo)
     return {pid: sorted(found.get(pid, []), key=lambda t: (KINDS.index(t.kind), not t.overdue))

@@ -41,17 +41,6 @@ from ...rules import check_version, clean_text, require_reason
 TEXT_LIMIT = 5000
 TEXTS = ("keep_doing", "improve")
 
-notifications.MESSAGES.update({
-    # 360 feedback: the subject's head hears of a decline; a rater of a reopened answer
-    "feedback_declined": _l("%(rater)s declined to give feedback on %(name)s for "
-                            "%(cycle)s: %(reason)s. Pick a replacement."),
-    "feedback_reopened": _l("%(actor)s reopened your feedback on %(name)s for %(cycle)s: "
-                            "%(reason)s"),
-})
-notifications.SUBJECT_LINKS.setdefault("feedback_give", ("feedback.give", "cycle_id"))
-notifications.SUBJECT_LINKS.setdefault("feedback_team", ("feedback.team", "cycle_id"))
-
-
 def rating_field(competency: Competency) -> str:
     return f"rating_{competency.form_key}"
 

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
-from ...cycles.services import on_entering
 from ...extensions import db
-from ...models import Cycle, Department, FeedbackRequest, FeedbackStatus, Person, Phase, utcnow
+from ...models import Cycle, Department, FeedbackRequest, FeedbackStatus, Person, utcnow
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,8 @@ def recompute_scores(cycle: Cycle, actor, now) -> int:
     return len(people)
 
 
-@on_entering(Phase.CALIBRATION)
 def fold_in_late_answers(cycle: Cycle, actor) -> int:
-    """As calibration opens (feedback is closed then), the stored scores take in every 360
-    answer that came after a manager review was submitted: one batch, like HR's button."""
+    """As calibration opens (feedback is closed then; a phase hook, perfsite/areas.py),
+    the stored scores take in every 360 answer that came after a manager review was
+    submitted: one batch, like HR's button."""
     return recompute_scores(cycle, actor, utcnow())

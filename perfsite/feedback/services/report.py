@@ -268,7 +268,7 @@ SOURCE_LABELS = {FeedbackGroup.PEER: _l("The peers' ratings (360), averaged"),
 
 def feedback_groups(inputs) -> Iterable[scores.CompetencyInput]:
     """The peers' and direct reports' averages that pass the anonymity threshold, weighted
-    by the cycle's 360 settings (registered in scores.COMPETENCY_SOURCES)."""
+    by the cycle's 360 settings (a competency source, perfsite/areas.py)."""
     competencies = [c for c in inputs.competencies if c.id is not None]
     if not competencies:
         return
@@ -287,6 +287,3 @@ def feedback_groups(inputs) -> Iterable[scores.CompetencyInput]:
             yield scores.CompetencyInput(f"feedback_{group.value}", group.label, figure,
                                          Decimal(weight))
 
-
-if feedback_groups not in scores.COMPETENCY_SOURCES:
-    scores.COMPETENCY_SOURCES.append(feedback_groups)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
-from ...coaching.services.todos import Todo, area_todos
+from ...coaching.services.todos import Todo
 from ...extensions import db
 from ...models import Cycle, FeedbackRequest, FeedbackStatus
 
@@ -32,8 +32,9 @@ def _requests(where):
         .order_by(FeedbackRequest.id)).all()
 
 
-@area_todos
 def collect(people, now):
+    """(person id, Todo) for the 360 feedback of `people` (a to-do collector,
+    perfsite/areas.py)."""
     # Feedback to give.
     waiting: dict[tuple[int, int], int] = defaultdict(int)
     cycles = {}

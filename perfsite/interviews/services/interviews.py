@@ -32,7 +32,6 @@ from sqlalchemy.orm import selectinload
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
 from ...coaching.services import notifications
-from ...cycles.services import on_entering
 from ...errors import Invalid
 from ...extensions import db
 from ...models import (
@@ -48,7 +47,6 @@ from ...models import (
     ItemStatus,
     NoteSection,
     Person,
-    Phase,
 )
 from ...models.interview import FINISHED as FINISHED_STATES
 from ...rules import check_version, clean_text, require_reason
@@ -351,11 +349,10 @@ def remove_goal_draft(draft: GoalDraft, actor, *, expected_version) -> None:
     db.session.flush()
 
 
-@on_entering(Phase.PLANNING)
 def propose_goal_drafts(cycle: Cycle, actor) -> int:
-    """When `cycle`'s planning opens, the goal drafts of earlier cycles' finished interviews
-    become proposals in it (shown in the person's plan for them to propose as KPIs); each
-    person is told. Returns how many."""
+    """When `cycle`'s planning opens (a phase hook, perfsite/areas.py), the goal drafts of
+    earlier cycles' finished interviews become proposals in it (shown in the person's plan
+    for them to propose as KPIs); each person is told. Returns how many."""
     rows = db.session.scalars(
         select(GoalDraft).join(Interview, Interview.id == GoalDraft.interview_id)
         .join(Cycle, Cycle.id == Interview.cycle_id)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
-from ...coaching.services.todos import Todo, area_todos
+from ...coaching.services.todos import Todo
 from ...extensions import db
 from ...models import Cycle, Interview, InterviewStatus, Outcome, Person, PersonalPlan
 
@@ -35,9 +35,9 @@ def _when(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-@area_todos
 def collect(people: dict, now):
-    """(person id, Todo) for the interviews of `people`."""
+    """(person id, Todo) for the interviews of `people` (a to-do collector,
+    perfsite/areas.py)."""
     interviews = db.session.scalars(
         select(Interview).join(Cycle, Cycle.id == Interview.cycle_id)
         .where(can.phase_clause("hold_interviews"),

@@ -7,7 +7,8 @@ every step by hand from the numbers on the page.
 
 - Goal score = Σ(KPI weight × the manager's KPI score) / Σ KPI weights. An approved plan's
   weights add up to 100, so this is the domain's Σ(weight × score) / 100.
-- Competency score = the weighted mean of the competency inputs (COMPETENCY_SOURCES):
+- Competency score = the weighted mean of the competency inputs (the competency sources
+  perfsite/areas.py plugs in, plugins.COMPETENCY_SOURCES):
   today the manager's ratings, averaged (Σ ratings / number rated). The 360 feedback adds
   its rater groups as further inputs there.
 - Self score = Σ(KPI weight × the person's own KPI score) / Σ KPI weights, from the
@@ -37,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ... import plugins
 from ...audit.services import changed, record, snapshot
 from ...extensions import db
 from ...models import (
@@ -208,9 +210,6 @@ def manager_ratings(inputs: ScoreInputs) -> Iterable[CompetencyInput]:
         yield CompetencyInput("manager", _l("Manager"), figure, Decimal(100))
 
 
-COMPETENCY_SOURCES: list[CompetencySource] = [manager_ratings]
-
-
 def kpi_figure(key: str, label, review: Review | None, kpis: list[Kpi], note) -> Figure:
     """Σ(KPI weight × the review's score) / Σ weights over the KPIs the review scored."""
     if review is None or not review.is_submitted:
@@ -228,7 +227,8 @@ def compute(inputs: ScoreInputs) -> Breakdown:
     manager_submitted = inputs.manager is not None and inputs.manager.is_submitted
     goals = kpi_figure("goals", _l("Goal score"), inputs.manager, inputs.kpis,
                        _l("The manager review is not submitted."))
-    sources = [item for source in COMPETENCY_SOURCES for item in source(inputs)]
+    sources = [item for source in plugins.registered(plugins.COMPETENCY_SOURCES)
+               for item in source(inputs)]
     competencies = Figure(
         "competencies", _l("Competency score"),
         [Term(str(item.label), item.weight, item.figure.value) for item in sources],
