@@ -398,3 +398,20 @@ def test_an_interview_scheduled_before_the_phase_is_listed_for_its_two_parties(
     for username, listed in (("staff", True), ("head", True), ("colleague", False)):
         page = login_as(username).get("/interviews/").get_data(as_text=True)
         assert (name in page) is listed, username
+
+
+@pytest.mark.parametrize("section", ["prep", "strengths", "improve", "outcomes", "person"])
+def test_note_versions_no_database_can_hold_are_refused_not_a_500(
+        app, company, run, login_as, section):
+    """Issue 16, item 12: a version above 2^63 (or any other garbage) in a note section's
+    save is a 409 or 422 with the section's text unchanged, never an OverflowError."""
+    writer = login_as("staff" if section == "person" else "head")
+    field = f"note-{section}"
+    form = writer.form(run["page"], f"/notes/{section}")
+    assert form.submit({f"{field}-text": "First words"}, htmx=True).status_code == 200
+    for bad in (str(2**63), "1" + "0" * 30, "-1", "abc", "²", "1e3", str(2**31)):
+        for name in (f"{field}-version", f"{field}-overwrite_version"):
+            for htmx in (True, False):
+                answer = form.submit({f"{field}-text": "Crafted", name: bad}, htmx=htmx)
+                assert answer.status_code in (409, 422), (name, bad, answer.status_code)
+                assert _interview(app, run).texts[section] == "First words"

@@ -51,7 +51,7 @@ from ...models import (
     Phase,
 )
 from ...models.interview import FINISHED as FINISHED_STATES
-from ...rules import check_version, clean_text, require_reason
+from ...rules import check_version, clean_text, require_reason, to_version
 
 NOTE_LIMIT = 20000
 ITEM_FIELDS = ("action", "support", "owner_id", "due_date", "status")
@@ -206,11 +206,11 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
         db.session.add(note)
         db.session.flush()
     else:
-        based_on = str(expected_version or "").strip()
-        if based_on != str(note.version):
+        based_on = to_version(expected_version)
+        if based_on != note.version:
             note.revisions.append(InterviewNoteRevision(
-                text=text, based_on_version=int(based_on) if based_on.isdigit() else None,
-                refused=True, saved_by_id=actor.id, saved_at=now))
+                text=text, based_on_version=based_on, refused=True, saved_by_id=actor.id,
+                saved_at=now))
             db.session.flush()
             return NoteSave(note, stale=True, mine=text, merged=merge(note.text, text))
     if text != note.text or note.version is None:
@@ -218,8 +218,7 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
         note.updated_at = now
         note.updated_by_id = actor.id
         note.revisions.append(InterviewNoteRevision(
-            text=text, based_on_version=int(based_on) if based_on and based_on.isdigit()
-            else None, saved_by_id=actor.id, saved_at=now))
+            text=text, based_on_version=based_on, saved_by_id=actor.id, saved_at=now))
         db.session.flush()
     if (section not in (NoteSection.PREP, NoteSection.PERSON)
             and interview.state is InterviewStatus.SCHEDULED):
