@@ -130,9 +130,9 @@ def test_notes_autosave_and_two_clients_never_lose_text(app, company, run, login
             InterviewNoteRevision.refused.is_(True))) == "From tab two"
     version = re.search(r'name="note-strengths-version" id="note-strengths-version" '
                         r'value="(\d+)"', body).group(1)
-    merged = re.search(r'<textarea[^>]*id="note-strengths-text"[^>]*>(.*?)</textarea>', body,
-                       re.S).group(1)
-    assert "From tab one" in merged and "From tab two" in merged
+    box = re.search(r'<textarea[^>]*id="note-strengths-text"[^>]*>(.*?)</textarea>', body,
+                    re.S).group(1)
+    assert box.strip() == "From tab two"  # this tab's text beside the newer one, not merged
     keep = second.post_form(f"{run['page']}/notes/strengths", {
         "note-strengths-text": "From tab one\n\nFrom tab two",
         "note-strengths-version": version})
@@ -415,3 +415,48 @@ def test_note_versions_no_database_can_hold_are_refused_not_a_500(
                 answer = form.submit({f"{field}-text": "Crafted", name: bad}, htmx=htmx)
                 assert answer.status_code in (409, 422), (name, bad, answer.status_code)
                 assert _interview(app, run).texts[section] == "First words"
+
+
+def test_after_a_conflict_the_writer_chooses_and_nothing_is_concatenated(
+        app, company, run, login_as):
+    """Issue 16, item 7: A and B edit one section. B's stale saves show A's newer text and
+    B's own side by side; what B saves is exactly what B chose or edited (no copies of A's
+    text repeated by a merge), and "Keep the newer text" saves nothing of B's."""
+    a, b = login_as("head"), login_as("head")
+    tab_a = a.form(run["page"], "/notes/improve")
+    tab_b = b.form(run["page"], "/notes/improve")
+    assert tab_a.submit({"note-improve-text": "A's text"}, htmx=True).status_code == 200
+    first = tab_b.submit({"note-improve-text": "B's text"}, htmx=True)
+    assert first.status_code == 409
+    section = first.get_data(as_text=True)
+    assert "A&#39;s text" in section and "Keep the newer text" in section
+    assert 'hx-trigger="submit"' in section  # no autosave over the newer text meanwhile
+
+    def box(html):
+        return re.search(r'<textarea[^>]*id="note-improve-text"[^>]*>(.*?)</textarea>', html,
+                         re.S).group(1).strip()
+
+    assert box(section) == "B&#39;s text"
+    # A types on; B edits the box (based on A's first text): stale again, still not merged.
+    a_now = a.form(run["page"], "/notes/improve")
+    assert a_now.submit({"note-improve-text": "A's text +A2"}, htmx=True).status_code == 200
+    version = re.search(r'id="note-improve-version" value="(\d+)"', section).group(1)
+    second = b.htmx("POST", f"{run['page']}/notes/improve", {
+        "note-improve-text": "B's text +B2", "note-improve-version": version},
+        token_from=run["page"])
+    assert second.status_code == 409
+    again = second.get_data(as_text=True)
+    assert box(again) == "B&#39;s text +B2" and "A&#39;s text +A2" in again
+    # B takes the newer text: nothing of B's is saved over it.
+    newer = re.search(r'id="note-improve-version" value="(\d+)"', again).group(1)
+    kept = b.htmx("POST", f"{run['page']}/notes/improve", {
+        "note-improve-text": "B's text +B2", "note-improve-version": newer,
+        "note-improve-keep_newer": "1"}, token_from=run["page"])
+    assert kept.status_code == 200 and "Not saved" not in kept.get_data(as_text=True)
+    assert _interview(app, run).texts["improve"] == "A's text +A2"
+    # Or B saves an edit of both: stored exactly as chosen.
+    chosen = "A's text +A2\nB's text +B2"
+    saved = b.post_form(f"{run['page']}/notes/improve", {
+        "note-improve-text": chosen, "note-improve-version": newer}, token_from=run["page"])
+    assert saved.status_code == 302
+    assert _interview(app, run).texts["improve"] == chosen
