@@ -460,3 +460,36 @@ def test_after_a_conflict_the_writer_chooses_and_nothing_is_concatenated(
         "note-improve-text": chosen, "note-improve-version": newer}, token_from=run["page"])
     assert saved.status_code == 302
     assert _interview(app, run).texts["improve"] == chosen
+
+
+def test_the_persons_own_comments_are_theirs_and_the_head_replies_beside_them(
+        app, company, run, login_as):
+    """Issue 16, item 9: only the person writes their own comments; the head cannot replace
+    them (page, htmx or crafted post) but writes a reply beside them, which the person
+    reads."""
+    staff, head = login_as("staff"), login_as("head")
+    mine = staff.form(run["page"], "/notes/person")
+    assert mine.submit({"note-person-text": "I disagree with the Q3 score"}).status_code == 302
+    head_page = head.get(run["page"]).get_data(as_text=True)
+    assert 'id="note-person-text"' not in head_page  # read-only for the head
+    assert "I disagree with the Q3 score" in head_page
+    version = str(_interview(app, run).notes[0].version)
+    for htmx in (False, True):
+        data = {"note-person-text": "Agreed with everything", "note-person-version": version}
+        crafted = (head.htmx("POST", f"{run['page']}/notes/person", data, token_from=run["page"])
+                   if htmx else head.post_form(f"{run['page']}/notes/person", data,
+                                               token_from=run["page"]))
+        assert crafted.status_code == 403
+    assert _interview(app, run).texts["person"] == "I disagree with the Q3 score"
+    reply = head.form(run["page"], "/notes/reply")
+    assert reply.submit({"note-reply-text": "The Q3 score stands: see the KPI notes"},
+                        htmx=True).status_code == 200
+    texts = _interview(app, run).texts
+    assert texts["person"] == "I disagree with the Q3 score"
+    assert texts["reply"] == "The Q3 score stands: see the KPI notes"
+    staff_page = staff.get(run["page"]).get_data(as_text=True)
+    assert "The Q3 score stands" in staff_page and 'id="note-reply-text"' not in staff_page
+    assert re.search(r"The head(&#39;|')s reply to the person(&#39;|')s comments", staff_page)
+    refused = staff.post_form(f"{run['page']}/notes/reply", {
+        "note-reply-text": "x", "note-reply-version": ""}, token_from=run["page"])
+    assert refused.status_code == 403

@@ -64,7 +64,7 @@ from .services import closing, outcomes
 from .services import interviews as service
 
 MEETING_SECTIONS = (NoteSection.STRENGTHS, NoteSection.IMPROVE, NoteSection.OUTCOMES,
-                    NoteSection.PERSON)
+                    NoteSection.PERSON, NoteSection.REPLY)
 
 
 @bp.app_context_processor
