@@ -87,3 +87,9 @@ def to_id(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_ID else None
+
+
+def to_version(value) -> int | None:
+    """A record's version as a form names it; None when absent or not one a database can
+    hold (a version above 2^31, "abc", "²"): a save based on it is stale, not an overflow."""
+    return to_id(value)

@@ -219,20 +219,15 @@ def test_a_stale_save_keeps_both_texts(org_chart, run):
     assert stale.stale
     note = interview.note("strengths")
     assert note.text == "Tab one, more"  # not silently erased
-    assert "Tab one, more" in stale.merged and "Tab two text" in stale.merged
+    assert stale.mine == "Tab two text"  # this tab's text, never merged with the newer one
     refused = db.session.scalar(select(InterviewNoteRevision).where(
         InterviewNoteRevision.refused.is_(True)))
     assert refused.text == "Tab two text"  # kept even if the tab closes now
-    saved = interviews.save_note(interview, c.head, "strengths", stale.merged,
+    chosen = "Tab one, more; and tab two"
+    saved = interviews.save_note(interview, c.head, "strengths", chosen,
                                  expected_version=note.version, now=NOW)
-    assert not saved.stale and note.text == stale.merged
+    assert not saved.stale and note.text == chosen
     assert len(interviews.revisions_of(note)) == 4
-
-
-def test_merge_keeps_the_longer_text_when_it_contains_the_other():
-    assert interviews.merge("abc", "abc def") == "abc def"
-    assert interviews.merge("abc def", "abc") == "abc def"
-    assert interviews.merge("one", "two") == "one\n\ntwo"
 
 
 # Improvement plan and goal drafts --------------------------------------------------------------

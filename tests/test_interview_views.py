@@ -130,9 +130,9 @@ def test_notes_autosave_and_two_clients_never_lose_text(app, company, run, login
             InterviewNoteRevision.refused.is_(True))) == "From tab two"
     version = re.search(r'name="note-strengths-version" id="note-strengths-version" '
                         r'value="(\d+)"', body).group(1)
-    merged = re.search(r'<textarea[^>]*id="note-strengths-text"[^>]*>(.*?)</textarea>', body,
-                       re.S).group(1)
-    assert "From tab one" in merged and "From tab two" in merged
+    box = re.search(r'<textarea[^>]*id="note-strengths-text"[^>]*>(.*?)</textarea>', body,
+                    re.S).group(1)
+    assert box.strip() == "From tab two"  # this tab's text beside the newer one, not merged
     keep = second.post_form(f"{run['page']}/notes/strengths", {
         "note-strengths-text": "From tab one\n\nFrom tab two",
         "note-strengths-version": version})
@@ -398,3 +398,98 @@ def test_an_interview_scheduled_before_the_phase_is_listed_for_its_two_parties(
     for username, listed in (("staff", True), ("head", True), ("colleague", False)):
         page = login_as(username).get("/interviews/").get_data(as_text=True)
         assert (name in page) is listed, username
+
+
+@pytest.mark.parametrize("section", ["prep", "strengths", "improve", "outcomes", "person"])
+def test_note_versions_no_database_can_hold_are_refused_not_a_500(
+        app, company, run, login_as, section):
+    """Issue 16, item 12: a version above 2^63 (or any other garbage) in a note section's
+    save is a 409 or 422 with the section's text unchanged, never an OverflowError."""
+    writer = login_as("staff" if section == "person" else "head")
+    field = f"note-{section}"
+    form = writer.form(run["page"], f"/notes/{section}")
+    assert form.submit({f"{field}-text": "First words"}, htmx=True).status_code == 200
+    for bad in (str(2**63), "1" + "0" * 30, "-1", "abc", "²", "1e3", str(2**31)):
+        for name in (f"{field}-version", f"{field}-overwrite_version"):
+            for htmx in (True, False):
+                answer = form.submit({f"{field}-text": "Crafted", name: bad}, htmx=htmx)
+                assert answer.status_code in (409, 422), (name, bad, answer.status_code)
+                assert _interview(app, run).texts[section] == "First words"
+
+
+def test_after_a_conflict_the_writer_chooses_and_nothing_is_concatenated(
+        app, company, run, login_as):
+    """Issue 16, item 7: A and B edit one section. B's stale saves show A's newer text and
+    B's own side by side; what B saves is exactly what B chose or edited (no copies of A's
+    text repeated by a merge), and "Keep the newer text" saves nothing of B's."""
+    a, b = login_as("head"), login_as("head")
+    tab_a = a.form(run["page"], "/notes/improve")
+    tab_b = b.form(run["page"], "/notes/improve")
+    assert tab_a.submit({"note-improve-text": "A's text"}, htmx=True).status_code == 200
+    first = tab_b.submit({"note-improve-text": "B's text"}, htmx=True)
+    assert first.status_code == 409
+    section = first.get_data(as_text=True)
+    assert "A&#39;s text" in section and "Keep the newer text" in section
+    assert 'hx-trigger="submit"' in section  # no autosave over the newer text meanwhile
+
+    def box(html):
+        return re.search(r'<textarea[^>]*id="note-improve-text"[^>]*>(.*?)</textarea>', html,
+                         re.S).group(1).strip()
+
+    assert box(section) == "B&#39;s text"
+    # A types on; B edits the box (based on A's first text): stale again, still not merged.
+    a_now = a.form(run["page"], "/notes/improve")
+    assert a_now.submit({"note-improve-text": "A's text +A2"}, htmx=True).status_code == 200
+    version = re.search(r'id="note-improve-version" value="(\d+)"', section).group(1)
+    second = b.htmx("POST", f"{run['page']}/notes/improve", {
+        "note-improve-text": "B's text +B2", "note-improve-version": version},
+        token_from=run["page"])
+    assert second.status_code == 409
+    again = second.get_data(as_text=True)
+    assert box(again) == "B&#39;s text +B2" and "A&#39;s text +A2" in again
+    # B takes the newer text: nothing of B's is saved over it.
+    newer = re.search(r'id="note-improve-version" value="(\d+)"', again).group(1)
+    kept = b.htmx("POST", f"{run['page']}/notes/improve", {
+        "note-improve-text": "B's text +B2", "note-improve-version": newer,
+        "note-improve-keep_newer": "1"}, token_from=run["page"])
+    assert kept.status_code == 200 and "Not saved" not in kept.get_data(as_text=True)
+    assert _interview(app, run).texts["improve"] == "A's text +A2"
+    # Or B saves an edit of both: stored exactly as chosen.
+    chosen = "A's text +A2\nB's text +B2"
+    saved = b.post_form(f"{run['page']}/notes/improve", {
+        "note-improve-text": chosen, "note-improve-version": newer}, token_from=run["page"])
+    assert saved.status_code == 302
+    assert _interview(app, run).texts["improve"] == chosen
+
+
+def test_the_persons_own_comments_are_theirs_and_the_head_replies_beside_them(
+        app, company, run, login_as):
+    """Issue 16, item 9: only the person writes their own comments; the head cannot replace
+    them (page, htmx or crafted post) but writes a reply beside them, which the person
+    reads."""
+    staff, head = login_as("staff"), login_as("head")
+    mine = staff.form(run["page"], "/notes/person")
+    assert mine.submit({"note-person-text": "I disagree with the Q3 score"}).status_code == 302
+    head_page = head.get(run["page"]).get_data(as_text=True)
+    assert 'id="note-person-text"' not in head_page  # read-only for the head
+    assert "I disagree with the Q3 score" in head_page
+    version = str(_interview(app, run).notes[0].version)
+    for htmx in (False, True):
+        data = {"note-person-text": "Agreed with everything", "note-person-version": version}
+        crafted = (head.htmx("POST", f"{run['page']}/notes/person", data, token_from=run["page"])
+                   if htmx else head.post_form(f"{run['page']}/notes/person", data,
+                                               token_from=run["page"]))
+        assert crafted.status_code == 403
+    assert _interview(app, run).texts["person"] == "I disagree with the Q3 score"
+    reply = head.form(run["page"], "/notes/reply")
+    assert reply.submit({"note-reply-text": "The Q3 score stands: see the KPI notes"},
+                        htmx=True).status_code == 200
+    texts = _interview(app, run).texts
+    assert texts["person"] == "I disagree with the Q3 score"
+    assert texts["reply"] == "The Q3 score stands: see the KPI notes"
+    staff_page = staff.get(run["page"]).get_data(as_text=True)
+    assert "The Q3 score stands" in staff_page and 'id="note-reply-text"' not in staff_page
+    assert re.search(r"The head(&#39;|')s reply to the person(&#39;|')s comments", staff_page)
+    refused = staff.post_form(f"{run['page']}/notes/reply", {
+        "note-reply-text": "x", "note-reply-version": ""}, token_from=run["page"])
+    assert refused.status_code == 403

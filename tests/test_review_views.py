@@ -230,6 +230,42 @@ def test_crafted_posts_cannot_change_or_submit_a_submitted_or_incomplete_review(
     assert after.version == done.version and set(after.scores.values()) == {4}
 
 
+
+
+def test_an_old_tab_saving_over_a_submitted_review_is_told_it_is_submitted(
+        app, company, run, login_as):
+    """Issue 16, item 8: a draft tab left open while the review was submitted elsewhere
+    autosaves with its old version; the answer says the review is submitted, not that the
+    draft "changed elsewhere" (which invites saving over it)."""
+    staff = login_as("staff")
+    old_tab = staff.form(run["self"], "review-form")
+    old_tab.submit({"achievements": "first words"}, htmx=True)
+    _write(app, company, run, "staff", SELF, 4, 4)  # submitted in another tab
+    for htmx in (True, False):
+        answer = old_tab.submit({"achievements": "typed in the old tab"}, htmx=htmx)
+        assert answer.status_code == 409
+        said = answer.get_data(as_text=True)
+        assert "submitted and final" in said, said
+        assert "changed elsewhere" not in said and "overwrite_version" not in said
+    assert _review(app, company).status == ReviewStatus.SUBMITTED
+def test_an_old_tab_saving_over_a_submitted_review_is_told_it_is_submitted(
+        app, company, run, login_as):
+    """Issue 16, item 8: a draft tab left open while the review was submitted elsewhere
+    autosaves with its old version; the answer says the review is submitted, not that the
+    draft "changed elsewhere" (which invites saving over it)."""
+    staff = login_as("staff")
+    old_tab = staff.form(run["self"], "review-form")
+    old_tab.submit({"achievements": "first words"}, htmx=True)
+    _write(app, company, run, "staff", SELF, 4, 4)  # submitted in another tab
+    for htmx in (True, False):
+        answer = old_tab.submit({"achievements": "typed in the old tab"}, htmx=htmx)
+        assert answer.status_code == 409
+        said = answer.get_data(as_text=True)
+        assert "submitted and final" in said, said
+        assert "changed elsewhere" not in said and "overwrite_version" not in said
+    assert _review(app, company).status == ReviewStatus.SUBMITTED
+
+
 @pytest.mark.parametrize("who", ["head", "hr", "exec", "colleague", "sales.head"])
 def test_nobody_else_writes_someones_self_review(app, company, run, login_as, who):
     client = login_as(who)

@@ -16,7 +16,7 @@ from ..models import NoteSection
 
 # The meeting's record as the person reads it: never the head's private preparation.
 RECORD_SECTIONS = [NoteSection.STRENGTHS, NoteSection.IMPROVE, NoteSection.OUTCOMES,
-                   NoteSection.PERSON]
+                   NoteSection.PERSON, NoteSection.REPLY]
 
 
 @dataclass

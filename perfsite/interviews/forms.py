@@ -63,6 +63,8 @@ class NoteForm(VersionedForm):
     text = TextAreaField(_l("Notes"), validators=[Length(max=20000)])
     # Pressed after a stale save: the version of the newer text to save over.
     overwrite_version = HiddenField()
+    # Pressed after a stale save: keep the newer text, save nothing of this tab's.
+    keep_newer = HiddenField()
 
 
 class ItemForm(VersionedForm):

@@ -64,7 +64,7 @@ from .services import closing, outcomes
 from .services import interviews as service
 
 MEETING_SECTIONS = (NoteSection.STRENGTHS, NoteSection.IMPROVE, NoteSection.OUTCOMES,
-                    NoteSection.PERSON)
+                    NoteSection.PERSON, NoteSection.REPLY)
 
 
 @bp.app_context_processor
@@ -386,6 +386,10 @@ def save_note(interview_id, section):
     posted_version = form.version.data
     expected = form.overwrite_version.data or posted_version
     status, saved = 422, None
+    if form.keep_newer.data and form.validate_on_submit():
+        # After a stale save the writer chose the newer text: nothing of theirs is saved
+        # (their text stays a refused revision in the history).
+        return _kept_newer(interview, section)
     if form.validate_on_submit():
         status, saved = attempt(form, lambda: service.save_note(
             interview, current_user, section, form.text.data, expected_version=expected,
@@ -396,7 +400,7 @@ def save_note(interview_id, section):
     state = {"status": status, "saved": saved, "note": note}
     if is_htmx():
         if status == 409 and saved is not None:
-            # Show the section again with both texts and the merge, based on the newer one.
+            # Show the section again with both texts side by side, based on the newer one.
             response = render("interviews/_note.html", status=409,
                               **_note_context(interview, section, form, state))
             response.headers["HX-Retarget"] = f"#note-{section.value}"
@@ -419,12 +423,28 @@ def _sections_for(interview):
     return sections
 
 
+def _kept_newer(interview, section):
+    """The section as saved, its form based on the newer version (htmx: the section)."""
+    if not is_htmx():
+        flash(_("The newer text is kept."), "success")
+        return redirect(interview_url(interview, f"#note-{section.value}"))
+    form = _note_forms(interview, [section])[section.value]
+    note = interview.note(section) or service.note_for(interview, section)
+    response = render("interviews/_note.html", **_note_context(
+        interview, section, form, {"status": None, "saved": None, "note": note}))
+    response.headers["HX-Retarget"] = f"#note-{section.value}"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
 def _conflict_form(form, state):
-    """After a stale save: the form holds the merge, based on the newer version."""
+    """After a stale save: the form holds what this tab typed (never a merge), based on
+    the newer version, for its writer to keep, edit or give up for the newer text."""
     saved = state.get("saved")
     if state["status"] == 409 and saved is not None and saved.stale:
-        form.text.data = saved.merged
+        form.text.data = saved.mine
         form.version.data = saved.note.version
+        form.overwrite_version.data = None
     return form
 
 

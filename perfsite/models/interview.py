@@ -74,13 +74,16 @@ FINISHED = frozenset({InterviewStatus.COMPLETED, InterviewStatus.ACKNOWLEDGED,
 
 
 class NoteSection(enum.StrEnum):
-    """The meeting's note sections, and the head's private preparation ("prep")."""
+    """The meeting's note sections, and the head's private preparation ("prep"). The
+    person's own comments ("person") are theirs alone; the head answers them beside, in
+    "reply", and never writes over them."""
 
     PREP = "prep"
     STRENGTHS = "strengths"
     IMPROVE = "improve"
     OUTCOMES = "outcomes"
     PERSON = "person"
+    REPLY = "reply"
 
     @property
     def label(self):
@@ -93,6 +96,7 @@ NOTE_SECTION_LABELS = {
     NoteSection.IMPROVE: _l("Areas to improve"),
     NoteSection.OUTCOMES: _l("Agreed outcomes"),
     NoteSection.PERSON: _l("The person's own comments"),
+    NoteSection.REPLY: _l("The head's reply to the person's comments"),
 }
 
 
@@ -208,8 +212,8 @@ class InterviewNote(db.Model):
     __tablename__ = "interview_note"
     __table_args__ = (
         UniqueConstraint("interview_id", "section", name="uq_interview_note_interview_id_section"),
-        CheckConstraint("section IN ('prep', 'strengths', 'improve', 'outcomes', 'person')",
-                        name="section_known"),
+        CheckConstraint("section IN ('prep', 'strengths', 'improve', 'outcomes', 'person', "
+                        "'reply')", name="section_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,13 +90,16 @@ def can_propose_time(user, interview):
 
 
 def can_take_notes(user, interview, section: str = "strengths"):
-    """The holder writes every section (their private preparation too); the person their
-    own comments."""
-    if section == "prep":
-        answer = _holder(user, interview)
-    elif user.is_authenticated and user.id == interview.person_id:
-        answer = who(section == "person", _l("You add your own comments; the other notes "
-                                             "are your head's."))
+    """The holder writes every section (their private preparation and their reply to the
+    person's comments too) but one: the person's own comments are the person's words, which
+    only they write; the head answers beside them ("reply"), never over them."""
+    is_person = user.is_authenticated and user.id == interview.person_id
+    if section == "person":
+        answer = who(is_person, _l("These are %(name)s's own words: only they write them. "
+                                   "Answer them in your reply beside them.",
+                                   name=interview.person.display_name))
+    elif is_person and section != "prep":
+        answer = who(False, _l("You add your own comments; the other notes are your head's."))
     else:
         answer = _holder(user, interview)
     return (answer and phase(interview.cycle, "hold_interviews")

@@ -12,8 +12,10 @@ Rules:
 - Notes save by section as people type. Every save names the version of the section it was
   based on; a save based on an older version is not applied: its text is kept as a refused
   revision (so nothing typed is lost even if the tab then closes) and the writer is shown
-  both texts and a merge of them to save over the newer one. Every applied save is a
-  revision too (the section's history).
+  the newer text and their own side by side, to keep either or save an edit of them
+  (based on the newer version). Nothing is ever merged by the site: a merge that repeats
+  what both texts share is how copies pile up. Every applied save is a revision too (the
+  section's history).
 - The head's preparation is a note section only the holder writes and only the holder and
   the heads above read; never the person.
 - Improvement-plan items and goal drafts change until the record is completed; an item's
@@ -49,7 +51,7 @@ from ...models import (
     Person,
 )
 from ...models.interview import FINISHED as FINISHED_STATES
-from ...rules import check_version, clean_text, require_reason
+from ...rules import check_version, clean_text, require_reason, to_version
 
 NOTE_LIMIT = 20000
 ITEM_FIELDS = ("action", "support", "owner_id", "due_date", "status")
@@ -163,23 +165,11 @@ def start(interview: Interview, actor, now: datetime) -> None:
 @dataclass
 class NoteSave:
     """What a save did: `stale` when it was based on an older version (not applied; `mine`
-    kept as a refused revision, `merged` offered to save over the newer text)."""
+    kept as a refused revision, for its writer to choose between it and the newer text)."""
 
     note: InterviewNote
     stale: bool = False
     mine: str = ""
-    merged: str = ""
-
-
-def merge(theirs: str, mine: str) -> str:
-    """Both texts, nothing dropped: the longer one when it contains the other, else the
-    newer saved text followed by what this tab typed."""
-    theirs, mine = theirs.strip(), mine.strip()
-    if not theirs or theirs in mine:
-        return mine
-    if not mine or mine in theirs:
-        return theirs
-    return f"{theirs}\n\n{mine}"
 
 
 def note_for(interview: Interview, section: NoteSection) -> InterviewNote:
@@ -204,20 +194,19 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
         db.session.add(note)
         db.session.flush()
     else:
-        based_on = str(expected_version or "").strip()
-        if based_on != str(note.version):
+        based_on = to_version(expected_version)
+        if based_on != note.version:
             note.revisions.append(InterviewNoteRevision(
-                text=text, based_on_version=int(based_on) if based_on.isdigit() else None,
-                refused=True, saved_by_id=actor.id, saved_at=now))
+                text=text, based_on_version=based_on, refused=True, saved_by_id=actor.id,
+                saved_at=now))
             db.session.flush()
-            return NoteSave(note, stale=True, mine=text, merged=merge(note.text, text))
+            return NoteSave(note, stale=True, mine=text)
     if text != note.text or note.version is None:
         note.text = text
         note.updated_at = now
         note.updated_by_id = actor.id
         note.revisions.append(InterviewNoteRevision(
-            text=text, based_on_version=int(based_on) if based_on and based_on.isdigit()
-            else None, saved_by_id=actor.id, saved_at=now))
+            text=text, based_on_version=based_on, saved_by_id=actor.id, saved_at=now))
         db.session.flush()
     if (section not in (NoteSection.PREP, NoteSection.PERSON)
             and interview.state is InterviewStatus.SCHEDULED):
