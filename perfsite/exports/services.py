@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
@@ -122,7 +123,7 @@ def _latest_statuses(cycle: Cycle):
 def goals(cycle: Cycle, scope: Scope) -> Export:
     """The cycle's department goals, then its KPIs, with weights and progress."""
     header = [_("Level"), _("Department"), _("Person"), _("Employee number"), _("Title"),
-              _("Aligned to"), _("Weight"), _("Metric"), _("Baseline"), _("Target"),
+              _("Aligned to"), _("Weight"), _("Metric"), _("Baseline"), pgettext("target value", "Target"),
               _("Actual"), _("Unit"), _("Progress (%)"), _("Plan status"),
               _("Latest status")]
     labels = _labels()
