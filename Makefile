@@ -69,8 +69,9 @@ lint: install
 
 # Refresh the message catalogue after adding strings, then translate the new entries in
 # perfsite/translations/zh_Hans_CN (Babel's name for zh_CN, Simplified Chinese).
+# --ignore-dirs: Babel skips folders starting with "_" (templates/_macros) unless told otherwise.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output -o perfsite/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs ".* __pycache__" -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output -o perfsite/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i perfsite/translations/messages.pot -d perfsite/translations
 
 clean:

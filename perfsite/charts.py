@@ -13,6 +13,7 @@ Every text is escaped. A value of None draws no bar and shows "—" in the table
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -179,25 +180,38 @@ def bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
         table.append("</tr>")
     table.append("</tbody></table>")
 
-    return Markup(f'<figure class="chart" id="{ident}">'
+    return Markup(f'<figure class="chart chart-wide" id="{ident}">'
                   f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
-                  + "".join(parts) + "".join(legend) + "".join(table) + "</figure>")
+                  f'<div class="chart-drawing">' + "".join(parts) + "".join(legend) + "</div>"
+                  + "".join(table) + "</figure>")
 
 
 # Dashboards: long category names read better as horizontal bars; trends as lines -----------
 
 # Drawn narrower than the bar chart: on a phone the text then stays readable.
-NARROW_W, ROW_H, LABEL_W = 420, 26, 170
+NARROW_W, ROW_H = 420, 26
 
 
-def _legend_and_table(ident, title: str, categories, series, unit: str, places: int,
-                      category_heading: str, with_legend: bool = True) -> str:
-    """The legend and the numbers as a table: what every chart of this module ends with."""
+def _figure(ident, title: str, svg: list[str], categories, series, unit: str, places: int,
+            category_heading: str, with_legend: bool = True, wide: bool = False) -> Markup:
+    """The figure: its caption, the drawing (with its legend) and the numbers as a table.
+    A wide drawing (a line over months) would be too small to read on a phone: there the
+    table stands in for it (charts.css)."""
     legend = ""
     if with_legend:
         legend = '<ul class="chart-legend">' + "".join(
             f'<li><span class="chart-swatch {_css(item, s)}" aria-hidden="true">'
             f'</span>{escape(item.name)}</li>' for s, item in enumerate(series)) + "</ul>"
+    return Markup(f'<figure class="chart{" chart-wide" if wide else ""}" id="{ident}">'
+                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
+                  f'<div class="chart-drawing">{"".join(svg)}{legend}</div>'
+                  + _table(ident, title, categories, series, unit, places, category_heading)
+                  + "</figure>")
+
+
+def _table(ident, title: str, categories, series, unit: str, places: int,
+           category_heading: str) -> str:
+    """The numbers of a chart as a table: what screen readers read."""
     heading = escape(category_heading)
     table = [f'<table class="table chart-data" id="{ident}-table">',
              f'<caption class="visually-hidden">{escape(title)}</caption>',
@@ -212,7 +226,7 @@ def _legend_and_table(ident, title: str, categories, series, unit: str, places: 
             table.append(f'<td class="num" data-label="{escape(item.name)}">{escape(shown)}</td>')
         table.append("</tr>")
     table.append("</tbody></table>")
-    return legend + "".join(table)
+    return "".join(table)
 
 
 def _css(series: Series, index: int) -> str:
@@ -229,65 +243,95 @@ def _top(values, max_value, places: int) -> Decimal:
     return _nice_top(largest)
 
 
-def _shorten(text: str, limit: int = 20) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _text_width(text: str) -> float:
+    """A text's width in ems, roughly: a Chinese character is one em, a Latin one about half."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in text)
+
+
+def wrap(text: str, ems: float) -> list[str]:
+    """`text` in lines of at most `ems` wide: between words, or between Chinese characters
+    (which have no spaces between them); a word longer than a line is split."""
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"[\u2e80-\U0002ffff]|[^\s\u2e80-\U0002ffff]+|\s+", str(text)):
+        candidate = line + token
+        if _text_width(candidate.strip()) <= ems or not line.strip():
+            line = candidate
+            while _text_width(line.strip()) > ems:  # one word wider than the line
+                cut = len(line)
+                while cut > 1 and _text_width(line[:cut]) > ems:
+                    cut -= 1
+                lines.append(line[:cut].strip())
+                line = line[cut:]
+        else:
+            lines.append(line.strip())
+            line = token.lstrip()
+    if line.strip():
+        lines.append(line.strip())
+    return lines or [""]
+
+
+# Horizontal bars: each name whole on its own line(s) above its bars, in type large enough to
+# read where the drawing is shrunk to a phone's width (static/css/charts.css sets the sizes).
+LABEL_SIZE, LINE_H, BAR_H, VALUE_W = 16, 20, 20, 64
 
 
 def horizontal_bar_chart(*, chart_id: str, title: str, categories: Sequence[str],
                          series: Sequence[Series], unit: str = "", max_value=None,
                          summary: str = "", category_heading: str = "",
                          places: int = 1) -> Markup:
-    """Bars from left to right, one row per category (for long names: targets, people);
-    the names are cut short in the drawing and given whole in the table."""
+    """Bars from left to right, one group per category (for long names: targets, people);
+    each name is written whole above its bars, wrapped to the drawing's width."""
     ident = escape(chart_id)
     values = [Decimal(str(v)) for s in series for v in s.values if v is not None]
     top = _top(values, max_value, places)
-    per_row = max(len(series), 1)
-    height = TOP + BOTTOM + max(len(categories), 1) * ROW_H * per_row
-    plot_w = NARROW_W - LABEL_W - RIGHT - 40
+    left = 4
+    plot_w = NARROW_W - left - VALUE_W
+    labels = [wrap(category, (NARROW_W - 2 * left) / LABEL_SIZE) for category in categories]
+    rows_h = sum(len(lines) * LINE_H + len(series) * (BAR_H + 4) + 10 for lines in labels)
+    height = TOP + max(rows_h, ROW_H) + 28
 
     def x(value) -> Decimal:
-        return LABEL_W + _share(value, top) * plot_w
-
+        return left + _share(value, top) * plot_w
 
     parts = _svg_open(ident, NARROW_W, height, title, summary)
-    bottom = height - BOTTOM
+    bottom = height - 28
     for i in range(5):
         value = top * i / 4
         parts.append(_element("line", "chart-grid", x1=_px(x(value)), x2=_px(x(value)),
                               y1=TOP, y2=bottom))
         parts.append(_element("text", "chart-axis", number(value, places) + unit,
-                              x=_px(x(value)), y=bottom + 16, text_anchor="middle"))
-    for c, category in enumerate(categories):
-        row_top = TOP + c * ROW_H * per_row
-        parts.append(_element("text", "chart-category chart-label", _shorten(category),
-                              x=LABEL_W - 8, y=_px(row_top + ROW_H * per_row / 2 + 5),
-                              text_anchor="end"))
+                              x=_px(x(value)), y=bottom + 18,
+                              text_anchor="start" if i == 0 else "end" if i == 4 else "middle"))
+    y = Decimal(TOP)
+    for c, lines in enumerate(labels):
+        for line in lines:
+            y += LINE_H
+            parts.append(_element("text", "chart-category chart-label", line, x=left,
+                                  y=_px(y - 5)))
         for s, item in enumerate(series):
             value = item.values[c] if c < len(item.values) else None
-            if value is None:
-                continue
-            y = row_top + s * ROW_H + 4
-            parts.append(_element("rect", f"chart-bar {_css(item, s)}",
-                                  x=LABEL_W, y=y, width=_px(x(value) - LABEL_W),
-                                  height=ROW_H - 8))
-            parts.append(_element("text", "chart-value", number(value, places) + unit,
-                                  x=_px(x(value) + 4), y=y + ROW_H - 12))
-    parts.append(_element("line", "chart-baseline", x1=LABEL_W, x2=LABEL_W, y1=TOP, y2=bottom))
+            if value is not None:
+                parts.append(_element("rect", f"chart-bar {_css(item, s)}", x=left,
+                                      y=_px(y + 2), width=_px(max(x(value) - left, 1)),
+                                      height=BAR_H))
+                parts.append(_element("text", "chart-value", number(value, places) + unit,
+                                      x=_px(x(value) + 4), y=_px(y + BAR_H - 3)))
+            y += BAR_H + 4
+        y += 10
+    parts.append(_element("line", "chart-baseline", x1=left, x2=left, y1=TOP, y2=bottom))
     parts.append("</svg>")
-    return Markup(f'<figure class="chart" id="{ident}">'
-                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
-                  + "".join(parts)
-                  + _legend_and_table(ident, title, categories, series, unit, places,
-                                      category_heading, with_legend=len(series) > 1)
-                  + "</figure>")
+    return _figure(ident, title, parts, categories, series, unit, places, category_heading,
+                   with_legend=len(series) > 1)
 
 
 def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
                series: Sequence[Series], unit: str = "", max_value=None, summary: str = "",
-               category_heading: str = "", places: int = 1) -> Markup:
-    """One line per series over the categories (months); a None value leaves a gap."""
+               category_heading: str = "", places: int = 1,
+               axis_labels: Sequence[str] | None = None) -> Markup:
+    """One line per series over the categories (months); a None value leaves a gap.
+    `axis_labels`: shorter names for the drawing's axis ("Jul" for "Jul 2026"), so that
+    they do not run into each other; the table keeps the categories whole."""
     ident = escape(chart_id)
     values = [Decimal(str(v)) for s in series for v in s.values if v is not None]
     top = _top(values, max_value, places)
@@ -308,7 +352,7 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
                               y1=_px(y(value)), y2=_px(y(value))))
         parts.append(_element("text", "chart-axis", number(value, places) + unit, x=LEFT - 6,
                               y=_px(y(value) + 4), text_anchor="end"))
-    for c, category in enumerate(categories):
+    for c, category in enumerate(axis_labels or categories):
         parts.append(_element("text", "chart-category chart-label", str(category), x=_px(x(c)),
                               y=HEIGHT - BOTTOM + 18, text_anchor="middle"))
     for s, item in enumerate(series):
@@ -329,9 +373,5 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
     parts.append(_element("line", "chart-baseline", x1=LEFT, x2=NARROW_W - RIGHT,
                           y1=TOP + plot_h, y2=TOP + plot_h))
     parts.append("</svg>")
-    return Markup(f'<figure class="chart" id="{ident}">'
-                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
-                  + "".join(parts)
-                  + _legend_and_table(ident, title, categories, series, unit, places,
-                                      category_heading)
-                  + "</figure>")
+    return _figure(ident, title, parts, categories, series, unit, places, category_heading,
+                   wide=True)

@@ -43,7 +43,7 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        for name in ("href", "hx-get"):
+        for name in ("href", "hx-get", "data-hx-get"):
             if attrs.get(name):
                 self.links.append(attrs[name])
         if tag == "form":

@@ -207,3 +207,19 @@ def test_a_ten_thousand_row_export_streams_a_partition_at_a_time(app, demo, coun
     assert lines + 500 >= total  # every row came (the first chunk held some)
     # One partition at a time: far below what 10,000 rows held at once would take.
     assert peak < 8 * 1024 * 1024, peak
+
+
+def test_the_goals_export_names_codes_in_the_readers_language(app, demo):
+    """How a goal is measured is a word of the reader's language, never the stored code;
+    the target column is the target value (目标值), not a strategy target."""
+    client = login(app, "head")
+    cycle_id = demo["2026 H2"]
+    english = read_csv(client.get(f"/exports/{cycle_id}/goals"))
+    column = english[0].index("Metric")
+    codes = {"numeric", "percentage", "milestone"}
+    metrics = {row[column] for row in english[1:]}
+    assert metrics and not metrics & codes, metrics
+    client.post_form("/language", {"locale": "zh_CN"})
+    chinese = read_csv(client.get(f"/exports/{cycle_id}/goals"))
+    assert "目标值" in chinese[0] and "战略目标" not in chinese[0]
+    assert not {row[column] for row in chinese[1:]} & codes

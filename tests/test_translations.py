@@ -1,5 +1,6 @@
 """The zh_CN catalogue covers every message the code and templates use."""
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -12,22 +13,44 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext
 METHODS = [("perfsite/**.py", "python"), ("templates/**.html", "jinja2")]
 
 
+def _every_folder(path: str) -> bool:
+    """Babel's default skips folders whose name starts with "_" (templates/_macros): look in
+    every folder but hidden ones and bytecode caches."""
+    name = Path(path).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
+def _extracted():
+    return extract_from_dir(
+        str(ROOT), METHODS, keywords=KEYWORDS, directory_filter=_every_folder,
+        options_map={"templates/**.html": {"extensions": "jinja2.ext.do", "silent": "false"}})
+
+
 def _used_messages() -> dict:
     found = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), METHODS, keywords=KEYWORDS,
-            options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}}):
+    for filename, lineno, message, _comments, context in _extracted():
         key = message if isinstance(message, str) else message[0]
-        found.setdefault(key, f"{filename}:{lineno}")
+        found.setdefault((key, context), f"{filename}:{lineno}")
     return found
+
+
+def test_every_file_that_translates_is_extracted():
+    """Every template and module that calls a translation function gives messages (a file
+    in a skipped folder, or one Babel cannot parse, would silently give none)."""
+    extracted = {filename for filename, *_rest in _extracted()}
+    calls = re.compile(r"\b(_|_l|gettext|ngettext|pgettext|lazy_gettext)\(\s*['\"]")
+    files = [*ROOT.glob("perfsite/**/*.py"), *ROOT.glob("templates/**/*.html")]
+    translating = {str(f.relative_to(ROOT)) for f in files if calls.search(f.read_text())}
+    assert "templates/_macros/people_picker.html" in translating
+    assert translating - extracted == set()
 
 
 def test_zh_cn_catalogue_has_no_untranslated_message():
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle, locale="zh_CN")
     missing, fuzzy = [], []
-    for msgid, where in _used_messages().items():
-        entry = catalogue.get(msgid)
+    for (msgid, context), where in _used_messages().items():
+        entry = catalogue.get(msgid, context=context)
         strings = entry.string if entry is not None else None
         if isinstance(strings, tuple | list):
             strings = "".join(strings)
@@ -41,8 +64,6 @@ def test_zh_cn_catalogue_has_no_untranslated_message():
 
 
 def test_translations_keep_their_placeholders():
-    import re
-
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle, locale="zh_CN")
     placeholder = re.compile(r"%\((\w+)\)[sd]")
@@ -57,3 +78,13 @@ def test_translations_keep_their_placeholders():
                 f"{entry.id!r} -> {s!r} changes placeholders")
             assert wanted - {"num"} <= set(placeholder.findall(s)), (
                 f"{entry.id!r} -> {s!r} drops a placeholder")
+
+
+def test_each_sense_of_target_has_its_own_chinese_word(app):
+    """"Target" is a strategy target (战略目标) in a list of targets and a target value
+    (目标值) beside a KPI's actual: pgettext keeps the two apart."""
+    from flask_babel import force_locale, pgettext
+
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert pgettext("strategy target", "Target") == "战略目标"
+        assert pgettext("target value", "Target") == "目标值"

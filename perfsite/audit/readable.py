@@ -33,6 +33,7 @@ from ..models.planning import (
     PLAN_STATUS_LABELS,
     TARGET_STATUS_LABELS,
     DepartmentPlanStatus,
+    KpiOrigin,
     MetricType,
     ProposalStatus,
 )
@@ -230,6 +231,7 @@ _CODES = {
     "phase": {p.value: p.label for p in Phase},
     "metric_type": {m.value: label for m, label in METRIC_LABELS.items()},
     "proposal_status": {p.value: p.label for p in ProposalStatus},
+    "origin": {o.value: o.label for o in KpiOrigin},
     "kind": {k.value: k.label for k in RequestKind},
     "roles": {r.value: label for r, label in ROLE_LABELS.items()},
     "because": {code: label for code, label in ACTIONS.items()},

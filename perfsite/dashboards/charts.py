@@ -19,10 +19,11 @@ def status_labels() -> dict[str, str]:
     return labels
 
 
-def month_labels(months) -> list[str]:
-    """ "Jul 2026", "2026年7月": the month as the reader's language writes it."""
+def month_labels(months, skeleton: str = "yMMM") -> list[str]:
+    """ "Jul 2026", "2026年7月": the month as the reader's language writes it ("MMM": "Jul",
+    "7月", for a chart's axis)."""
     locale = get_locale() or "en"
-    return [format_skeleton("yMMM", m, locale=locale) for m in months]
+    return [format_skeleton(skeleton, m, locale=locale) for m in months]
 
 
 def target_progress_chart(targets: list[figures.TargetFigure]):
@@ -50,7 +51,8 @@ def target_trend_charts(targets: list[figures.TargetFigure], months) -> list:
                 f"{m} {'—' if v is None else v}" for m, v in zip(labels, t.trend, strict=False))
                 for t in group),
             categories=labels, series=[Series(t.target.title, t.trend) for t in group],
-            unit="%", max_value=100, category_heading=_("Month")))
+            unit="%", max_value=100, category_heading=_("Month"),
+            axis_labels=month_labels(months, "MMM")))
     return charts
 
 

@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
@@ -52,6 +53,7 @@ from ..models import (
     ReviewStatus,
     StrategyTarget,
 )
+from ..models.planning import METRIC_LABELS
 from ..permissions import is_allowed
 from ..planning.services import progress
 from ..reviews.services import completion
@@ -100,6 +102,7 @@ def _labels() -> dict:
     labels.update({f"review:{s.value}": str(s.label) for s in completion.ReviewState})
     labels.update({f"interview:{s.value}": str(s.label) for s in InterviewStatus})
     labels["interview:"] = _("Not scheduled")
+    labels.update({f"metric:{m.value}": str(label) for m, label in METRIC_LABELS.items()})
     labels.update({"yes": _("Yes"), "no": _("No"), "goal": _("Department goal"),
                    "kpi": _("KPI")})
     return labels
@@ -122,8 +125,9 @@ def _latest_statuses(cycle: Cycle):
 def goals(cycle: Cycle, scope: Scope) -> Export:
     """The cycle's department goals, then its KPIs, with weights and progress."""
     header = [_("Level"), _("Department"), _("Person"), _("Employee number"), _("Title"),
-              _("Aligned to"), _("Weight"), _("Metric"), _("Baseline"), _("Target"),
-              _("Actual"), _("Unit"), _("Progress (%)"), _("Plan status"),
+              _("Aligned to"), _("Weight"), _("Metric"), _("Baseline"),
+              pgettext("target value", "Target"), _("Actual"), _("Unit"), _("Progress (%)"),
+              _("Plan status"),
               _("Latest status")]
     labels = _labels()
     goal_rows = partitioned(
@@ -152,13 +156,14 @@ def goals(cycle: Cycle, scope: Scope) -> Export:
     def rows():
         for (title, department, target, weight, metric, baseline, target_value, actual, unit,
              *sums) in goal_rows:
-            yield [labels["goal"], department, "", "", title, target or "", weight, metric,
+            yield [labels["goal"], department, "", "", title, target or "", weight,
+                   labels[f"metric:{metric}"],
                    baseline, target_value, actual, unit,
                    _percent(progress.stored_goal_progress(*sums)), "", ""]
         for (title, person, number, department, goal, weight, metric, baseline, target_value,
              actual, unit, plan_status, status) in kpi_rows:
             yield [labels["kpi"], department or "", person, number or "", title, goal or "",
-                   weight, metric, baseline, target_value, actual, unit,
+                   weight, labels[f"metric:{metric}"], baseline, target_value, actual, unit,
                    _percent(progress.measure_progress(metric, baseline, target_value, actual)),
                    labels.get(f"plan:{plan_status}", ""), labels[f"status:{status or ''}"]]
 

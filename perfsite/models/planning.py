@@ -109,6 +109,11 @@ class KpiOrigin(enum.StrEnum):
     ASSIGNED = "assigned"
     PROPOSED = "proposed"
 
+    @property
+    def label(self):
+        return {KpiOrigin.ASSIGNED: _l("Assigned by the head"),
+                KpiOrigin.PROPOSED: _l("Proposed by the person")}[self]
+
 
 class ProposalStatus(enum.StrEnum):
     PENDING = "pending"
