@@ -81,6 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     from . import notify  # chat channels, e-mail, the outbox: hears notifications and phases
 
     notify.init_app(app)
+    from .coaching.services import checkins
+    from .dashboards.services import trends
+
+    checkins.listen()  # each KPI's latest check-in, kept should a check-in be removed
+    trends.listen()  # the dashboards' trend points, kept on every flush that moves them
 
     from . import cli, errors, web
     from .ops import admin as first_run
