@@ -69,7 +69,9 @@ def register(app: Flask) -> None:
 
 def plug_in(app: Flask) -> None:
     """What each area adds to the others, for `app`, in the order it runs."""
+    from .coaching.services import checkins
     from .coaching.services import todos as coaching_todos  # noqa: F401  (collects the rest)
+    from .dashboards.services import trends
     from .feedback.services import completion as feedback_completion
     from .feedback.services import report as feedback_report
     from .feedback.services import todos as feedback_todos
@@ -107,3 +109,8 @@ def plug_in(app: Flask) -> None:
 
     # Every in-app notification is also e-mailed, as each person chose (perfsite/notify).
     add(app, NOTIFICATION_HOOKS, personal.on_notification)
+
+    # Kept figures, written in the same flush as what moves them (issue 21): each KPI's
+    # latest check-in (should a check-in be removed) and the dashboards' trend points.
+    checkins.listen()
+    trends.listen()

@@ -28,6 +28,8 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text
 
 from .auth.services import hash_password
+from .coaching.services.checkins import refresh_latest
+from .dashboards.services import trends
 from .demo import DEMO_PASSWORD
 from .extensions import db
 from .models import (
@@ -340,6 +342,8 @@ def seed_scale(people: int = 10_000, audit_events: int | None = None,
     writer.add(AuditEvent, events)
     writer.flush()
     refresh_goal_sums(db.session.connection())  # what the ORM keeps on every KPI write
+    refresh_latest(db.session.connection())  # what every check-in keeps on its KPI
+    trends.refresh(db.session.connection())  # the dashboards' trend points, likewise
     writer.reset_sequences()
     counts = dict(writer.counts)
     counts["audit_event"] = total

@@ -496,11 +496,23 @@ def test_completion_and_the_reviewers_list(org_chart, run):
     write_review(run.cycle, c.colleague, c.head, MANAGER, 3, 3, submit=False)
     [row] = completion.by_department(run.cycle)
     assert (row.name, row.people, row.self_done, row.manager_done) == ("Engineering", 2, 1, 0)
-    rows = completion.reports_of(run.cycle, c.head, sort="name")
-    assert [(r.person.username, r.self_state.value, r.manager_state.value) for r in rows] == [
-        ("staff", "submitted", "none"), ("colleague", "none", "draft")]
-    assert completion.reports_of(run.cycle, c.exec) == []
-    assert completion.reports_of(run.cycle, c.sales_head) == []
+    def reports(reviewer, sort, descending=False):
+        people = db.session.scalars(completion.reports_query(run.cycle, reviewer, sort,
+                                                             descending)).all()
+        return [(r.person.username, r.self_state.value, r.manager_state.value)
+                for r in completion.report_rows(run.cycle, reviewer, people)]
+
+    assert reports(c.head, "name") == [("staff", "submitted", "none"),
+                                       ("colleague", "none", "draft")]
+    assert reports(c.head, "name", descending=True) == [("colleague", "none", "draft"),
+                                                        ("staff", "submitted", "none")]
+    assert [r[0] for r in reports(c.head, "manager")] == ["staff", "colleague"]
+    assert [r[0] for r in reports(c.head, "self")] == ["colleague", "staff"]
+    assert completion.report_counts(run.cycle, c.head) == completion.ReportCounts(2, 0)
+    write_review(run.cycle, c.staff, c.head, MANAGER, 3, 3)
+    assert completion.report_counts(run.cycle, c.head) == completion.ReportCounts(2, 1)
+    assert reports(c.exec, "name") == [] and reports(c.sales_head, "name") == []
+    assert completion.report_counts(run.cycle, c.exec) == completion.ReportCounts(0, 0)
 
 
 def test_to_dos_ask_for_self_reviews_and_manager_reviews(org_chart, run):

@@ -478,3 +478,149 @@ def test_a_new_goal_starts_with_empty_sums(org_chart):
     db.session.flush()
     assert (goal.kpi_count, goal.kpi_weight_sum) == (0, 0)
     assert progress.goal_of(goal) == Decimal(0)
+
+
+# Lists that grow with a team, a page at a time (issue 21) --------------------------------------
+
+@pytest.fixture
+def in_review(app, company):
+    """A cycle in review around Engineering (tests/review_factories.py)."""
+    from .review_factories import review_cycle
+
+    with app.app_context():
+        made = review_cycle(_attached(company))
+        db.session.commit()
+        return made.cycle.id
+
+
+def _grow_reviewed_team(app, company, cycle_id: int, people: int, start: int = 0) -> None:
+    """`people` more in Engineering under the head, each with a plan in the cycle, their
+    self-review submitted, their manager review in draft, and a nomination waiting for
+    the head's approval."""
+    from perfsite.models import FeedbackRequest, FeedbackStatus, Review, ReviewStatus
+
+    with app.app_context():
+        o = _attached(company)
+        peer = db.session.get(Person, company.peer.id)
+        for i in range(start, start + people):
+            person = make_person(f"team{i}", o.eng, manager=o.head,
+                                 display_name=f"Team Member {i:03d}")
+            db.session.add(PersonalPlan(cycle_id=cycle_id, person=person, status="approved"))
+            db.session.add(Review(cycle_id=cycle_id, person=person, kind="self",
+                                  author=person, status=ReviewStatus.SUBMITTED.value))
+            db.session.add(Review(cycle_id=cycle_id, person=person, kind="manager",
+                                  author=o.head, status=ReviewStatus.DRAFT.value))
+            db.session.add(FeedbackRequest(cycle_id=cycle_id, subject=person, rater=peer,
+                                           rater_group="peer", nominated_by_id=person.id,
+                                           status=FeedbackStatus.NOMINATED.value))
+        db.session.commit()
+
+
+TEAM_LISTS = {
+    # page: (who looks, url)
+    "reviews team": ("head", "/reviews/{cycle}/team"),
+    "reviews team by name": ("head", "/reviews/{cycle}/team?sort=name&dir=desc"),
+    "reviews team, page 2": ("head", "/reviews/{cycle}/team?sort=self&page=2"),
+    "reviews overview": ("head", "/reviews/"),
+    "360 team": ("head", "/feedback/{cycle}/team"),
+    "360 team, page 2": ("head", "/feedback/{cycle}/team?page=2"),
+    "360 HR overview": ("hr", "/feedback/{cycle}/admin"),
+    "360 HR overview, page 2": ("hr", "/feedback/{cycle}/admin?page=2"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(TEAM_LISTS))
+def test_team_lists_read_a_page_whatever_the_size_of_the_team(
+        app, company, login_as, count_queries, in_review, page):
+    """The reviews a head writes, the people whose raters they approve and HR's stuck
+    nominations read a page of rows and counts: a team of 17 or of 62 reads the same."""
+    who, url = TEAM_LISTS[page]
+    url = url.format(cycle=in_review)
+    client = login_as(who)
+    app.config["PAGE_SIZE"] = 5
+
+    def measure():
+        with count_queries() as q:
+            response = client.get(url)
+            assert response.status_code == 200
+        return q.count, q.rows
+
+    try:
+        _grow_reviewed_team(app, company, in_review, 15)  # three pages and more
+        small = measure()
+        _grow_reviewed_team(app, company, in_review, 45, start=15)
+        assert measure() == small, f"{page}: statements and rows read grew"
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+def test_the_reviews_team_pages_keep_the_sort_and_count_the_whole_team(
+        app, company, login_as, in_review):
+    _grow_reviewed_team(app, company, in_review, 60)  # 62 with staff and colleague
+    head = login_as("head")
+    url = f"/reviews/{in_review}/team"
+    first = head.get(url, query_string={"sort": "name", "dir": "desc"}).get_data(as_text=True)
+    assert first.count('id="team-person-') == 50 and "62 people" in first
+    assert "Page 1 of 2" in first
+    assert f'href="{url}?sort=name&amp;dir=desc&amp;page=2"' in first
+    second = head.get(url, query_string={"sort": "name", "dir": "desc", "page": 2}
+                      ).get_data(as_text=True)
+    assert second.count('id="team-person-') == 12 and "Page 2 of 2" in second
+    # descending by name: the last page ends with the first names of the alphabet
+    assert "Liu Yang" in second and "Team Member 059" in first
+    assert "Team Member 059" not in second
+    # htmx asks for the rows alone
+    fragment = head.htmx("GET", url, {"sort": "name", "page": 2}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="team-rows">')
+    # a page past the end is empty, not an error
+    assert head.get(url, query_string={"page": 99}).status_code == 200
+    overview = head.get("/reviews/").get_data(as_text=True)
+    assert "Reviews I write: 0 of 62 submitted" in overview
+
+
+def test_the_360_team_and_hr_overview_page_with_what_waits(app, company, login_as, in_review):
+    _grow_reviewed_team(app, company, in_review, 55)
+    head = login_as("head")
+    team = head.get(f"/feedback/{in_review}/team").get_data(as_text=True)
+    assert team.count("/raters\">") == 50 and "Page 1 of 2" in team
+    second = head.get(f"/feedback/{in_review}/team?page=2").get_data(as_text=True)
+    assert second.count("/raters\">") == 7  # staff and colleague too
+    assert "Team Member 054" in second or "Team Member 054" in team
+    hr = login_as("hr")
+    admin = hr.get(f"/feedback/{in_review}/admin").get_data(as_text=True)
+    assert admin.count("Team Member") == 50 and 'rel="next"' in admin
+    rest = hr.get(f"/feedback/{in_review}/admin?page=2").get_data(as_text=True)
+    assert rest.count("Team Member") == 5 and 'rel="prev"' in rest
+    assert "No more stuck nominations." in hr.get(
+        f"/feedback/{in_review}/admin?page=3").get_data(as_text=True)
+
+
+def test_who_approves_whom_in_sql_equals_the_predicate(org_chart):
+    """approved_by_clause (lists) and approver_id (one person) agree for every person and
+    every possible approver, with and without managers, with heads missing or heading
+    their own department."""
+    from perfsite import permissions as can
+    from perfsite.models import Department
+
+    o = org_chart
+    lone = Department(name="Lone team", code="LONE", parent=o.eng)
+    empty = Department(name="No head", code="NOHEAD")
+    db.session.add_all([lone, empty])
+    db.session.flush()
+    boss = make_person("lone.boss", lone)
+    lone.head_id = boss.id
+    make_person("lone.member", lone)
+    make_person("nohead.a", empty, manager=o.exec)
+    make_person("nohead.b", empty)
+    make_person("eng.nomanager", o.eng)
+    o.staff.manager_id = None  # falls back to the responsible head
+    db.session.flush()
+    db.session.expire_all()
+    people = db.session.scalars(select(Person)).all()
+    for approver in people:
+        expected = {p.id for p in people if can.approver_id(p) == approver.id}
+        found = set(db.session.scalars(select(Person.id).where(
+            can.approved_by_clause(approver))))
+        assert found == expected, approver.username
+        assert set(db.session.scalars(select(Person.id).where(
+            can.reviewed_by_clause(approver)))) == expected

@@ -12,7 +12,7 @@ person the feedback is on could pair it with an answer.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,7 +23,9 @@ from ..extensions import db
 from ..models import Cycle, FeedbackRequest, FeedbackStatus, Person, utcnow
 from ..org import picker
 from ..org.forms import PickerSearchForm
+from ..paging import window
 from ..reviews.services import settings as review_settings
+from ..rules import to_id
 from ..submissions import submit_once
 from ..web import attempt, is_htmx, load, load_cycle, render, status_of
 from . import bp
@@ -240,25 +242,18 @@ def pick_raters(cycle_id):
 
 @bp.get("/<int:cycle_id>/team")
 def team(cycle_id):
-    """The people whose raters I approve, with what waits for me."""
+    """The people whose raters I approve, with what waits for me, a page at a time."""
     cycle = load_cycle(cycle_id)
     me = _me()
-    people = [p for p in db.session.scalars(
-        select(Person).where(can.managed_people_clause(me), Person.active.is_(True))
-        .order_by(Person.display_name, Person.id).limit(500))
-        if can.approver_id(p) == me.id]
-    waiting = {}
-    ids = [p.id for p in people]
-    for found in db.session.scalars(select(FeedbackRequest).where(
-            FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id.in_(ids or [0]),
-            FeedbackRequest.status.in_([FeedbackStatus.NOMINATED.value,
-                                        FeedbackStatus.DECLINED.value]))):
-        entry = waiting.setdefault(found.subject_id, {"nominated": 0, "declined": 0})
-        if found.status == FeedbackStatus.NOMINATED:
-            entry["nominated"] += 1
-        elif not found.replaced:
-            entry["declined"] += 1
-    return render("feedback/team.html", cycle=cycle, people=people, waiting=waiting)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = db.paginate(
+        select(Person).where(can.approved_by_clause(me), Person.active.is_(True))
+        .order_by(Person.display_name, Person.id),
+        page=to_id(request.args.get("page")) or 1, per_page=per_page, max_per_page=per_page,
+        error_out=False)
+    people = list(page.items)
+    return render("feedback/team.html", cycle=cycle, people=people, page=page,
+                  waiting=nominations.waiting_for_approval(cycle, [p.id for p in people]))
 
 
 # Feedback to give ---------------------------------------------------------------------------
@@ -403,7 +398,13 @@ def admin(cycle_id):
     can.ensure(can.can_view_feedback_admin(current_user, cycle))
     rows = completion.completion(cycle)
     return render("feedback/admin.html", cycle=cycle, rows=rows,
-                  total=completion.totals(rows), stuck=nominations.stuck(cycle))
+                  total=completion.totals(rows), stuck=_stuck(cycle))
+
+
+def _stuck(cycle: Cycle):
+    """A page of the stuck nominations (uncounted: previous and next)."""
+    return window(nominations.stuck_query(cycle), to_id(request.args.get("page")) or 1,
+                  current_app.config["PAGE_SIZE"])
 
 
 @bp.post("/<int:cycle_id>/admin/recompute")
@@ -423,7 +424,7 @@ def recompute(cycle_id):
             return redirect(url_for("feedback.admin", cycle_id=cycle.id))
     rows = completion.completion(cycle)
     return render("feedback/admin.html", status=status, cycle=cycle, rows=rows,
-                  total=completion.totals(rows), stuck=nominations.stuck(cycle),
+                  total=completion.totals(rows), stuck=_stuck(cycle),
                   errors=form.form_errors or [_("Reload the page and try again.")])
 
 

@@ -13,6 +13,7 @@ from .coaching import (  # during the cycle
     RequestKind,
     RequestStatus,
     ResourceRequest,
+    TargetTrendPoint,
 )
 from .cycle import PHASE_ORDER, Cycle, Phase
 from .feedback import (  # 360-degree feedback
@@ -113,6 +114,7 @@ __all__ = [
     "RequestKind",
     "RequestStatus",
     "ResourceRequest",
+    "TargetTrendPoint",
     # reviews and calibration
     "CalibrationMove",
     "Competency",

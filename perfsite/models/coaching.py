@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .cycle import Cycle
 from .org import Person
-from .planning import VALUE, Kpi
+from .planning import VALUE, WEIGHTED, Kpi
 from .types import UTCDateTime, utcnow
 
 
@@ -118,6 +118,25 @@ class CheckIn(db.Model):
     @property
     def state(self) -> CheckInStatus:
         return CheckInStatus(self.status)
+
+
+class TargetTrendPoint(db.Model):
+    """What one month's check-ins reported for a strategy target, per department: over the
+    check-ins (in that UTC month) on the department's counting KPIs aligned to the target,
+    Σ(KPI weight × progress of the check-in's value) and Σ KPI weight. The dashboards'
+    trend is their ratio. Kept in the same transaction as every check-in and every change
+    to a KPI or goal that moves it (dashboards.services.trends), so no dashboard reads
+    check-ins."""
+
+    __tablename__ = "target_trend_point"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("strategy_target.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    weighted_sum: Mapped[Decimal] = mapped_column(WEIGHTED)
+    weight_sum: Mapped[Decimal] = mapped_column(WEIGHTED)
 
 
 class _TrackedItem:

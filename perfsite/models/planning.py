@@ -395,6 +395,11 @@ class Kpi(MeasuredMixin, db.Model):
     origin: Mapped[str] = mapped_column(String(20), default=KpiOrigin.ASSIGNED.value)
     proposal_status: Mapped[str | None] = mapped_column(String(20))
     head_comment: Mapped[str] = mapped_column(Text, default="")
+    # The latest check-in's status and time (the newest by time, then by id), kept by the
+    # check-in service in the same transaction, so dashboards and to-dos never look for it
+    # among the check-ins (coaching.services.checkins.refresh_latest recomputes them).
+    last_check_in_status: Mapped[str | None] = mapped_column(String(20))
+    last_check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -131,6 +131,7 @@ from .org import (  # noqa: F401
     managed_people_clause,
     manages,
     people_scope,
+    responsible_head_clause,
     responsible_head_id,
     sees_whole_company,
     subtree_ids,
@@ -149,6 +150,7 @@ from .phases import (  # noqa: F401
     require_phase,
 )
 from .planning import (  # noqa: F401
+    approved_by_clause,
     approver_id,
     can_add_goal,
     can_add_kpi,
@@ -198,6 +200,7 @@ from .reviews import (  # noqa: F401
     can_write_manager_review,
     can_write_review,
     can_write_self_review,
+    reviewed_by_clause,
     reviewer_id,
     reviews_have_opened,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -104,6 +104,51 @@ def responsible_head_id(person) -> int | None:
             return head_id
         department_id = parent_id
     return person.manager_id
+
+
+def _chain_heads() -> dict[int, list[int]]:
+    """Per department, the distinct heads met going up from it (its own first)."""
+    parents = {d: (p, h) for d, p, h in _department_links()}
+    chains: dict[int, list[int]] = {}
+    for start in parents:
+        heads: list[int] = []
+        department_id, seen = start, set()
+        while department_id is not None and department_id not in seen:
+            seen.add(department_id)
+            parent_id, head_id = parents.get(department_id, (None, None))
+            if head_id is not None and head_id not in heads:
+                heads.append(head_id)
+            department_id = parent_id
+        chains[start] = heads
+    return chains
+
+
+def responsible_head_clause(user):
+    """SQL twin of `responsible_head_id(Person) == user.id`: the people `user` answers for.
+
+    A person's responsible head is the first head above them (their own department first)
+    who is not themselves: in a department whose first head is `user`, everyone but `user`;
+    where `user` comes second, only the first head; with no head but the person themselves
+    above them, their manager."""
+    if not user.is_authenticated:
+        return false()
+    everyone, only, fallback_all, fallback_only = [], [], [], []
+    for department_id, heads in _chain_heads().items():
+        if heads[:1] == [user.id]:
+            everyone.append(department_id)
+        elif heads[1:2] == [user.id]:
+            only.append((department_id, heads[0]))
+        if not heads:
+            fallback_all.append(department_id)
+        elif len(heads) == 1:
+            fallback_only.append((department_id, heads[0]))
+    managed = Person.manager_id == user.id
+    return or_(
+        Person.department_id.in_(everyone) & (Person.id != user.id),
+        *[(Person.department_id == d) & (Person.id == head) for d, head in only],
+        managed & (Person.department_id.is_(None) | Person.department_id.in_(fallback_all)),
+        *[managed & (Person.department_id == d) & (Person.id == head)
+          for d, head in fallback_only])
 
 
 def manages(user, person) -> bool:

@@ -18,6 +18,7 @@ from .org import (
     is_executive,
     managed_department_ids,
     manages,
+    responsible_head_clause,
     responsible_head_id,
     sees_whole_company,
 )
@@ -239,4 +240,11 @@ def approver_id(person) -> int | None:
     """Whose to-do a submitted plan is: the person's manager, else the responsible head.
     (Every head above may approve it; only this one is asked to.)"""
     return person.manager_id or responsible_head_id(person)
+
+
+def approved_by_clause(user):
+    """SQL twin of `approver_id(Person) == user.id`: the people whose plan `user` is asked
+    to approve (and so, whose manager review they write and whose raters they approve)."""
+    return (Person.manager_id == user.id) | (
+        Person.manager_id.is_(None) & responsible_head_clause(user))
 

@@ -17,12 +17,18 @@ from flask_babel import lazy_gettext as _l
 from .answers import phase, state, who
 from .org import is_executive, is_hr, manages, sees_whole_company
 from .phases import is_allowed
-from .planning import approver_id
+from .planning import approved_by_clause, approver_id
 
 
 def reviewer_id(person) -> int | None:
     """Who writes `person`'s manager review: the one who approves their plan."""
     return approver_id(person)
+
+
+def reviewed_by_clause(user):
+    """SQL twin of `reviewer_id(Person) == user.id`: the people whose manager review
+    `user` writes."""
+    return approved_by_clause(user)
 
 
 def reviews_have_opened(cycle) -> bool:

@@ -106,7 +106,7 @@ def index():
             "result": result,
             "sees_results": bool(can.can_view_results(
                 me, result or ReviewResult.blank(cycle, me))),
-            "reports": completion.reports_of(cycle, me),
+            "reports": completion.report_counts(cycle, me),
         })
     return render("reviews/index.html", rows=rows,
                   upcoming=[c for c in cycles if not can.reviews_have_opened(c)],
@@ -295,14 +295,22 @@ def reopen_manager_review(cycle_id, person_id):
 
 @bp.get("/<int:cycle_id>/team")
 def team(cycle_id):
-    """The people whose manager review I write, with where each review stands."""
+    """The people whose manager review I write, with where each review stands, a page at a
+    time (the sort kept from page to page)."""
     cycle = load_cycle(cycle_id)
+    me = current_user._get_current_object()
     sort = request.args.get("sort", "manager")
     sort = sort if sort in completion.SORTS else "manager"
     descending = request.args.get("dir") == "desc"
-    rows = completion.reports_of(cycle, current_user, sort, descending)
-    return render("reviews/team.html", "reviews/_team_rows.html", cycle=cycle, rows=rows,
-                  sort=sort, descending=descending)
+    per_page = current_app.config["PAGE_SIZE"]
+    counts = completion.report_counts(cycle, me)
+    page = db.paginate(completion.reports_query(cycle, me, sort, descending),
+                       page=to_id(request.args.get("page")) or 1, per_page=per_page,
+                       max_per_page=per_page, error_out=False, count=False)
+    page.total = counts.people
+    return render("reviews/team.html", "reviews/_team_rows.html", cycle=cycle,
+                  rows=completion.report_rows(cycle, me, list(page.items)), page=page,
+                  counts=counts, sort=sort, descending=descending)
 
 
 # Results ------------------------------------------------------------------------------------------

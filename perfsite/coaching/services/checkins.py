@@ -11,6 +11,10 @@ Rules:
 - The owner may raise an obstacle and a resource request with it; they become tracked
   items. A request that is started (any of its fields given) must be complete.
 - Every check-in is audited.
+- The KPI keeps its latest check-in's status and time (`Kpi.last_check_in_status`,
+  `last_check_in_at`: the newest by time, then by id), written here in the same
+  transaction; `refresh_latest` recomputes them from the check-ins (the migration's
+  backfill, `flask seed-scale`, and the tests' oracle).
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from ... import permissions as can
 from ...audit.services import record
@@ -78,6 +82,8 @@ def post_check_in(kpi: Kpi, actor, *, actual_value, status: str, confidence=None
     check_in = CheckIn(kpi=kpi, author=actor, actual_value=kpi.actual_value,
                        status=state.value, confidence=confidence, note=note,
                        late=can.is_allowed(cycle, "check_in_late"), created_at=now)
+    if kpi.last_check_in_at is None or now >= kpi.last_check_in_at:
+        kpi.last_check_in_status, kpi.last_check_in_at = state.value, now
     db.session.add(check_in)
     db.session.flush()
     record("check_in.posted", check_in, actor=actor, label=kpi.title,
@@ -89,6 +95,37 @@ def post_check_in(kpi: Kpi, actor, *, actual_value, status: str, confidence=None
     if wants_request:
         requests.raise_request(kpi, actor, check_in=check_in, now=now, **request)
     return check_in
+
+
+def _latest_of(column):
+    """SQL: `column` of the KPI's newest check-in (by time, then id)."""
+    return (select(column).where(CheckIn.kpi_id == Kpi.id)
+            .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1)
+            .scalar_subquery())
+
+
+def refresh_latest(connection, kpi_filter=None) -> None:
+    """Recompute every KPI's (or those matching `kpi_filter`) latest check-in status and
+    time from its check-ins."""
+    stmt = update(Kpi.__table__).values(last_check_in_status=_latest_of(CheckIn.status),
+                                        last_check_in_at=_latest_of(CheckIn.created_at))
+    if kpi_filter is not None:
+        stmt = stmt.where(kpi_filter)
+    connection.execute(stmt)
+
+
+def _removed_flushed(session, flush_context) -> None:
+    # Check-ins are history and not removed but with their KPI; should one go all the same,
+    # its KPI's latest is read again in the same transaction.
+    removed = {obj.kpi_id for obj in session.deleted if isinstance(obj, CheckIn)}
+    if removed:
+        refresh_latest(session.connection(), Kpi.__table__.c.id.in_(sorted(removed)))
+
+
+def listen() -> None:
+    """Keep each KPI's latest when a check-in is removed (create_app calls this)."""
+    if not event.contains(Session, "after_flush", _removed_flushed):
+        event.listen(Session, "after_flush", _removed_flushed)
 
 
 def timeline(kpi: Kpi, limit: int = 100) -> list[CheckIn]:

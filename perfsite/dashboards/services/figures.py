@@ -7,8 +7,12 @@ Rules (the figures are the services' own, so a dashboard never disagrees with a 
   over that department's goals aligned to it.
 - A target's trend is, month by month, the weighted progress its KPIs' check-ins reported
   in that month: Σ(KPI weight × progress of the check-in's value) / Σ KPI weights, over the
-  check-ins of that month (a month without check-ins has no point).
-- A KPI's status is that of its latest check-in; "no check-in" when it has none.
+  check-ins of that month (a month without check-ins has no point), read from the points
+  kept per target, department and month (dashboards.services.trends).
+- A KPI's status is that of its latest check-in; "no check-in" when it has none. Each KPI
+  keeps its latest check-in's status and time (Kpi.last_check_in_status and
+  last_check_in_at, written by the check-in), so no figure here looks for them among the
+  check-ins.
 - A check-in is overdue, while the cycle takes check-ins, on a KPI of an approved plan whose
   latest check-in is older than the cycle's check-in interval (or that has none): the rule
   of the to-do list (coaching.services.todos).
@@ -20,16 +24,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from types import SimpleNamespace
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ...extensions import db
 from ...models import (
-    CheckIn,
     CheckInStatus,
     Cycle,
     Department,
@@ -42,6 +44,7 @@ from ...models import (
     ResourceRequest,
     StrategyTarget,
     TargetStatus,
+    TargetTrendPoint,
 )
 from ...permissions import is_allowed
 from ...planning.services import progress
@@ -123,74 +126,46 @@ def months_of(cycle: Cycle, today: date) -> list[date]:
     return months
 
 
-def _moment(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def _month_index(column, months: list[date]):
-    """SQL: which of `months` a moment falls in (by their first days), NULL outside."""
-    bounds = months[1:] + [date(months[-1].year + months[-1].month // 12,
-                                months[-1].month % 12 + 1, 1)]
-    return case(*[(column < _moment(bound), i) for i, bound in enumerate(bounds)], else_=None)
-
-
 def target_trends(cycle: Cycle, target_ids, scope: Scope, months: list[date]
                   ) -> dict[int, list[Decimal | None]]:
-    """Per target, per month: the weighted progress its KPIs' check-ins reported (percent)."""
+    """Per target, per month: the weighted progress its KPIs' check-ins reported (percent),
+    from the kept trend points (dashboards.services.trends), never the check-ins."""
     target_ids = list(target_ids)
     if not target_ids or not months:
         return {}
-    reported = SimpleNamespace(metric_type=Kpi.metric_type, baseline=Kpi.baseline,
-                               target_value=Kpi.target_value, actual_value=CheckIn.actual_value)
-    month = _month_index(CheckIn.created_at, months).label("month")
+    index = {month: i for i, month in enumerate(months)}
     rows = db.session.execute(
-        select(DepartmentGoal.target_id, month,
-               func.sum(Kpi.weight * progress.progress_sql(reported)), func.sum(Kpi.weight))
-        .select_from(CheckIn)
-        .join(Kpi, Kpi.id == CheckIn.kpi_id)
-        .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-        .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
-        .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts,
-               DepartmentGoal.target_id.in_(target_ids),
-               CheckIn.created_at >= _moment(months[0]),
-               in_scope(DepartmentGoal.department_id, scope))
-        .group_by(DepartmentGoal.target_id, month)).all()
+        select(TargetTrendPoint.target_id, TargetTrendPoint.month,
+               func.sum(TargetTrendPoint.weighted_sum), func.sum(TargetTrendPoint.weight_sum))
+        .where(TargetTrendPoint.target_id.in_(target_ids),
+               TargetTrendPoint.month.between(months[0], months[-1]),
+               in_scope(TargetTrendPoint.department_id, scope))
+        .group_by(TargetTrendPoint.target_id, TargetTrendPoint.month)).all()
     trends = {t: [None] * len(months) for t in target_ids}
-    for target_id, index, weighted_sum, weight_sum in rows:
-        if index is None or not weight_sum:
+    for target_id, month, weighted_sum, weight_sum in rows:
+        if month not in index or not weight_sum:
             continue
-        trends[target_id][int(index)] = percent(Decimal(str(weighted_sum))
-                                                / Decimal(str(weight_sum)))
+        trends[target_id][index[month]] = percent(Decimal(str(weighted_sum))
+                                                  / Decimal(str(weight_sum)))
     return trends
 
 
-# Statuses: the latest check-in of each KPI --------------------------------------------------
+# Statuses: the latest check-in of each KPI (kept on the KPI) ---------------------------------
 
-def _latest_checkins(cycle: Cycle):
-    """A subquery: (kpi_id, status, created_at) of each KPI's latest check-in in the cycle."""
-    newest = (select(func.max(CheckIn.id))
-              .join(Kpi, Kpi.id == CheckIn.kpi_id)
-              .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-              .where(PersonalPlan.cycle_id == cycle.id)
-              .group_by(CheckIn.kpi_id))
-    return (select(CheckIn.kpi_id, CheckIn.status, CheckIn.created_at)
-            .where(CheckIn.id.in_(newest)).subquery())
+LATEST_STATUS = func.coalesce(Kpi.last_check_in_status, NO_CHECK_IN)
 
 
 def status_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, Counter]:
     """Per department: how many (counting) KPIs stand at each latest status."""
-    latest = _latest_checkins(cycle)
-    status = func.coalesce(latest.c.status, NO_CHECK_IN)
     found: dict[int | None, Counter] = {}
     for department_id, value, count in db.session.execute(
-            select(Person.department_id, status, func.count(Kpi.id))
+            select(Person.department_id, LATEST_STATUS, func.count(Kpi.id))
             .select_from(Kpi)
             .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
             .join(Person, Person.id == PersonalPlan.person_id)
-            .outerjoin(latest, latest.c.kpi_id == Kpi.id)
             .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
                    in_scope(Person.department_id, scope))
-            .group_by(Person.department_id, status)):
+            .group_by(Person.department_id, LATEST_STATUS)):
         found.setdefault(department_id, Counter())[value] = count
     return found
 
@@ -206,16 +181,14 @@ class GoalAtRisk:
 
 def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8) -> list[GoalAtRisk]:
     """The goals with the most KPIs off track or at risk (by their latest check-in)."""
-    latest = _latest_checkins(cycle)
     rows = db.session.execute(
-        select(Kpi.goal_id, latest.c.status, func.count(Kpi.id))
-        .join(latest, latest.c.kpi_id == Kpi.id)
+        select(Kpi.goal_id, Kpi.last_check_in_status, func.count(Kpi.id))
         .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
         .where(DepartmentGoal.cycle_id == cycle.id, Kpi.counts,
-               latest.c.status.in_([CheckInStatus.AT_RISK.value,
-                                    CheckInStatus.OFF_TRACK.value]),
+               Kpi.last_check_in_status.in_([CheckInStatus.AT_RISK.value,
+                                             CheckInStatus.OFF_TRACK.value]),
                in_scope(DepartmentGoal.department_id, scope))
-        .group_by(Kpi.goal_id, latest.c.status)).all()
+        .group_by(Kpi.goal_id, Kpi.last_check_in_status)).all()
     counts: dict[int, Counter] = {}
     for goal_id, status, count in rows:
         counts.setdefault(goal_id, Counter())[status] = count
@@ -235,28 +208,18 @@ def takes_check_ins(cycle: Cycle) -> bool:
     return is_allowed(cycle, "check_in")
 
 
-def _last_check_in(cycle: Cycle):
-    return (select(CheckIn.kpi_id, func.max(CheckIn.created_at).label("latest"))
-            .join(Kpi, Kpi.id == CheckIn.kpi_id)
-            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-            .where(PersonalPlan.cycle_id == cycle.id)
-            .group_by(CheckIn.kpi_id).subquery())
-
-
 def _overdue_query(cycle: Cycle, scope: Scope, now: datetime, by, person_ids=None):
     """(by, KPIs whose check-in is overdue) grouped by `by`; see overdue_check_ins."""
     narrow = [] if person_ids is None else [PersonalPlan.person_id.in_(list(person_ids) or [0])]
-    last = _last_check_in(cycle)
     cutoff = now - timedelta(days=cycle.checkin_interval_days)
     overdue = func.count(Kpi.id).label("overdue")
     return (select(by, overdue)
             .select_from(Kpi)
             .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
             .join(Person, Person.id == PersonalPlan.person_id)
-            .outerjoin(last, last.c.kpi_id == Kpi.id)
             .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
                    PersonalPlan.status == PlanStatus.APPROVED.value,
-                   or_(last.c.latest.is_(None), last.c.latest <= cutoff),
+                   or_(Kpi.last_check_in_at.is_(None), Kpi.last_check_in_at <= cutoff),
                    in_scope(Person.department_id, scope), *narrow)
             .group_by(by)), overdue
 
@@ -308,15 +271,12 @@ def people_figures(cycle: Cycle, person_ids, now: datetime) -> dict[int, PersonF
         if weight_sum:
             figure.progress = (Decimal(str(weighted_sum)) / Decimal(str(weight_sum))).quantize(
                 progress.PLACES, rounding=ROUND_HALF_UP)
-    latest = _latest_checkins(cycle)
-    status = func.coalesce(latest.c.status, NO_CHECK_IN)
     for person_id, value, count in db.session.execute(
-            select(PersonalPlan.person_id, status, func.count(Kpi.id))
+            select(PersonalPlan.person_id, LATEST_STATUS, func.count(Kpi.id))
             .join(Kpi, Kpi.plan_id == PersonalPlan.id)
-            .outerjoin(latest, latest.c.kpi_id == Kpi.id)
             .where(PersonalPlan.cycle_id == cycle.id, PersonalPlan.person_id.in_(person_ids),
                    Kpi.counts)
-            .group_by(PersonalPlan.person_id, status)):
+            .group_by(PersonalPlan.person_id, LATEST_STATUS)):
         figures[person_id].statuses[value] = count
     for person_id, count in overdue_check_ins(cycle, Scope(None, None), now,
                                               by=PersonalPlan.person_id,
@@ -431,15 +391,11 @@ def phase_progress(cycle: Cycle, scope: Scope) -> list[DepartmentProgress]:
             .group_by(Person.department_id)):
         entry = row(department_id)
         entry.people, entry.plans_approved = people, int(done or 0)
-    checked = (select(CheckIn.kpi_id).join(Kpi, Kpi.id == CheckIn.kpi_id)
-               .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-               .where(PersonalPlan.cycle_id == cycle.id).group_by(CheckIn.kpi_id).subquery())
     for department_id, kpis, with_check_in in db.session.execute(
-            select(Person.department_id, func.count(Kpi.id), func.count(checked.c.kpi_id))
+            select(Person.department_id, func.count(Kpi.id), func.count(Kpi.last_check_in_at))
             .select_from(Kpi)
             .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
             .join(Person, Person.id == PersonalPlan.person_id)
-            .outerjoin(checked, checked.c.kpi_id == Kpi.id)
             .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
                    in_scope(Person.department_id, scope))
             .group_by(Person.department_id)):

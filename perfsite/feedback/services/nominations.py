@@ -223,9 +223,28 @@ def replace(request: FeedbackRequest, actor, *, username: str,
     return found
 
 
-def stuck(cycle: Cycle, department_ids=None, limit: int = 200) -> list[FeedbackRequest]:
-    """Requests that wait for someone other than the rater: nominations awaiting approval
-    and declines without a replacement (HR sees and fixes them)."""
+def waiting_for_approval(cycle: Cycle, subject_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per person of `subject_ids`: how many nominations wait for approval and how many
+    declines wait for a replacement (one query)."""
+    waiting: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(
+        select(FeedbackRequest.subject_id, FeedbackRequest.status, func.count())
+        .where(FeedbackRequest.cycle_id == cycle.id,
+               FeedbackRequest.subject_id.in_(subject_ids),
+               (FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
+               | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
+                  & FeedbackRequest.replaced.is_(False)))
+        .group_by(FeedbackRequest.subject_id, FeedbackRequest.status))
+    for subject_id, status, count in rows:
+        entry = waiting.setdefault(subject_id, {"nominated": 0, "declined": 0})
+        entry["nominated" if status == FeedbackStatus.NOMINATED.value else "declined"] = count
+    return waiting
+
+
+def stuck_query(cycle: Cycle, department_ids=None):
+    """A select() of the requests that wait for someone other than the rater: nominations
+    awaiting approval and declines without a replacement (HR sees and fixes them), by the
+    name of the person they are on, for paging."""
     stmt = (select(FeedbackRequest).join(Person, Person.id == FeedbackRequest.subject_id)
             .where(FeedbackRequest.cycle_id == cycle.id,
                    ((FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
@@ -233,7 +252,7 @@ def stuck(cycle: Cycle, department_ids=None, limit: int = 200) -> list[FeedbackR
                        & FeedbackRequest.replaced.is_(False))))
             .options(joinedload(FeedbackRequest.subject), joinedload(FeedbackRequest.rater),
                      joinedload(FeedbackRequest.cycle))
-            .order_by(Person.display_name, FeedbackRequest.id).limit(limit))
+            .order_by(Person.display_name, FeedbackRequest.id))
     if department_ids is not None:
-        stmt = stmt.where(Person.department_id.in_(list(department_ids) or [0]))
-    return list(db.session.scalars(stmt))
+        stmt = stmt.where(Person.department_id.in_(list(department_ids)))
+    return stmt

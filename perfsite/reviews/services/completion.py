@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ... import permissions as can
@@ -180,29 +180,55 @@ def rows_of(cycle: Cycle, people: list[Person]) -> list[PersonRow]:
 
 # A reviewer's people -------------------------------------------------------------------------
 
-SORTS = {
-    "name": lambda row: (row.person.display_name.lower(), row.person.id),
-    "self": lambda row: (row.self_state.order, row.person.display_name.lower()),
-    "manager": lambda row: (row.manager_state.order, row.person.display_name.lower()),
-}
+def _state_order(alias):
+    """ReviewState.order in SQL: not started, draft, submitted."""
+    return case((alias.id.is_(None), ReviewState.NOT_STARTED.order),
+                (alias.status == ReviewStatus.SUBMITTED.value, ReviewState.SUBMITTED.order),
+                else_=ReviewState.DRAFT.order)
 
 
-def reports_of(cycle: Cycle, reviewer, sort: str = "manager", descending: bool = False
-               ) -> list[PersonRow]:
-    """The people in the cycle's reviews whose manager review `reviewer` writes (those whose
-    plan they approve), sorted by name or by the state of either review."""
-    headed = can.managed_department_ids(reviewer)
-    candidates = db.session.scalars(
-        _participants(cycle).where(
-            Person.id != reviewer.id,
-            or_(Person.manager_id == reviewer.id,
-                Person.manager_id.is_(None) & Person.department_id.in_(headed or [0])))
-        .options(joinedload(Person.department))).all()
-    mine = [p for p in candidates if can.reviewer_id(p) == reviewer.id]
-    rows = _rows_for(cycle, mine, with_reviewers=False)
+SORTS = ("name", "self", "manager")
+
+
+def _reports(cycle: Cycle, reviewer):
+    """The people in the cycle's reviews whose manager review `reviewer` writes."""
+    return _participants(cycle).where(can.reviewed_by_clause(reviewer))
+
+
+def reports_query(cycle: Cycle, reviewer, sort: str = "manager", descending: bool = False):
+    """A select() of the people whose manager review `reviewer` writes (those whose plan
+    they approve), sorted by name or by the state of either review, for paging."""
+    own, manager = aliased(Review), aliased(Review)
+    name = (func.lower(Person.display_name), Person.id)
+    keys = {"name": name, "self": (_state_order(own), *name),
+            "manager": (_state_order(manager), *name)}[sort if sort in SORTS else "manager"]
+    return (_reports(cycle, reviewer)
+            .outerjoin(own, _review_join(own, cycle, ReviewKind.SELF))
+            .outerjoin(manager, _review_join(manager, cycle, ReviewKind.MANAGER))
+            .order_by(*(key.desc() if descending else key for key in keys)))
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    people: int
+    submitted: int
+
+
+def report_counts(cycle: Cycle, reviewer) -> ReportCounts:
+    """How many people `reviewer` reviews in the cycle, and how many of those manager
+    reviews are submitted: one query."""
+    manager = aliased(Review)
+    people, submitted = db.session.execute(
+        _reports(cycle, reviewer).with_only_columns(func.count(Person.id), _submitted(manager))
+        .outerjoin(manager, _review_join(manager, cycle, ReviewKind.MANAGER))).one()
+    return ReportCounts(people or 0, int(submitted or 0))
+
+
+def report_rows(cycle: Cycle, reviewer, people: list[Person]) -> list[PersonRow]:
+    """Rows for a page of `reviewer`'s people (their reviews in one query)."""
+    rows = _rows_for(cycle, people, with_reviewers=False)
     for row in rows:
         row.reviewer = reviewer
-    rows.sort(key=SORTS.get(sort, SORTS["manager"]), reverse=descending)
     return rows
 
 
