@@ -69,6 +69,7 @@ from .review import (  # reviews and calibration
     ReviewSettings,
     ReviewStatus,
 )
+from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
 from .submission import FormSubmission
 from .types import UTCDateTime, utcnow
 
@@ -147,4 +148,7 @@ __all__ = [
     "NotificationPreference",
     "NotifyChannel",
     "OutboxMessage",
+    # company sign-in and directory sync
+    "DirectoryRole",
+    "DirectorySync",
 ]
