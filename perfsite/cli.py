@@ -206,3 +206,41 @@ def register(app) -> None:
         except worker.AnotherWorker as busy:
             raise click.ClickException(str(busy)) from None
 
+
+    # company sign-in: the directory sync ---------------------------------------------------
+    @app.cli.command("sync-directory")
+    @click.option("--dry-run", is_flag=True,
+                  help="Print what the sync would change (the import preview); write nothing.")
+    def sync_directory(dry_run: bool) -> None:
+        """Bring the org chart in step with the LDAP / AD directory (README, "Directory
+        sync"): people, departments, managers, group roles; leavers deactivated. All or
+        nothing, audited as "directory sync"; for cron."""
+        from .signin import directory
+        from .signin.services import run_sync
+
+        if not directory.is_configured():
+            raise click.ClickException("No directory is configured (LDAP_URL is not set).")
+        report = run_sync(dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        for name in report.new_departments:
+            click.echo(f"new department: {name}")
+        if report.plan is not None:
+            for row in report.plan.rows:
+                if row.action in ("create", "update"):
+                    changes = "; ".join(f"{column}: {before!r} -> {after!r}"
+                                        for column, (before, after) in row.changes.items())
+                    click.echo(f"{row.action}: {row.username}" + (f" ({changes})"
+                                                                  if changes else ""))
+        for problem in report.problems:
+            click.echo(f"problem: {problem['who']}: {problem['problem']}".replace(": : ", ": "))
+        counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        click.echo(f"{report.people_seen} people in the directory; {counts or 'nothing read'}; "
+                   f"{'dry run, nothing written' if dry_run else report.outcome}.")
+        if report.outcome in ("rejected", "unreachable"):
+            raise click.ClickException(
+                "Nothing was changed: " + ("the directory could not be reached."
+                                           if report.outcome == "unreachable"
+                                           else "fix the problems above in the directory."))

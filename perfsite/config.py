@@ -20,6 +20,9 @@ NOTIFY_HTTP_TIMEOUT     seconds to wait for a chat service or mail server (10).
 NOTIFY_DEADLINE_DAYS    days before a cycle's end when the group channels are told ("7,3,1").
 NOTIFY_COMPLETION_WEEKDAY  the weekday (0 Monday) the group channels hear completion (0).
 NOTIFY_MIN_GROUP        completion is told of groups of at least this many people (5).
+OIDC_*, LDAP_*, LOCAL_LOGIN_USERS
+                        company sign-in (single sign-on, the directory): signin_settings() below
+                        and the README's "Company sign-in".
 """
 
 import os
@@ -82,6 +85,65 @@ def from_environment(instance_path: Path) -> dict:
         "HTMX_FROM_CDN": os.environ.get("HTMX_FROM_CDN") == "1",
         # X-SQL-Statements / X-SQL-Rows on every answer, for the benchmark (query_stats.py).
         "QUERY_STATS": os.environ.get("PERFSITE_QUERY_STATS") == "1",
+        **signin_settings(os.environ),
+    }
+
+
+def _words(value: str) -> list[str]:
+    return [word for word in value.replace(",", " ").split() if word]
+
+
+def signin_settings(environ) -> dict:
+    """Company sign-in (README, "Company sign-in"): OpenID Connect single sign-on, and the
+    LDAP / Active Directory password check and directory sync. Each is on when its first
+    setting (OIDC_ISSUER, LDAP_URL) is given."""
+    get = environ.get
+    return {
+        # OpenID Connect: the provider's issuer URL (its discovery document lives below it)
+        "OIDC_ISSUER": get("OIDC_ISSUER", "").rstrip("/"),
+        "OIDC_CLIENT_ID": get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": get("OIDC_CLIENT_SECRET", ""),
+        "OIDC_SCOPES": get("OIDC_SCOPES", "openid email profile"),
+        # The ID token claim that names the person, and the person field it equals.
+        "OIDC_CLAIM": get("OIDC_CLAIM", "email"),
+        "OIDC_MATCH": get("OIDC_MATCH", "email"),  # email, username or employee_number
+        # "Sign in with <this>" on the login page.
+        "OIDC_PROVIDER_NAME": get("OIDC_PROVIDER_NAME", ""),
+        # "1": someone the provider signs in who matches nobody is created, without roles.
+        "OIDC_JIT": get("OIDC_JIT") == "1",
+        "OIDC_TIMEOUT": float(get("OIDC_TIMEOUT") or 10),
+        # LDAP / Active Directory: ldap://… (with LDAP_STARTTLS=1) or ldaps://…, several
+        # separated by spaces, tried in turn.
+        "LDAP_URLS": _words(get("LDAP_URL", "")),
+        "LDAP_STARTTLS": get("LDAP_STARTTLS") == "1",
+        "LDAP_CA_FILE": get("LDAP_CA_FILE", ""),
+        # direct: bind as LDAP_USER_DN with {username} filled in ("uid={username},ou=People,
+        # dc=example,dc=com", or an AD UPN "{username}@corp.example.com"); search: bind as
+        # LDAP_BIND_DN, find the person with LDAP_USER_FILTER, then bind as them.
+        "LDAP_BIND_MODE": get("LDAP_BIND_MODE", "search"),
+        "LDAP_USER_DN": get("LDAP_USER_DN", ""),
+        "LDAP_BIND_DN": get("LDAP_BIND_DN", ""),
+        "LDAP_BIND_PASSWORD": get("LDAP_BIND_PASSWORD", ""),
+        "LDAP_BASE_DN": get("LDAP_BASE_DN", ""),
+        "LDAP_USER_FILTER": get("LDAP_USER_FILTER",
+                                "(&(objectClass=inetOrgPerson)(uid={username}))"),
+        # Entries matching this are disabled accounts (AD: userAccountControl bit 2).
+        "LDAP_DISABLED_FILTER": get("LDAP_DISABLED_FILTER", ""),
+        "LDAP_ATTR_USERNAME": get("LDAP_ATTR_USERNAME", "uid"),
+        "LDAP_ATTR_NAME": get("LDAP_ATTR_NAME", "cn"),
+        "LDAP_ATTR_EMAIL": get("LDAP_ATTR_EMAIL", "mail"),
+        "LDAP_ATTR_EMPLOYEE_NUMBER": get("LDAP_ATTR_EMPLOYEE_NUMBER", "employeeNumber"),
+        "LDAP_ATTR_TITLE": get("LDAP_ATTR_TITLE", "title"),
+        # Empty: the department is the OU the entry sits in.
+        "LDAP_ATTR_DEPARTMENT": get("LDAP_ATTR_DEPARTMENT", ""),
+        "LDAP_ATTR_MANAGER": get("LDAP_ATTR_MANAGER", "manager"),
+        # Members of these groups hold the role while they are members.
+        "LDAP_GROUP_HR_ADMIN": get("LDAP_GROUP_HR_ADMIN", ""),
+        "LDAP_GROUP_EXECUTIVE": get("LDAP_GROUP_EXECUTIVE", ""),
+        "LDAP_TIMEOUT": float(get("LDAP_TIMEOUT") or 5),
+        # With the directory on, only these usernames may still use a local password (the
+        # break-glass HR administrator).
+        "LOCAL_LOGIN_USERS": [u.lower() for u in _words(get("LOCAL_LOGIN_USERS", ""))],
     }
 
 

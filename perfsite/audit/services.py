@@ -42,32 +42,41 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-class _CommandLine:
-    """The actor of a change made by a command run on the server, where nobody is logged
-    in (`flask create-admin`): recorded as the command line, not as a person."""
+class _Source:
+    """The actor of a change nobody made in the site, recorded as where it came from
+    (AuditEvent.source) instead of as a person."""
 
     id = None
-    source = "cli"
+
+    def __init__(self, source: str):
+        self.source = source
 
     def __repr__(self) -> str:
-        return "<the command line>"
+        return f"<source {self.source}>"
 
 
-COMMAND_LINE = _CommandLine()
+# A command run on the server, where nobody is logged in (`flask create-admin`).
+COMMAND_LINE = _Source("cli")
+# The directory sync (`flask sync-directory`, HR's "sync now") and directory logins
+# bringing a person's group roles in step.
+DIRECTORY_SYNC = _Source("directory")
+# A sign-in refused before anyone is logged in (single sign-on matching nobody).
+SIGN_IN = _Source("signin")
 
 
-def record(action: str, obj=None, *, actor: Person | _CommandLine, before=None, after=None,
+def record(action: str, obj=None, *, actor: Person | _Source, before=None, after=None,
            object_type: str | None = None, label: str | None = None) -> AuditEvent:
     """Log one change. The actor is always given by the service that acts: a request,
     an import or a CLI run is recorded with the person it acts for, never with none; a
-    command that acts for nobody says so with COMMAND_LINE."""
+    command that acts for nobody says so with COMMAND_LINE, the directory sync with
+    DIRECTORY_SYNC."""
     if actor is None:
         raise ValueError(f"audit event {action} without an actor")
     if hasattr(actor, "_get_current_object"):  # flask_login's current_user proxy
         actor = actor._get_current_object()
     source = None
-    if actor is COMMAND_LINE:
-        actor, source = None, COMMAND_LINE.source
+    if isinstance(actor, _Source):
+        actor, source = None, actor.source
     event = AuditEvent(
         action=action,
         actor=actor,

@@ -34,6 +34,7 @@ from .. import permissions as can
 from ..audit.services import record
 from ..extensions import db
 from ..models import LoginSession, Person, utcnow
+from ..signin import services as signin
 
 MIN_PASSWORD_LENGTH = 10
 # Name parts shorter than this are too common inside ordinary words to refuse.
@@ -83,7 +84,13 @@ def _burn(hasher: PasswordHasher, password: str) -> None:
 
 
 def authenticate(username: str, password: str) -> Person | None:
-    """The active person with this username and password, or None (for any failure)."""
+    """The active person with this username and password, or None (for any failure).
+
+    With the company directory on (LDAP_URL), the directory checks the password, except for
+    the usernames in LOCAL_LOGIN_USERS (signin.services.directory_login: DirectoryDown when
+    it cannot answer, never a fallback to the local password)."""
+    if signin.uses_directory(username):
+        return signin.directory_login(username, password)
     person = db.session.scalar(
         select(Person).where(Person.username == username.strip().lower())
     )

@@ -8,6 +8,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..signin import services as signin
 from ..web import is_safe_next, render
 from . import bp, services
 from .forms import ChangePasswordForm, LoginForm
@@ -74,7 +75,21 @@ def login():
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
-        person = services.authenticate(form.username.data, form.password.data)
+        try:
+            person = services.authenticate(form.username.data, form.password.data)
+        except signin.DirectoryDown:
+            # Never a fallback that skips the password: the page says what is wrong.
+            db.session.rollback()
+            form.form_errors.append(_("The sign-in service (the company directory) is not "
+                                      "reachable. Try again in a few minutes; if it lasts, "
+                                      "tell IT."))
+            return render("auth/login.html", form=form, status=503, expired=expired)
+        except signin.NotInOrgChart:
+            db.session.rollback()
+            form.form_errors.append(_("The directory knows you, but perfsite has no active "
+                                      "person for you yet. HR's next directory sync adds "
+                                      "you; ask HR if it does not."))
+            return render("auth/login.html", form=form, status=403, expired=expired)
         if person is not None:
             locale = session.get("locale")
             session.clear()  # a fresh session at every login

@@ -70,6 +70,7 @@ from .review import (  # reviews and calibration
     ReviewSettings,
     ReviewStatus,
 )
+from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
 from .submission import FormSubmission
 from .types import UTCDateTime, utcnow
 
@@ -149,4 +150,7 @@ __all__ = [
     "NotificationPreference",
     "NotifyChannel",
     "OutboxMessage",
+    # company sign-in and directory sync
+    "DirectoryRole",
+    "DirectorySync",
 ]

@@ -13,7 +13,8 @@ from .org import Person
 from .types import UTCDateTime, utcnow
 
 # Where a change came from when no person made it (AuditEvent.source), as pages say it.
-SOURCE_LABELS = {"cli": _l("command line")}
+SOURCE_LABELS = {"cli": _l("command line"), "directory": _l("directory sync"),
+                 "signin": _l("sign-in")}
 
 
 class AuditEvent(db.Model):

@@ -83,6 +83,10 @@ class Person(UserMixin, db.Model):
     previous_password_hash: Mapped[str | None] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # The person's entry in the company directory (LDAP/AD), set by the directory sync or a
+    # directory login: they sign in with the directory's password, and the sync
+    # deactivates them once the entry is gone or disabled.
+    directory_dn: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

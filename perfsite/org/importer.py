@@ -1316,7 +1316,9 @@ def _audit_events(people, actor: Person, now) -> list[dict]:
     events = []
 
     def event(action, person, before, after):
-        events.append({"occurred_at": now, "actor_id": actor.id, "action": action,
+        # The directory sync acts as no person: its events carry their source instead.
+        events.append({"occurred_at": now, "actor_id": actor.id,
+                       "source": getattr(actor, "source", None), "action": action,
                        "object_type": "person", "object_id": person.id,
                        "object_label": person.display_name[:200], "before": before,
                        "after": after})

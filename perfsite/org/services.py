@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Department, Person, Role
 from ..permissions import people_scope, subtree_ids
 from ..rules import check_version, clean_text
+from ..signin.services import check_roles_by_hand
 
 PERSON_FIELDS = ("username", "display_name", "email", "employee_number", "job_title",
                  "department_id", "manager_id", "active")
@@ -144,6 +145,8 @@ def create_admin_on_server(**fields) -> Person:
 def update_person(person: Person, actor, *, expected_version, roles=None, **fields) -> None:
     can.enforce(can.can_edit_person(actor, person))
     check_version(person, expected_version)
+    # A role a directory group grants goes only with the membership (signin/services.py).
+    check_roles_by_hand(person, roles)
     before = _person_snapshot(person)
     for key, value in fields.items():
         if key not in PERSON_FIELDS:

@@ -9,8 +9,9 @@ from sqlalchemy.orm import selectinload
 from .. import permissions as can
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import Department, Person
+from ..models import Department, Person, Role
 from ..rules import to_id
+from ..signin.services import directory_roles
 from ..submissions import submit_once
 from ..web import attempt, is_htmx, load, render, status_of
 from . import bp, picker, services
@@ -109,7 +110,8 @@ def person(person_id):
         select(Person).where(Person.manager_id == person.id, Person.active.is_(True))
         .order_by(Person.display_name)
     ).all()
-    return render("org/person.html", person=person, reports=reports, action_form=EmptyForm())
+    return render("org/person.html", person=person, reports=reports, action_form=EmptyForm(),
+                  from_directory=directory_roles([person.id]).get(person.id, {}))
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
@@ -130,7 +132,9 @@ def edit_person(person_id):
             flash(_("Changes saved."), "success")
             return redirect(url_for("org.person", person_id=person.id))
     return render("org/person_form.html", form=form, person=person,
-                  conflict=person if status == 409 else None, status=status)
+                  conflict=person if status == 409 else None, status=status,
+                  from_directory=[(Role(role).label, group) for role, group in sorted(
+                      directory_roles([person.id]).get(person.id, {}).items())])
 
 
 @bp.get("/people/<int:person_id>/row")

@@ -204,3 +204,7 @@ from .reviews import (  # noqa: F401
     reviewer_id,
     reviews_have_opened,
 )
+from .signin import (  # noqa: F401  (company sign-in)
+    can_sync_directory,
+    can_view_signin_settings,
+)
