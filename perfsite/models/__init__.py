@@ -71,6 +71,18 @@ from .review import (  # reviews and calibration
     ReviewStatus,
 )
 from .submission import FormSubmission
+from .talent import (  # resource allocation and the talent review
+    CURRENCIES,
+    DepartmentAllocation,
+    KeyPosition,
+    Level,
+    PotentialAssessment,
+    Readiness,
+    Successor,
+    TalentMove,
+    TalentSettings,
+    TargetAllocation,
+)
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -149,4 +161,15 @@ __all__ = [
     "NotificationPreference",
     "NotifyChannel",
     "OutboxMessage",
+    # resource allocation and the talent review
+    "CURRENCIES",
+    "DepartmentAllocation",
+    "KeyPosition",
+    "Level",
+    "PotentialAssessment",
+    "Readiness",
+    "Successor",
+    "TalentMove",
+    "TalentSettings",
+    "TargetAllocation",
 ]
