@@ -73,6 +73,8 @@ from .review import (  # reviews and calibration
 from .submission import FormSubmission
 from .talent import (  # resource allocation and the talent review
     CURRENCIES,
+    LEVEL_LABELS,
+    READINESS_LABELS,
     DepartmentAllocation,
     KeyPosition,
     Level,
@@ -163,6 +165,8 @@ __all__ = [
     "OutboxMessage",
     # resource allocation and the talent review
     "CURRENCIES",
+    "LEVEL_LABELS",
+    "READINESS_LABELS",
     "DepartmentAllocation",
     "KeyPosition",
     "Level",

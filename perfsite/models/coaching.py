@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -30,6 +31,9 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from .talent import DepartmentAllocation
 from .cycle import Cycle
 from .org import Person
 from .planning import VALUE, WEIGHTED, Kpi
@@ -235,6 +239,7 @@ class ResourceRequest(_TrackedItem, db.Model):
     decided_by: Mapped[Person | None] = relationship(foreign_keys="ResourceRequest.decided_by_id")
     escalated_to: Mapped[Person | None] = relationship(
         foreign_keys="ResourceRequest.escalated_to_id")
+    allocation: Mapped[DepartmentAllocation | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

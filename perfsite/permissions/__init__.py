@@ -211,6 +211,7 @@ from .talent import (  # noqa: F401  (resource allocation and the talent review)
     can_edit_talent_settings,
     can_exceed_allocation,
     can_mark_key_position,
+    can_mark_key_positions,
     can_move_in_grid,
     can_name_successor,
     can_see_talent,

@@ -124,8 +124,13 @@ def can_view_key_positions(user) -> bool:
     return sees_whole_company(user) or is_head(user)
 
 
+def can_mark_key_positions(user) -> bool:
+    """The form that marks key positions: HR."""
+    return is_hr(user)
+
+
 def can_mark_key_position(user, person: Person):
-    return (who(is_hr(user), _l("Only HR marks key positions."))
+    return (who(can_mark_key_positions(user), _l("Only HR marks key positions."))
             and state(person.active, _l("%(name)s is inactive.", name=person.display_name)))
 
 

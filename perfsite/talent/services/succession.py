@@ -38,7 +38,7 @@ def mark(person: Person, actor, *, title, now: datetime) -> KeyPosition:
     existing = db.session.scalar(select(KeyPosition).where(KeyPosition.holder_id == person.id))
     if existing is not None:
         raise Invalid(_l("%(name)s's position is marked as key already.",
-                         name=person.display_name), "holder")
+                         name=person.display_name), "holder_username")
     position = KeyPosition(holder=person, title=title, marked_by_id=actor.id, marked_at=now)
     db.session.add(position)
     db.session.flush()
@@ -47,17 +47,39 @@ def mark(person: Person, actor, *, title, now: datetime) -> KeyPosition:
     return position
 
 
-def name_successor(position: KeyPosition, actor, *, candidate_id, readiness,
-                   now: datetime) -> Successor:
+def person_named(username, field: str) -> Person:
+    """The active person with this username, or Invalid on `field`."""
+    name = str(username or "").strip()
+    person = db.session.scalar(select(Person).where(Person.username == name)) if name else None
+    if person is None or not person.active:
+        raise Invalid(_l("Nobody active has this username."), field)
+    return person
+
+
+def mark_named(actor, *, holder_username, title, now: datetime) -> KeyPosition:
+    """`mark` for the person with this username (the form's way)."""
+    can.enforce(can.who(can.can_mark_key_positions(actor), _l("Only HR marks key positions.")))
+    return mark(person_named(holder_username, "holder_username"), actor, title=title, now=now)
+
+
+def name_successor(position: KeyPosition, actor, *, readiness, now: datetime,
+                   candidate_id=None, candidate_username=None) -> Successor:
+    """HR or the holder's heads name a successor candidate (by id, or by username from the
+    form) with their readiness."""
     can.enforce(can.can_name_successor(actor, position))
     errors = {}
-    candidate = db.session.get(Person, candidate_id) if candidate_id else None
+    field = "candidate_id" if candidate_username is None else "candidate_username"
+    if candidate_username is not None:
+        candidate = db.session.scalar(select(Person).where(
+            Person.username == str(candidate_username).strip()))
+    else:
+        candidate = db.session.get(Person, candidate_id) if candidate_id else None
     if candidate is None or not candidate.active:
-        errors["candidate_id"] = _l("Choose the successor candidate.")
+        errors[field] = _l("Choose the successor candidate.")
     elif candidate.id == position.holder_id:
-        errors["candidate_id"] = _l("The holder cannot succeed themselves.")
+        errors[field] = _l("The holder cannot succeed themselves.")
     elif any(s.candidate_id == candidate.id for s in position.successors):
-        errors["candidate_id"] = _l("%(name)s is named already.", name=candidate.display_name)
+        errors[field] = _l("%(name)s is named already.", name=candidate.display_name)
     try:
         readiness = Readiness(str(readiness or "")).value
     except ValueError:
