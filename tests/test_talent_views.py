@@ -212,3 +212,26 @@ def test_talent_and_allocation_pages_take_as_many_queries_for_5_as_for_50_people
     html = hr.get(pages[0]).get_data(as_text=True)
     assert "Extra49" in html or "extra49" in html.lower()
     assert counts() == with_5
+
+
+def test_the_agreed_action_is_on_the_interview_and_outcomes_for_heads_not_the_person(
+        app, company, login_as):
+    from perfsite.talent.services import review
+
+    from .coaching_factories import NOW
+    from .interview_factories import schedule
+
+    with app.app_context():
+        c = attached(company)
+        run = talent_cycle(c)
+        assessment = assessed(run.cycle, c.colleague, c.head, "high")
+        review.agree_action(assessment, c.head, action="Lead the next release",
+                            expected_version=assessment.version, now=NOW)
+        interview = schedule(run.cycle, c.colleague, c.head)
+        db.session.commit()
+        page, cycle_id = f"/interviews/{interview.id}", run.cycle.id
+    assert "Lead the next release" in login_as("head").get(page).get_data(as_text=True)
+    mine = login_as("colleague").get(page)
+    assert mine.status_code == 200 and "Lead the next release" not in mine.get_data(as_text=True)
+    outcomes = login_as("hr").get(f"/interviews/cycles/{cycle_id}/outcomes")
+    assert outcomes.status_code == 200
