@@ -27,6 +27,7 @@ from . import (
     org,
     planning,
     reviews,
+    talent,
 )
 
 # The view modules: each adds its routes to its area's blueprint.
@@ -48,6 +49,7 @@ from .planning import plan_views as _plan_views  # noqa: F401
 from .planning import target_views as _target_views  # noqa: F401
 from .planning import views as _planning_views  # noqa: F401
 from .reviews import views as _reviews_views  # noqa: F401
+from .talent import views as _talent_views  # noqa: F401
 
 BLUEPRINTS = (
     main.bp, auth.bp, org.bp, cycles.bp, audit.bp,
@@ -58,6 +60,7 @@ BLUEPRINTS = (
     feedback.bp,  # 360-degree feedback
     interviews.bp,  # feedback interviews and outcomes
     notify.bp,  # chat channels, the delivery log, e-mail preferences
+    talent.bp,  # resource allocation and the talent review
 )
 
 

@@ -375,3 +375,75 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
     parts.append("</svg>")
     return _figure(ident, title, parts, categories, series, unit, places, category_heading,
                    wide=True)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One box of a 3 × 3 grid: its place (row 0 at the top, column 0 on the left), its
+    name, how many people are in it, and a CSS tone (grid-tone-low/medium/high)."""
+
+    row: int
+    column: int
+    name: str
+    count: int
+    tone: str
+    href: str = ""
+
+
+GRID_W, GRID_H, GRID_LEFT, GRID_BOTTOM = 480, 400, 64, 56
+
+
+def _grid_name(name: str, x, y) -> str:
+    """A box's name, whole, on one line or (when long) two, centred at x."""
+    words = str(name).split()
+    lines = [str(name)]
+    if len(str(name)) > 14 and len(words) > 1:
+        best = min(range(1, len(words)),
+                   key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+        lines = [" ".join(words[:best]), " ".join(words[best:])]
+    spans = "".join(f'<tspan x="{_px(x)}" dy="{0 if i == 0 else 16}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return (f'<text class="grid-name" x="{_px(x)}" y="{_px(y)}" '
+            f'text-anchor="middle">{spans}</text>')
+
+
+def grid_chart(*, chart_id: str, title: str, summary: str, cells: Sequence[GridCell],
+               column_labels: Sequence[str], row_labels: Sequence[str], x_title: str,
+               y_title: str) -> Markup:
+    """A 3 × 3 grid (the talent review's nine boxes): each box with its name and count,
+    the columns labelled along the bottom, the rows up the side. The names of the people
+    in each box go in a table beside it (the page draws it): the SVG holds only counts."""
+    ident = escape(chart_id)
+    size_w = (GRID_W - GRID_LEFT - 8) / 3
+    size_h = (GRID_H - GRID_BOTTOM - 8) / 3
+    parts = _svg_open(ident, GRID_W, GRID_H, title, summary)
+    for cell in cells:
+        x = GRID_LEFT + cell.column * size_w
+        y = 8 + cell.row * size_h
+        box = [_element("rect", f"grid-box grid-tone-{cell.tone}", x=_px(x + 2), y=_px(y + 2),
+                        width=_px(size_w - 4), height=_px(size_h - 4), rx=6),
+               _grid_name(cell.name, x + size_w / 2, y + 24),
+               _element("text", "grid-count", str(cell.count), x=_px(x + size_w / 2),
+                        y=_px(y + size_h / 2 + 22), text_anchor="middle")]
+        if cell.href:
+            parts.append(f'<a href="{escape(cell.href)}">' + "".join(box) + "</a>")
+        else:
+            parts.extend(box)
+    for c, label in enumerate(column_labels):
+        parts.append(_element("text", "chart-axis", label,
+                              x=_px(GRID_LEFT + (c + Decimal("0.5")) * Decimal(size_w)),
+                              y=GRID_H - GRID_BOTTOM + 22, text_anchor="middle"))
+    for r, label in enumerate(row_labels):
+        parts.append(_element("text", "chart-axis", label, x=GRID_LEFT - 8,
+                              y=_px(8 + (r + Decimal("0.5")) * Decimal(size_h)),
+                              text_anchor="end"))
+    parts.append(_element("text", "chart-axis-title", x_title,
+                          x=_px(GRID_LEFT + (GRID_W - GRID_LEFT) / 2), y=GRID_H - 8,
+                          text_anchor="middle"))
+    parts.append(_element("text", "chart-axis-title", y_title, x=14,
+                          y=_px((GRID_H - GRID_BOTTOM) / 2), text_anchor="middle",
+                          transform=f"rotate(-90 14 {_px((GRID_H - GRID_BOTTOM) / 2)})"))
+    parts.append("</svg>")
+    return Markup(f'<figure class="chart grid-chart" id="{ident}">'
+                  f'<figcaption class="chart-caption">{escape(title)}</figcaption>'
+                  + "".join(parts) + "</figure>")

@@ -32,6 +32,7 @@ from .feedback_factories import matrix_value as feedback_value  # 360 feedback
 from .interview_factories import matrix_value as interview_value  # feedback interviews
 from .planning_factories import matrix_value  # planning
 from .review_factories import matrix_value as review_value  # reviews
+from .talent_factories import matrix_value as talent_value  # allocation and talent review
 
 OK, DENY, LOGIN, MISSING = "ok", "deny", "login", "missing"
 # `self` is `colleague` (Sam Okafor, Engineering), whose records the object routes point at;
@@ -289,6 +290,27 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("notify.retry_delivery", "POST"): HR_ONLY,
     ("notify.preferences", "GET"): ALL,  # each person's own
     ("notify.preferences", "POST"): ALL,
+    # resource allocation and the talent review (tests/test_talent_*.py) -------------------
+    # Allocations: executives allocate, executives and HR read the overview. Talent data of
+    # colleague: HR, executives and the heads over them, never colleague, staff or the
+    # other head; position_id is colleague's key position, successor_id staff named for it.
+    ("talent.index", "GET"): HEADS_HR_EXEC,
+    ("talent.allocations_page", "GET"): HR_EXEC,
+    ("talent.export_allocations", "GET"): HR_EXEC,
+    ("talent.allocate", "GET"): EXEC_ONLY,
+    ("talent.allocate", "POST"): EXEC_ONLY,
+    ("talent.split", "POST"): EXEC_ONLY,
+    ("talent.review_page", "GET"): HEADS_HR_EXEC,
+    ("talent.person_page", "GET"): COACHES_AND_HR,
+    ("talent.assess", "POST"): PLANNERS,
+    ("talent.move", "POST"): HR_EXEC,
+    ("talent.agree", "POST"): PLANNERS,
+    ("talent.settings", "GET"): HR_ONLY,
+    ("talent.settings", "POST"): HR_ONLY,
+    ("talent.key_positions", "GET"): HEADS_HR_EXEC,
+    ("talent.mark_key_position", "POST"): HR_ONLY,
+    ("talent.name_successor", "POST"): COACHES_AND_HR,
+    ("talent.remove_successor", "POST"): COACHES_AND_HR,
 }
 
 # How to fill each URL parameter, from the company fixture (see factories.make_company).
@@ -320,6 +342,9 @@ URL_VALUES = {
     # notifications where people work
     "channel_id": lambda company, app: _notify_objects(company, app)["channel_id"],
     "message_id": lambda company, app: _notify_objects(company, app)["message_id"],
+    # resource allocation and the talent review
+    "position_id": talent_value("position_id"),
+    "successor_id": talent_value("successor_id"),
 }
 
 
@@ -517,7 +542,10 @@ LOOSENED = ["can_view_person", "can_edit_person", "can_deactivate_person",
             "can_calibrate", "can_edit_review_settings", "can_view_review_settings",
             "can_view_review_completion", "can_nudge_reviewers", "can_view_calibration",
             # 360 feedback
-            "can_view_nominations", "can_approve_nominations", "can_view_feedback_report"]
+            "can_view_nominations", "can_approve_nominations", "can_view_feedback_report",
+            # resource allocation and the talent review
+            "can_see_talent", "can_assess_potential", "can_agree_action",
+            "can_name_successor"]
 OTHER_HEAD_REFUSED = [(endpoint, method) for (endpoint, method), outcomes in MATRIX.items()
                       if outcomes[ROLES.index("other_head")] == DENY]
 

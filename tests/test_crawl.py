@@ -14,6 +14,9 @@ from .conftest import Browserless, seed_demo
 
 DEMO_LOGINS = ("exec", "hr", "head", "staff", "peer")
 MAX_PAGES = 400
+# The same page of yet another record adds little: past this many of one shape
+# (/talent/cycles/N/people/N), the crawl leaves room for the rest of the site.
+PER_SHAPE = 12
 # Pages each login must reach by following links (so the crawl really covers the site).
 PLANNING = {"/planning/", "/planning/N/people/N", "/planning/N/departments/N",
             "/planning/N/tree", "/planning/N/targets", "/planning/targets/N"}
@@ -75,10 +78,15 @@ def _crawl(client) -> tuple[dict[str, int], list[tuple[str, dict]]]:
     seen: dict[str, int] = {}
     forms: list[tuple[str, dict]] = []
     queue = deque(["/"])
+    shapes: dict[str, int] = {}
     while queue and len(seen) < MAX_PAGES:
         url = queue.popleft()
         if url in seen:
             continue
+        shape = re.sub(r"\d+", "N", url)
+        if shapes.get(shape, 0) >= PER_SHAPE:
+            continue
+        shapes[shape] = shapes.get(shape, 0) + 1
         response = client.get(url)
         seen[url] = response.status_code
         if "text/html" not in response.content_type:

@@ -66,6 +66,18 @@ class DecisionForm(VersionedForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)],
                             description=_l("Required when declining or escalating."))
     escalate_to_id = OptionalIntSelectField(_l("Escalate to"))
+    # resource allocation (perfsite/talent): what an approval draws on
+    allocation_id = OptionalIntSelectField(_l("Draws on the allocation"))
+    amount = StringField(_l("Amount"), validators=[Optional(), Length(max=30)],
+                         description=_l("What the approval takes from the allocation's budget."),
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    headcount = StringField(_l("Positions"), validators=[Optional(), Length(max=10)],
+                            description=_l("What the approval takes from its headcount."),
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    over_allocation_reason = TextAreaField(
+        _l("Why approve beyond the allocation"), validators=[Optional(), Length(max=2000)],
+        description=_l("Only an executive approves more than the allocation has left, with a "
+                       "reason."))
 
 
 class OverviewFilterForm(FlaskForm):

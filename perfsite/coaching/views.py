@@ -34,6 +34,7 @@ from ..models import (
 from ..planning.services import progress
 from ..rules import to_id
 from ..submissions import submit_once
+from ..talent.services import allocations
 from ..web import attempt, is_htmx, load, render
 from . import bp
 from .forms import (
@@ -302,6 +303,12 @@ def _decision_form(item: ResourceRequest, formdata=None) -> DecisionForm:
     form.escalate_to_id.choices = [(None, _("Choose an executive"))] + [
         (p.id, p.display_name) for p in db.session.scalars(requests.executives())
         if p.id != item.raised_by_id]
+    form.drawable = allocations.drawable(item) if item.is_open else []
+    form.allocation_id.choices = [(None, _("No allocation (nothing counted)"))] + [
+        (row.share.id, f"{row.share.target_allocation.target.title} · "
+                       f"{row.share.department.name}") for row in form.drawable]
+    if formdata is None and form.drawable:
+        form.allocation_id.data = form.drawable[0].share.id
     return form
 
 
@@ -334,7 +341,9 @@ def decide_request(request_id):
         status, _result = attempt(form, lambda: requests.decide(
             item, current_user, decision=decision, comment=form.comment.data,
             escalate_to_id=form.escalate_to_id.data, expected_version=form.version.data,
-            now=utcnow()), current=item)
+            now=utcnow(), allocation_id=form.allocation_id.data, amount=form.amount.data,
+            headcount=form.headcount.data,
+            over_reason=form.over_allocation_reason.data), current=item)
         if status == 200:
             flash(_("Decision recorded; %(name)s has been told.",
                     name=item.raised_by.display_name), "success")

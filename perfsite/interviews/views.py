@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..rules import to_id
 from ..submissions import submit_once
+from ..talent.services import review as talent_review
 from ..web import attempt, is_htmx, load, load_cycle, render, status_of
 from . import bp
 from .forms import (
@@ -334,6 +335,8 @@ def _interview_context(interview: Interview, **extra) -> dict:
         "scale": {p.value: p for p in subject.scale},
         "report": _report(interview), "obstacles": obstacles,
         "previous": _previous_interview(interview),
+        # the talent review's agreed action: for the heads, HR and executives only
+        "talent_action": talent_review.agreed_actions([person.id], me).get(person.id),
         "sections": sections, "note_forms": _note_forms(interview, sections),
         "note_states": {}, "may_note": {s.value: can.can_take_notes(me, interview, s.value)
                                         for s in sections},
@@ -646,7 +649,9 @@ def _outcomes_page(cycle, status=200, rules_form=None):
                   if can.sees_whole_company(current_user) else [],
                   approve_form=ApproveForm(formdata=None), department_id=department_id,
                   may_override={o.id: can.can_override_outcome(current_user, o)
-                                for o in page.items})
+                                for o in page.items},
+                  talent_actions=talent_review.agreed_actions(
+                      [o.person_id for o in page.items], current_user))
 
 
 @bp.get("/cycles/<int:cycle_id>/outcomes")

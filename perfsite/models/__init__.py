@@ -72,6 +72,20 @@ from .review import (  # reviews and calibration
 )
 from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
 from .submission import FormSubmission
+from .talent import (  # resource allocation and the talent review
+    CURRENCIES,
+    LEVEL_LABELS,
+    READINESS_LABELS,
+    DepartmentAllocation,
+    KeyPosition,
+    Level,
+    PotentialAssessment,
+    Readiness,
+    Successor,
+    TalentMove,
+    TalentSettings,
+    TargetAllocation,
+)
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -153,4 +167,17 @@ __all__ = [
     # company sign-in and directory sync
     "DirectoryRole",
     "DirectorySync",
+    # resource allocation and the talent review
+    "CURRENCIES",
+    "LEVEL_LABELS",
+    "READINESS_LABELS",
+    "DepartmentAllocation",
+    "KeyPosition",
+    "Level",
+    "PotentialAssessment",
+    "Readiness",
+    "Successor",
+    "TalentMove",
+    "TalentSettings",
+    "TargetAllocation",
 ]

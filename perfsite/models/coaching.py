@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -29,6 +31,9 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from .talent import DepartmentAllocation
 from .cycle import Cycle
 from .org import Person
 from .planning import VALUE, WEIGHTED, Kpi
@@ -203,6 +208,8 @@ class ResourceRequest(_TrackedItem, db.Model):
         CheckConstraint("status IN ('open', 'approved', 'declined', 'escalated')",
                         name="status_known"),
         CheckConstraint("kind IN ('people', 'budget', 'tools', 'training')", name="kind_known"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_not_negative"),
         Index("ix_resource_request_created_at_id", "created_at", "id"),
     )
 
@@ -215,6 +222,13 @@ class ResourceRequest(_TrackedItem, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # resource allocation (perfsite/talent): what an approved request draws on, how much,
+    # and why an executive let it go beyond what was left
+    allocation_id: Mapped[int | None] = mapped_column(ForeignKey("department_allocation.id"),
+                                                      index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    over_allocation_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     cycle: Mapped[Cycle] = relationship()
@@ -225,6 +239,7 @@ class ResourceRequest(_TrackedItem, db.Model):
     decided_by: Mapped[Person | None] = relationship(foreign_keys="ResourceRequest.decided_by_id")
     escalated_to: Mapped[Person | None] = relationship(
         foreign_keys="ResourceRequest.escalated_to_id")
+    allocation: Mapped[DepartmentAllocation | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -208,3 +208,20 @@ from .signin import (  # noqa: F401  (company sign-in)
     can_sync_directory,
     can_view_signin_settings,
 )
+from .talent import (  # noqa: F401  (resource allocation and the talent review)
+    can_agree_action,
+    can_allocate,
+    can_assess_potential,
+    can_edit_talent_settings,
+    can_exceed_allocation,
+    can_mark_key_position,
+    can_mark_key_positions,
+    can_move_in_grid,
+    can_name_successor,
+    can_see_talent,
+    can_view_allocations,
+    can_view_department_allocation,
+    can_view_key_positions,
+    can_view_talent_review,
+    talent_people_clause,
+)

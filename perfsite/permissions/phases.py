@@ -67,6 +67,12 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "list_interviews": frozenset({Phase.INTERVIEWS, Phase.CLOSED}),
     # HR folds late 360 answers into the stored scores before calibration is done
     "recompute_scores": frozenset({Phase.REVIEW, Phase.CALIBRATION}),
+    # resource allocation (perfsite/talent): allocations change until the cycle closes
+    "allocate_resources": frozenset(PHASE_ORDER[:-1]),
+    # the talent review: HR sets it up from calibration on; heads assess potential, HR and
+    # executives move people and heads agree actions once ratings are calibrated
+    "edit_talent_settings": frozenset({Phase.CALIBRATION, Phase.INTERVIEWS}),
+    "talent_review": frozenset({Phase.INTERVIEWS}),
 }
 
 

@@ -24,6 +24,7 @@ from ..models import (
 from ..org.services import department_names
 from ..rules import to_id
 from ..submissions import submit_once
+from ..talent.services import allocations
 from ..web import attempt, is_htmx, load, load_cycle, render, status_of
 from . import bp, flash_copy_result
 from .forms import ActualForm, DeleteForm, GoalForm, RealignForm
@@ -179,6 +180,9 @@ def _department_context(cycle: Cycle, department: Department, **extra) -> dict:
         "department_names": department_names(),
         "reason_needed": reason_needed(cycle), "may_change": can.plans_may_change(cycle),
         "action_form": EmptyForm(),
+        # resource allocation: the department's share of each target (heads, HR, executives)
+        "allocation_rows": allocations.department_shares(cycle, department)
+        if can.can_view_department_allocation(current_user, department) else None,
         **_department_box(cycle, department, goal_list), **extra,
     }
 

@@ -11,6 +11,9 @@ escalated -> approved | declined):
   raiser sees their own.
 - Approved and declined are final. There is no delete: a request ends in a decision or
   stays open (overdue after the cycle's `overdue_after_days`) before its owner and HR.
+- An approval may draw on a resource allocation (an amount, a headcount, or both): the
+  allocation's rules (talent.services.allocations.draw) decide whether it fits what is
+  left, or needs an executive with a reason.
 - Every move is audited and notifies the person who raised it.
 """
 
@@ -36,6 +39,7 @@ from ...models import (
     Role,
 )
 from ...rules import check_version, clean_text
+from ...talent.services import allocations
 from . import notifications
 from .common import responsible_head
 
@@ -100,8 +104,9 @@ def raise_request(kpi: Kpi, actor, *, kind: str, what: str, why: str = "",
 
 
 def decide(item: ResourceRequest, actor, *, decision: str, comment: str = "",
-           escalate_to_id: int | None = None, expected_version,
-           now: datetime) -> None:
+           escalate_to_id: int | None = None, expected_version, now: datetime,
+           allocation_id: int | None = None, amount=None, headcount=None,
+           over_reason: str = "") -> None:
     """Approve, decline or escalate (see the module's rules)."""
     if decision not in DECISIONS:
         raise Invalid(_l("Choose approve, decline or escalate."), "decision")
@@ -131,12 +136,15 @@ def decide(item: ResourceRequest, actor, *, decision: str, comment: str = "",
         return
     if decision == "decline" and not comment:
         raise Invalid(_l("Say why the request is declined."), "comment")
+    drawn = (allocations.draw(item, actor, allocation_id=allocation_id, amount=amount,
+                              headcount=headcount, over_reason=over_reason)
+             if decision == "approve" else {})
     item.status = (RequestStatus.APPROVED if decision == "approve"
                    else RequestStatus.DECLINED).value
     item.decision_comment = comment
     item.decided_by_id = actor.id
     item.decided_at = now
     record(f"resource_request.{item.status}", item, actor=actor, label=item.what,
-           before=before, after={"status": item.status, "comment": comment})
+           before=before, after={"status": item.status, "comment": comment, **drawn})
     notifications.notify(item.raised_by, f"request_{item.status}", _link(item),
                          actor=actor.display_name, what=item.what)
