@@ -561,3 +561,30 @@ def test_review_pages_run_the_same_queries_for_5_or_50_people(app, company, run,
     small = queries()
     _grow_team(app, company, run, 45, start=3)
     assert queries() == small
+
+
+def test_moving_to_calibration_says_what_is_missing_and_calibration_lists_who_has_no_score(
+        app, company, run, login_as):
+    """Issue 16, item 10: HR is shown, before the move, how many self and manager reviews
+    are missing per department (with links to who is late); after it, calibration lists
+    the people without a final score instead of leaving them out."""
+    _write(app, company, run, "staff", SELF, 4, 4)
+    _write(app, company, run, "head", MANAGER, 4, 4)
+    _write(app, company, run, "head", MANAGER, 3, 3, submit=False, person="colleague")
+    hr = login_as("hr")
+    confirm = hr.get(f"/cycles/{run['cycle']}/phase?to=calibration")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    row = re.search(r'<tr id="missing-\d+">(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert "Engineering" in row
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells] == ["1", "1", "0"]
+    assert f"/reviews/{run['cycle']}/completion?department_id=" in row and "late=1" in row
+    form = hr.form(f"/cycles/{run['cycle']}/phase?to=calibration", "/phase")
+    assert form.submit().status_code == 302
+    calibration = hr.get(f"/reviews/{run['cycle']}/calibration").get_data(as_text=True)
+    listed = re.search(r'<section aria-labelledby="without-score-heading".*?</section>',
+                       calibration, re.S)
+    assert listed, "the people without a final score are not listed"
+    assert "Sam Okafor" in listed.group(0) and "Liu Yang" not in listed.group(0)
+    assert "Without a final score" in calibration and "(1)" in listed.group(0)
