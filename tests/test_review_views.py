@@ -248,24 +248,6 @@ def test_an_old_tab_saving_over_a_submitted_review_is_told_it_is_submitted(
         assert "submitted and final" in said, said
         assert "changed elsewhere" not in said and "overwrite_version" not in said
     assert _review(app, company).status == ReviewStatus.SUBMITTED
-def test_an_old_tab_saving_over_a_submitted_review_is_told_it_is_submitted(
-        app, company, run, login_as):
-    """Issue 16, item 8: a draft tab left open while the review was submitted elsewhere
-    autosaves with its old version; the answer says the review is submitted, not that the
-    draft "changed elsewhere" (which invites saving over it)."""
-    staff = login_as("staff")
-    old_tab = staff.form(run["self"], "review-form")
-    old_tab.submit({"achievements": "first words"}, htmx=True)
-    _write(app, company, run, "staff", SELF, 4, 4)  # submitted in another tab
-    for htmx in (True, False):
-        answer = old_tab.submit({"achievements": "typed in the old tab"}, htmx=htmx)
-        assert answer.status_code == 409
-        said = answer.get_data(as_text=True)
-        assert "submitted and final" in said, said
-        assert "changed elsewhere" not in said and "overwrite_version" not in said
-    assert _review(app, company).status == ReviewStatus.SUBMITTED
-
-
 @pytest.mark.parametrize("who", ["head", "hr", "exec", "colleague", "sales.head"])
 def test_nobody_else_writes_someones_self_review(app, company, run, login_as, who):
     client = login_as(who)
@@ -561,3 +543,30 @@ def test_review_pages_run_the_same_queries_for_5_or_50_people(app, company, run,
     small = queries()
     _grow_team(app, company, run, 45, start=3)
     assert queries() == small
+
+
+def test_moving_to_calibration_says_what_is_missing_and_calibration_lists_who_has_no_score(
+        app, company, run, login_as):
+    """Issue 16, item 10: HR is shown, before the move, how many self and manager reviews
+    are missing per department (with links to who is late); after it, calibration lists
+    the people without a final score instead of leaving them out."""
+    _write(app, company, run, "staff", SELF, 4, 4)
+    _write(app, company, run, "head", MANAGER, 4, 4)
+    _write(app, company, run, "head", MANAGER, 3, 3, submit=False, person="colleague")
+    hr = login_as("hr")
+    confirm = hr.get(f"/cycles/{run['cycle']}/phase?to=calibration")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    row = re.search(r'<tr id="missing-\d+">(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert "Engineering" in row
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells] == ["1", "1", "0"]
+    assert f"/reviews/{run['cycle']}/completion?department_id=" in row and "late=1" in row
+    form = hr.form(f"/cycles/{run['cycle']}/phase?to=calibration", "/phase")
+    assert form.submit().status_code == 302
+    calibration = hr.get(f"/reviews/{run['cycle']}/calibration").get_data(as_text=True)
+    listed = re.search(r'<section aria-labelledby="without-score-heading".*?</section>',
+                       calibration, re.S)
+    assert listed, "the people without a final score are not listed"
+    assert "Sam Okafor" in listed.group(0) and "Liu Yang" not in listed.group(0)
+    assert "Without a final score" in calibration and "(1)" in listed.group(0)

@@ -95,4 +95,14 @@ def move_phase(cycle_id):
                     phase=target.label), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
     return render("cycles/confirm_phase.html", cycle=cycle, target=target, form=form,
-                  status=status)
+                  status=status, **_before_entering(cycle, target))
+
+
+def _before_entering(cycle: Cycle, target: Phase) -> dict:
+    """What the confirmation shows before the cycle enters `target`: before calibration,
+    the reviews and 360 answers still missing per department (perfsite/reviews)."""
+    if target is Phase.CALIBRATION and services.next_phase(cycle) is Phase.CALIBRATION:
+        from ..reviews.services import completion
+
+        return {"missing": completion.missing_before_calibration(cycle)}
+    return {}

@@ -551,6 +551,7 @@ def _calibration_context(cycle: Cycle, department_id: int | None,
             "checks": calibration.guidance_checks(overview.company, bands),
             "page": page, "finals": {r.id: scores.final_of(r, current) for r in page.items},
             "moves": calibration.moves_of(cycle, department_id), "move_form": move_form,
+            "without_score": calibration.without_final_score(cycle, department_id),
             "open_for": submitted_for, "department_id": department_id, "lang": language(),
             "calibrating": can.can_calibrate_ratings(current_user, cycle)}
 

@@ -132,6 +132,24 @@ def results_query(cycle: Cycle, department_id: int | None = None):
     return stmt
 
 
+def without_final_score(cycle: Cycle, department_id: int | None = None, limit: int = 100
+                        ) -> tuple[int, list]:
+    """The people in the cycle's reviews who have no final score (a review missing, so no
+    result to calibrate): how many, and the first `limit` of them by department and name
+    with their reviews (completion.PersonRow), for the calibration page to list instead
+    of leaving them out. Three queries."""
+    from .completion import people_query, rows_of
+
+    scored = (select(ReviewResult.id).where(ReviewResult.cycle_id == cycle.id,
+                                            ReviewResult.person_id == Person.id,
+                                            ReviewResult.final_score.is_not(None)).exists())
+    stmt = people_query(cycle, department_id).where(~scored)
+    count = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Person.id).order_by(None).subquery()))
+    people = list(db.session.scalars(stmt.limit(limit))) if count else []
+    return count, rows_of(cycle, people)
+
+
 def moves_of(cycle: Cycle, department_id: int | None = None, limit: int = 200
              ) -> list[CalibrationMove]:
     """The cycle's calibration moves, newest first, with who moved whose rating."""

@@ -260,3 +260,41 @@ def nudge(cycle: Cycle, actor, *, department_id: int | None = None, now: datetim
            after={"department_id": department_id, "people": result.people,
                   "reviewers": result.reviewers})
     return result
+
+
+# Before calibration ------------------------------------------------------------------------
+
+@dataclass
+class MissingRow:
+    """What one department still owes before calibration: reviews not submitted and 360
+    requests not answered (counts for HR; never who wrote what)."""
+
+    department_id: int | None
+    name: str
+    self_missing: int
+    manager_missing: int
+    feedback_waiting: int
+
+    @property
+    def total(self) -> int:
+        return self.self_missing + self.manager_missing + self.feedback_waiting
+
+
+def missing_before_calibration(cycle: Cycle) -> list[MissingRow]:
+    """Per department, the self and manager reviews not submitted and the 360 requests
+    waiting for an answer, for the confirmation of the move to calibration (people missing
+    a review have no final score there). Departments owing nothing are left out; two
+    queries."""
+    from ...feedback.services import completion as feedback_completion
+
+    rows: dict[int | None, MissingRow] = {}
+    for row in by_department(cycle):
+        rows[row.department_id] = MissingRow(row.department_id, row.name,
+                                             row.people - row.self_done,
+                                             row.people - row.manager_done, 0)
+    for counts in feedback_completion.completion(cycle):
+        found = rows.setdefault(counts.department_id, MissingRow(
+            counts.department_id, counts.name, 0, 0, 0))
+        found.feedback_waiting = counts.waiting
+    return sorted((r for r in rows.values() if r.total),
+                  key=lambda r: (r.name.lower(), r.department_id or 0))
