@@ -178,9 +178,12 @@ def test_saving_a_goal_row_returns_the_row_and_the_weight_total_out_of_band(app,
                          _goal_form(planned.goal, version, weight="100"))
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
-    assert f'<tr id="goal-{planned.goal}" class="">' in body and "100.00%" in body
+    assert f'<tr id="goal-{planned.goal}" class="">' in body and "100%" in body
     assert 'id="goal-weight-total" aria-live="polite" hx-swap-oob="innerHTML"' in body
     assert "Engineering&#39;s goals add up to 100%." in body
+    # "100%" once, beside a tick that says it is complete; no "100.00%", no "✓ 100%"
+    assert "Goal weights: 100%" in body and "✓ Complete" in body
+    assert "100.00" not in body and "✓ 100%" not in body
 
 
 def test_goal_row_with_a_bad_weight_answers_422_inside_the_row(app, company, login_as, planned):
@@ -222,7 +225,7 @@ def test_second_save_of_the_same_goal_is_refused_with_409_and_shows_both(app, co
                                                 title="Daily deploys"))
     body = clash.get_data(as_text=True)
     assert clash.status_code == 409
-    assert f'id="goal-{planned.goal}-conflict"' in body and "70.00%" in body  # what changed
+    assert f'id="goal-{planned.goal}-conflict"' in body and "70%" in body  # what changed
     assert 'value="45"' in body and 'value="Daily deploys"' in body  # what they typed
     newer = _value(body, f"goal{planned.goal}-version")
     assert newer != version
@@ -251,9 +254,9 @@ def test_marking_the_department_plan_ready_says_what_is_missing(app, company, lo
     response = head.htmx("POST", url, {})
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" not in body
-    assert "Engineering&#39;s goals add up to 60.00%; 40.00 short of 100%." in body
+    assert "Engineering&#39;s goals add up to 60%; 40 short of 100%." in body
     page = head.post_form(url, {})
-    assert page.status_code == 422 and "40.00 short" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "40 short" in page.get_data(as_text=True)
 
 
 # A person's plan --------------------------------------------------------------------------------
@@ -261,7 +264,7 @@ def test_marking_the_department_plan_ready_says_what_is_missing(app, company, lo
 def test_plan_at_90_cannot_be_submitted_through_the_page(app, company, login_as, planned):
     staff = login_as("staff")
     page = staff.get(f"/planning/{planned.cycle}/people/{planned.staff}").get_data(as_text=True)
-    assert "Liu Yang&#39;s KPIs add up to 90.00%; 10.00 short of 100%." in page
+    assert "Liu Yang&#39;s KPIs add up to 90%; 10 short of 100%." in page
     plan_url = f"/planning/{planned.cycle}/people/{planned.staff}"
     response = staff.form(plan_url, "/submit").submit()
     # Without JavaScript the refusal comes back on the plan's own address (so a reload
@@ -270,7 +273,7 @@ def test_plan_at_90_cannot_be_submitted_through_the_page(app, company, login_as,
         plan_url + "#plan")
     body = staff.get(plan_url).get_data(as_text=True)
     # Once in the message at the top, once in the plan's weight box (it used to be three).
-    assert body.count("10.00 short of 100%") == 2 and "Not submitted yet" in body
+    assert body.count("10 short of 100%") == 2 and "Not submitted yet" in body
     _assert_still_draft(app, planned)
 
 
@@ -281,7 +284,7 @@ def test_plan_at_90_cannot_be_submitted_through_the_fragment(app, company, login
                           {"plan-version": _value(page, "plan-version")})
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "<html" not in body
-    assert body.lstrip().startswith('<section id="plan"') and "10.00 short of 100%" in body
+    assert body.lstrip().startswith('<section id="plan"') and "10 short of 100%" in body
     _assert_still_draft(app, planned)
 
 
@@ -292,7 +295,7 @@ def test_plan_at_90_cannot_be_submitted_by_a_crafted_post(app, company, login_as
     assert response.status_code in (409, 422)
     response = staff.htmx("POST", f"{url}/submit", {"plan-version": "1"}, token_from=url)
     assert response.status_code == 422
-    assert "10.00 short of 100%" in response.get_data(as_text=True)
+    assert "10 short of 100%" in response.get_data(as_text=True)
     _assert_still_draft(app, planned)
 
 
@@ -322,7 +325,7 @@ def test_head_fixes_a_kpi_weight_inline_and_the_plan_status_follows(app, company
     response = head.htmx("POST", url, _kpi_form(planned.kpi, version, planned.goal, weight="70"))
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
-    assert f'<tr id="kpi-{planned.kpi}"' in body and "70.00%" in body
+    assert f'<tr id="kpi-{planned.kpi}"' in body and "70%" in body
     assert 'id="plan-status" aria-live="polite" hx-swap-oob="innerHTML"' in body
     assert "Liu Yang&#39;s KPIs add up to 100%." in body
 

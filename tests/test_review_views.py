@@ -384,7 +384,7 @@ def test_hr_edits_the_review_settings_and_sees_every_problem_beside_its_field(
     bad = form.submit({"self_weight": "5", "band_1_low": "3.70", "competency_4_name": "Craft"})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "The component weights add up to 95.00%; 5.00 short of 100%." in text
+    assert "The component weights add up to 95%; 5 short of 100%." in text
     assert "Bands A and S overlap" not in text  # A 3.70–4.49 and B ends 3.74: they overlap
     assert "Bands B and A overlap: B ends at 3.74 and A starts at 3.70." in text
     with app.app_context():
@@ -424,7 +424,7 @@ def test_hr_sees_completion_and_nudges_the_late_ones(app, company, run, login_as
     assert "Liu Yang" in late and "Sam Okafor" in late  # staff's manager review is missing
     answer = hr.form(url, "nudge-form").submit()
     assert answer.status_code == 302
-    assert "Reminders sent: 1 people" in hr.get(url).get_data(as_text=True)
+    assert "Reminders sent: 1 person to write" in hr.get(url).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(Notification.id)).where(
             Notification.kind.in_(["self_review_nudge", "manager_review_nudge"]))) == 2

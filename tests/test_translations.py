@@ -88,3 +88,19 @@ def test_each_sense_of_target_has_its_own_chinese_word(app):
     with app.test_request_context(), force_locale("zh_CN"):
         assert pgettext("strategy target", "Target") == "战略目标"
         assert pgettext("target value", "Target") == "目标值"
+
+
+# A count's variable that is a limit of the site (never 1): "at most %(max)d characters".
+LIMITS = {"limit", "max", "high", "low", "seconds", "rows", "cell", "mb", "line", "n"}
+COUNT_AND_NOUN = re.compile(r"%\((\w+)\)d (?:\w+ )?[A-Za-z-]+s\b")
+
+
+def test_a_count_beside_a_noun_goes_through_ngettext():
+    """"1 things to do": a message that puts a count before a plural noun is an ngettext
+    (with its singular) unless the count is a fixed limit of the site."""
+    single = [f"{filename}:{lineno}: {message!r}"
+              for filename, lineno, message, _comments, _context in _extracted()
+              if isinstance(message, str)
+              and any(name not in LIMITS for name in COUNT_AND_NOUN.findall(message))]
+    assert not single, "\n".join(single)
+    assert COUNT_AND_NOUN.findall("%(num)d things to do") == ["num"]

@@ -5,7 +5,7 @@ readers. The numbers drawn are the figures' own (tests compare them with the ser
 from __future__ import annotations
 
 from babel.dates import format_skeleton
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..charts import Marker, Series, bar_chart, horizontal_bar_chart, line_chart
@@ -82,10 +82,12 @@ def ratings_chart(ratings: figures.Ratings, chart_id: str = "chart-ratings"):
     company = ratings.company
     series = []
     if ratings.scope is not None:
-        series.append(Series(_("%(department)s (%(num)d people)", department=ratings.scope.name,
-                               num=ratings.scope.total),
+        series.append(Series(ngettext("%(department)s (%(num)d person)",
+                                      "%(department)s (%(num)d people)", ratings.scope.total,
+                                      department=ratings.scope.name),
                              [ratings.scope.share(c) for c in codes]))
-    series.append(Series(_("Company (%(num)d people)", num=company.total),
+    series.append(Series(ngettext("Company (%(num)d person)", "Company (%(num)d people)",
+                                  company.total),
                          [company.share(c) for c in codes]))
     shown = ratings.scope or company
     return bar_chart(

@@ -13,7 +13,7 @@ person the feedback is on could pair it with an answer.
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -420,7 +420,8 @@ def recompute(cycle_id):
         status, count = attempt(form, lambda: completion.recompute_scores(
             cycle, current_user, utcnow()))
         if status == 200:
-            flash(_("Scores stored again for %(num)d people.", num=count), "success")
+            flash(ngettext("Scores stored again for %(num)d person.",
+                           "Scores stored again for %(num)d people.", count), "success")
             return redirect(url_for("feedback.admin", cycle_id=cycle.id))
     rows = completion.completion(cycle)
     return render("feedback/admin.html", status=status, cycle=cycle, rows=rows,

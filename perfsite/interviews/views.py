@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import TemplateNotFound
@@ -689,7 +689,8 @@ def approve_outcomes(cycle_id):
         status, count = attempt(form, lambda: outcomes.approve_department(
             cycle, current_user, department_id, utcnow()))
         if status == 200:
-            flash(_("%(num)d outcomes approved.", num=count), "success")
+            flash(ngettext("%(num)d outcome approved.", "%(num)d outcomes approved.", count),
+                  "success")
     for message in form.form_errors:
         flash(message, "error")
     return redirect(url_for("interviews.outcomes_page", cycle_id=cycle.id))

@@ -55,7 +55,7 @@ def _check(channel: NotifyChannel, url: str | None, secret: str | None) -> None:
         raise Invalid(_l("This chat service has no signing secret: leave it empty."),
                       "secret")
     if secret is not None and len(secret) > 200:
-        raise Invalid(_l("At most %(num)d characters.", num=200), "secret")
+        raise Invalid(_l("At most %(max)d characters.", max=200), "secret")
 
 
 def _audit_view(channel: NotifyChannel) -> dict:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -154,8 +155,10 @@ def retire_target(target_id):
             target, current_user, reason=form.reason.data,
             expected_version=form.version.data), current=target)
         if status == 200:
-            flash(_("“%(title)s” is retired; %(num)d aligned goals are flagged for "
-                    "re-alignment.", title=target.title, num=flagged), "success")
+            flash(ngettext("“%(title)s” is retired; %(num)d aligned goal is flagged for "
+                           "re-alignment.",
+                           "“%(title)s” is retired; %(num)d aligned goals are flagged for "
+                           "re-alignment.", flagged, title=target.title), "success")
             return redirect(url_for("planning.target", target_id=target.id))
     return render("planning/target_retire.html", form=form, target=target, status=status)
 

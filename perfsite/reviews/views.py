@@ -10,7 +10,7 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -468,9 +468,11 @@ def nudge(cycle_id):
         status, sent = attempt(form, lambda: completion.nudge(
             cycle, current_user, department_id=department_id, now=utcnow()))
         if sent is not None:
-            flash(_("Reminders sent: %(people)d people to write their self-review, "
-                    "%(reviewers)d reviewers to finish their reviews.", people=sent.people,
-                    reviewers=sent.reviewers), "success")
+            flash(_("Reminders sent: %(people)s to write their self-review, %(reviewers)s to "
+                    "finish their reviews.",
+                    people=ngettext("%(num)d person", "%(num)d people", sent.people),
+                    reviewers=ngettext("%(num)d reviewer", "%(num)d reviewers",
+                                       sent.reviewers)), "success")
         for message in form.form_errors:
             flash(message, "error")
     return redirect(url_for("reviews.completion_page", cycle_id=cycle.id,
@@ -497,13 +499,15 @@ def _charts(overview: calibration.Overview, bands) -> list:
             markers.append(Marker(i, band.guidance_min, _("at least %(share)s%%",
                                                          share=f"{band.guidance_min:g}")))
     company = overview.company
-    company_series = Series(_("Company (%(num)d people)", num=company.total),
+    company_series = Series(ngettext("Company (%(num)d person)", "Company (%(num)d people)",
+                                     company.total),
                             [company.share(c) for c in codes])
     shown = overview.departments or []
     charts = []
     for distribution in shown:
-        series = [Series(_("%(department)s (%(num)d people)", department=distribution.name,
-                           num=distribution.total),
+        series = [Series(ngettext("%(department)s (%(num)d person)",
+                                  "%(department)s (%(num)d people)", distribution.total,
+                                  department=distribution.name),
                          [distribution.share(c) for c in codes]), company_series]
         charts.append({"distribution": distribution, "markup": bar_chart(
             chart_id=f"chart-{distribution.department_id or 0}",

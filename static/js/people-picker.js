@@ -20,8 +20,8 @@
     if (!picker) { return null; }
     return {
       picker: picker,
-      field: picker.querySelector("input:not([type=search]), textarea"),
-      box: picker.querySelector("input[type=search]"),
+      field: picker.querySelector("input:not([data-picker-search]), textarea"),
+      box: picker.querySelector("[data-picker-search]"),
       list: picker.querySelector("[role=listbox]"),
       status: picker.querySelector("[data-picker-status]"),
       multiple: picker.getAttribute("data-multiple") === "true"
@@ -68,7 +68,7 @@
 
   document.addEventListener("keydown", function (event) {
     var box = event.target;
-    if (!box.matches || !box.matches("[data-people-picker] input[type=search]")) { return; }
+    if (!box.matches || !box.matches("[data-people-picker] [data-picker-search]")) { return; }
     var p = parts(box);
     var all = options(p);
     var current = all.findIndex(function (o) {

@@ -91,14 +91,14 @@ def test_exec_publishes_a_target_and_head_decomposes_it_into_goals_and_a_kpi(pag
     figure = page.locator("#goal-weight-total-figure")
     status = page.locator("#department-plan-status")
     expect(page.locator("#goals-table")).to_contain_text("Open the Singapore office")
-    expect(figure).to_have_text("Goal weights: 110.00%")
-    expect(page.locator("#goal-weight-total")).to_contain_text("over by 10.00")
+    expect(figure).to_have_text("Goal weights: 110%")
+    expect(page.locator("#goal-weight-total")).to_contain_text("over by 10%")
     expect(status).to_have_text("Draft")
 
     # Weights are fixed in place: the total and the plan status follow without a navigation.
     mark_document(page)
     assert edit_goal_weight(page, UPTIME_GOAL, "5").status == 200
-    expect(figure).to_have_text("Goal weights: 95.00%")
+    expect(figure).to_have_text("Goal weights: 95%")
     expect(page.locator("#goals-table tr.editing")).to_have_count(0)
 
     for invalid in ("-5", "150"):  # a number field: the browser lets no letters in
@@ -106,12 +106,12 @@ def test_exec_publishes_a_target_and_head_decomposes_it_into_goals_and_a_kpi(pag
         row = page.locator("#goals-table tr.editing")
         expect(row.locator(".error")).to_be_visible()
         expect(row.get_by_label("Weight (%)")).to_have_value(invalid)
-        expect(figure).to_have_text("Goal weights: 95.00%")
+        expect(figure).to_have_text("Goal weights: 95%")
         row.get_by_role("link", name="Cancel").click()
         expect(row).to_have_count(0)
 
     assert edit_goal_weight(page, UPTIME_GOAL, "10").status == 200
-    expect(figure).to_have_text("Goal weights: 100.00%")
+    expect(figure).to_have_text("Goal weights: 100%")
     page.locator("#mark-plan-ready").click()
     expect(status).to_have_text("Ready")
     assert_same_document(page)
@@ -129,7 +129,7 @@ def test_exec_publishes_a_target_and_head_decomposes_it_into_goals_and_a_kpi(pag
     page.get_by_label("Due date").fill("2027-04-30")
     page.get_by_role("button", name="Assign the KPI").click()
     expect(page.locator("#kpis-table")).to_contain_text("Scout Singapore partners")
-    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 95.00%")
+    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 95%")
 
 
 def test_staff_proposes_a_kpi_and_submits_and_head_approves_the_plan(page, console):
@@ -137,13 +137,13 @@ def test_staff_proposes_a_kpi_and_submits_and_head_approves_the_plan(page, conso
     login(page, "staff", then="/planning/")
     page.locator("a", has_text="My plan").first.click()
     plan_url = page.url
-    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 90.00%")
-    expect(page.locator("#plan-status")).to_contain_text("10.00 short")
+    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 90%")
+    expect(page.locator("#plan-status")).to_contain_text("10 short")
 
     # A plan at 90% is refused, and the message says by how much.
     page.locator("#submit-plan").click()
     expect(page.locator("#plan-errors")).to_have_text(
-        "Not submitted yet: Liu Yang's KPIs add up to 90.00%; 10.00 short of 100%.")
+        "Not submitted yet: Liu Yang's KPIs add up to 90%; 10 short of 100%.")
     # Said once, in the error: the box's own line gives way to it.
     expect(page.locator("#plan")).not_to_contain_text("short of 100%.Not")
     expect(page.locator("#kpi-weight-total-message")).to_have_count(0)
@@ -155,7 +155,7 @@ def test_staff_proposes_a_kpi_and_submits_and_head_approves_the_plan(page, conso
     page.get_by_label("Measured as").select_option("milestone")
     page.get_by_label("Weight (%)").fill("10")
     page.get_by_role("button", name="Propose the KPI").click()
-    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 100.00%")
+    expect(page.locator("#kpi-weight-total-figure")).to_have_text("KPI weights: 100%")
     page.locator("#submit-plan").click()
     expect(page.locator("#plan-state")).to_have_text("Submitted")
     logout(page)
@@ -181,7 +181,7 @@ def test_staff_sees_their_plan_in_chinese_and_is_told_in_chinese_what_is_missing
         page.locator("form.language-switch button").filter(has_text="简体中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("#kpi-weight-total-figure")).to_have_text(
-        chinese("KPI weights: %(total)s") % {"total": "90.00%"})
+        chinese("KPI weights: %(total)s") % {"total": "90%"})
     expect(page.locator("#submit-plan")).to_have_text(chinese("Submit my plan to my head"))
     expect(page.get_by_role("navigation", name=re.compile("."))
            .get_by_role("link", name=chinese("Planning"), exact=True)).to_be_visible()
@@ -192,7 +192,7 @@ def test_staff_sees_their_plan_in_chinese_and_is_told_in_chinese_what_is_missing
     expect(page.locator("#plan-errors")).to_have_text(
         chinese("Not submitted yet: %(problems)s") % {"problems": chinese(
             "%(owner)s add up to %(total)s%%; %(missing)s short of 100%%.")
-            % {"owner": owner, "total": "90.00", "missing": "10.00"}})
+            % {"owner": owner, "total": "90", "missing": "10"}})
     expect(page.locator("#plan-state")).to_have_text(chinese("Draft"))
 
 
@@ -211,14 +211,14 @@ def test_second_save_of_the_same_goal_is_refused_and_keeps_what_was_typed(open_p
     head_row = head.locator("#goals-table tr.editing")
     head_row.get_by_label("Weight (%)").fill("25")
     head_row.get_by_role("button", name="Save").click()
-    expect(head.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 105.00%")
+    expect(head.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 105%")
 
     exec_row = executive.locator("#goals-table tr.editing")
     exec_row.get_by_label("Weight (%)").fill("15")
     with executive.expect_response(lambda r: r.request.method == "POST") as answer:
         exec_row.get_by_role("button", name="Save").click()
     assert answer.value.status == 409
-    expect(executive.locator(f"#goal-{goal_id}-conflict")).to_contain_text("25.00%")
+    expect(executive.locator(f"#goal-{goal_id}-conflict")).to_contain_text("25%")
     expect(exec_row.get_by_label("Weight (%)")).to_have_value("15")
     check_accessibility(executive)
 
@@ -226,8 +226,8 @@ def test_second_save_of_the_same_goal_is_refused_and_keeps_what_was_typed(open_p
     with executive.expect_response(lambda r: r.request.method == "POST") as answer:
         exec_row.get_by_role("button", name="Save").click()
     assert answer.value.status == 200
-    expect(executive.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 95.00%")
-    expect(executive.locator(f"#goal-{goal_id}")).to_contain_text("15.00%")
+    expect(executive.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 95%")
+    expect(executive.locator(f"#goal-{goal_id}")).to_contain_text("15%")
 
 
 # --- without JavaScript -----------------------------------------------------------------------
@@ -240,5 +240,5 @@ def test_head_edits_a_goal_through_full_pages_without_javascript(open_page):
     expect(page).to_have_url(re.compile(r"/goals/\d+/inline$"))
     page.get_by_label("Weight (%)").fill("15")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 95.00%")
-    expect(page.locator("#goals-table tr", has_text=UPTIME_GOAL)).to_contain_text("15.00%")
+    expect(page.locator("#goal-weight-total-figure")).to_have_text("Goal weights: 95%")
+    expect(page.locator("#goals-table tr", has_text=UPTIME_GOAL)).to_contain_text("15%")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -167,8 +168,10 @@ def approve(cycle: Cycle, person: Person, actor, *, now: datetime) -> int:
     can.enforce(can.can_approve_nominations(actor, (person, cycle)))
     minimum = settings_of(cycle).min_raters
     if _peer_count(cycle, person) < minimum:
-        raise Invalid(_l("%(name)s needs at least %(min)d peers on the list; add some first.",
-                         name=person.display_name, min=minimum))
+        raise Invalid(lazy_ngettext(
+            "%(name)s needs at least %(num)d peer on the list; add one first.",
+            "%(name)s needs at least %(num)d peers on the list; add some first.",
+            minimum, name=person.display_name))
     pending = [r for r in requests_on(cycle, person) if r.status == FeedbackStatus.NOMINATED]
     for request in pending:
         request.status = FeedbackStatus.REQUESTED.value

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
@@ -63,8 +64,10 @@ def close(cycle, actor, *, reason: str, now: datetime) -> None:
     can.enforce(can.can_close_cycle(actor, cycle))
     absent = missing(cycle)
     reason = clean_text(reason, field="reason", limit=2000,
-                        required=_l("%(num)d interviews are not finished: give a reason to "
-                                    "close anyway.", num=len(absent)) if absent else None)
+                        required=lazy_ngettext(
+                            "%(num)d interview is not finished: give a reason to close anyway.",
+                            "%(num)d interviews are not finished: give a reason to "
+                            "close anyway.", len(absent)) if absent else None)
     cycles.move_phase(cycle, actor, Phase.CLOSED)
     record("cycle.closed", cycle, actor=actor,
            after={"reason": reason, "people": [m.person.display_name for m in absent]})

@@ -122,14 +122,14 @@ class WeightTotal:
 
     @property
     def message(self) -> str:
-        total = f"{self.total:.2f}"
+        total = _plain(self.total)
         if self.complete:
             return str(_l("%(owner)s add up to 100%%.", owner=self.owner))
         if self.short:
             return str(_l("%(owner)s add up to %(total)s%%; %(missing)s short of 100%%.",
-                          owner=self.owner, total=total, missing=f"{self.missing:.2f}"))
+                          owner=self.owner, total=total, missing=_plain(self.missing)))
         return str(_l("%(owner)s add up to %(total)s%%; over by %(over)s.",
-                      owner=self.owner, total=total, over=f"{-self.missing:.2f}"))
+                      owner=self.owner, total=total, over=_plain(-self.missing)))
 
     def require_complete(self) -> None:
         if not self.complete:
@@ -142,3 +142,9 @@ def kpi_owner_label(person) -> str:
 
 def goal_owner_label(department) -> str:
     return str(_l("%(department)s's goals", department=department.name))
+
+
+def _plain(value: Decimal) -> str:
+    """A weight as people write it: "50", "12.5" (decimals only when there are any)."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text

@@ -15,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -177,8 +178,10 @@ def delete_goal(goal: DepartmentGoal, actor, *, reason: str = "",
     supporters = db.session.scalar(select(func.count(DepartmentGoal.id)).where(
         DepartmentGoal.supports_goal_id == goal.id))
     if kpis or supporters:
-        raise Invalid(_l("%(kpis)d KPIs and %(goals)d goals are aligned to this goal; "
-                               "align them elsewhere first.", kpis=kpis, goals=supporters))
+        raise Invalid(_l("%(kpis)s and %(goals)s are aligned to this goal; align them "
+                         "elsewhere first.",
+                         kpis=lazy_ngettext("%(num)d KPI", "%(num)d KPIs", kpis),
+                         goals=lazy_ngettext("%(num)d goal", "%(num)d goals", supporters)))
     cycle, department = goal.cycle, goal.department
     before = goal_snapshot(goal)
     if reason:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -204,8 +205,10 @@ def _refuse_gaps(review: Review, subject: Subject) -> None:
                          "the review is submitted.", name=subject.person.display_name))
     missing = gaps(review, subject)
     if missing:
-        raise Invalid(_l("Not submitted: %(num)d items still need a score or a rating; each is "
-                         "marked below.", num=len(missing)), errors=missing)
+        raise Invalid(lazy_ngettext(
+            "Not submitted: %(num)d item still needs a score or a rating; it is marked below.",
+            "Not submitted: %(num)d items still need a score or a rating; each is "
+            "marked below.", len(missing)), errors=missing)
 
 
 # Writing ---------------------------------------------------------------------------------------
