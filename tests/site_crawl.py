@@ -23,7 +23,7 @@ def kind_of(url: str) -> str:
     return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
 
 
-def crawl(app, username: str, locale: str = "en"):
+def crawl(app, username: str, locale: str = "en", per_kind: int = PER_KIND):
     """(url, html) for every HTML page and htmx fragment a sample of each kind reaches,
     read by `username` in `locale`."""
     client = Browserless(app.test_client())
@@ -31,14 +31,14 @@ def crawl(app, username: str, locale: str = "en"):
     if locale != "en":
         assert client.post_form("/language", {"locale": locale}).status_code in (302, 303)
     seen: set[str] = set()
-    per_kind: Counter[str] = Counter()
+    fetched: Counter[str] = Counter()
     queue = deque(["/"])
     while queue and len(seen) < MAX_PAGES:
         url = queue.popleft()
-        if url in seen or per_kind[kind_of(url)] >= PER_KIND:
+        if url in seen or fetched[kind_of(url)] >= per_kind:
             continue
         seen.add(url)
-        per_kind[kind_of(url)] += 1
+        fetched[kind_of(url)] += 1
         response = client.get(url)
         if response.status_code != 200 or "text/html" not in response.content_type:
             continue

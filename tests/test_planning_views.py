@@ -504,7 +504,8 @@ def test_nothing_changes_through_the_pages_in_a_closed_cycle(app, company, login
         db.session.commit()
     head = login_as("head")
     page = head.get(f"/planning/{planned.cycle}/departments/{planned.eng}").get_data(as_text=True)
-    assert "read-only" in page and f'hx-get="/planning/goals/{planned.goal}/inline"' not in page
+    inline = f"/planning/goals/{planned.goal}/inline"
+    assert "read-only" in page and f'hx-get="{inline}"' not in page
     form = head.get(f"/planning/goals/{planned.goal}/inline").get_data(as_text=True)
     response = head.post_form(f"/planning/goals/{planned.goal}/inline",
                               _goal_form(planned.goal, _value(form, f"goal{planned.goal}-version"),
