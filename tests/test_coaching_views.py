@@ -63,7 +63,7 @@ def test_htmx_check_in_answers_the_new_entry_and_a_fresh_form_and_moves_progress
     assert response.headers["HX-Trigger"] == "todos-changed"
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith("<article") and "Design review slipped" in html
-    assert 'id="checkin-form"' in html and 'hx-swap-oob="outerHTML"' in html
+    assert 'id="checkin-form"' in html and 'data-hx-swap-oob="outerHTML"' in html
     assert "<html" not in html
     with app.app_context():
         kpi = db.session.get(Kpi, running["kpi"])
@@ -296,7 +296,7 @@ def test_badge_loads_lazily_with_its_count_and_reloads_itself_on_todos_changed(
     home = staff.get("/").get_data(as_text=True)
     # Pages carry the badge without its count: no to-do queries on every page.
     assert 'id="todo-count"' not in home
-    assert 'hx-trigger="load, todos-changed from:body"' in home
+    assert 'data-hx-trigger="load, todos-changed from:body"' in home
     fragment = staff.htmx("GET", "/coaching/todos/badge").get_data(as_text=True)
     assert fragment.lstrip().startswith('<li id="todo-badge"')
     # two KPIs due, and the notification that the plan was approved to read

@@ -117,7 +117,7 @@ def test_notes_autosave_and_two_clients_never_lose_text(app, company, run, login
     assert saved.status_code == 200
     fragment = saved.get_data(as_text=True)
     assert "Saved at" in fragment and "<html" not in fragment
-    assert re.search(r'id="note-strengths-version" value="\d+" hx-swap-oob="true"', fragment)
+    assert re.search(r'id="note-strengths-version" value="\d+" data-hx-swap-oob="true"', fragment)
     stale = tab_two.submit({"note-strengths-text": "From tab two"}, htmx=True)
     assert stale.status_code == 409
     assert stale.headers["HX-Retarget"] == "#note-strengths"
@@ -430,7 +430,7 @@ def test_after_a_conflict_the_writer_chooses_and_nothing_is_concatenated(
     assert first.status_code == 409
     section = first.get_data(as_text=True)
     assert "A&#39;s text" in section and "Keep the newer text" in section
-    assert 'hx-trigger="submit"' in section  # no autosave over the newer text meanwhile
+    assert 'data-hx-trigger="submit"' in section  # no autosave over the newer text meanwhile
 
     def box(html):
         return re.search(r'<textarea[^>]*id="note-improve-text"[^>]*>(.*?)</textarea>', html,

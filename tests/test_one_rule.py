@@ -260,7 +260,7 @@ def test_an_htmx_action_shows_its_message_in_place_and_leaves_nothing_queued(
                                                  htmx=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'id="flashes" class="flashes" role="status" aria-live="polite" hx-swap-oob="true"' \
+    assert 'id="flashes" class="flashes" role="status" aria-live="polite" data-hx-swap-oob="true"' \
         in body and "Obstacle resolved" in body
     next_page = head.get("/coaching/").get_data(as_text=True)
     assert "Obstacle resolved" not in next_page  # nothing left for the next page
@@ -277,8 +277,8 @@ def test_a_check_in_posted_with_htmx_replaces_the_empty_messages(app, company, l
     response = staff.form(f"/coaching/kpis/{kpi_id}", "/check-ins").submit(
         {"actual_value": "2", "obstacle": "Waiting for access"}, htmx=True)
     body = response.get_data(as_text=True)
-    assert '<p id="timeline-empty" hx-swap-oob="delete"></p>' in body
-    assert 'id="kpi-items" hx-swap-oob="true"' in body and "Waiting for access" in body
+    assert '<p id="timeline-empty" data-hx-swap-oob="delete"></p>' in body
+    assert 'id="kpi-items" data-hx-swap-oob="true"' in body and "Waiting for access" in body
     assert "None raised." not in body
 
 

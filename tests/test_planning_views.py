@@ -165,7 +165,7 @@ def test_goal_row_turns_into_its_form_in_place(company, login_as, planned):
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith(f'<tr id="goal-{planned.goal}" class="editing">')
-    assert 'hx-post="/planning/goals/' in body and f'id="goal{planned.goal}-weight"' in body
+    assert 'data-hx-post="/planning/goals/' in body and f'id="goal{planned.goal}-weight"' in body
     assert f'<label class="" for="goal{planned.goal}-weight">' in body
 
 
@@ -179,7 +179,7 @@ def test_saving_a_goal_row_returns_the_row_and_the_weight_total_out_of_band(app,
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert f'<tr id="goal-{planned.goal}" class="">' in body and "100%" in body
-    assert 'id="goal-weight-total" aria-live="polite" hx-swap-oob="innerHTML"' in body
+    assert 'id="goal-weight-total" aria-live="polite" data-hx-swap-oob="innerHTML"' in body
     assert "Engineering&#39;s goals add up to 100%." in body
     # "100%" once, beside a tick that says it is complete; no "100.00%", no "✓ 100%"
     assert "Goal weights: 100%" in body and "✓ Complete" in body
@@ -326,7 +326,7 @@ def test_head_fixes_a_kpi_weight_inline_and_the_plan_status_follows(app, company
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert f'<tr id="kpi-{planned.kpi}"' in body and "70%" in body
-    assert 'id="plan-status" aria-live="polite" hx-swap-oob="innerHTML"' in body
+    assert 'id="plan-status" aria-live="polite" data-hx-swap-oob="innerHTML"' in body
     assert "Liu Yang&#39;s KPIs add up to 100%." in body
 
 
@@ -447,7 +447,7 @@ def test_copy_a_kpi_to_several_people_from_its_page(app, company, login_as, plan
     page = head.get(f"/planning/kpis/{planned.kpi}/copy").get_data(as_text=True)
     assert "Sam Okafor" not in page and "data-people-picker" in page
     search = f"/planning/kpis/{planned.kpi}/copy/people"
-    assert f'hx-get="{search}"' in page
+    assert f'data-hx-get="{search}"' in page
     options = head.htmx("GET", search, {"q": "eng", "for_id": "people"})
     assert "Extra Eng" in options.get_data(as_text=True)
     assert "Wang Fang" not in head.htmx("GET", search, {"q": "wang"}).get_data(as_text=True)
@@ -505,7 +505,7 @@ def test_nothing_changes_through_the_pages_in_a_closed_cycle(app, company, login
     head = login_as("head")
     page = head.get(f"/planning/{planned.cycle}/departments/{planned.eng}").get_data(as_text=True)
     inline = f"/planning/goals/{planned.goal}/inline"
-    assert "read-only" in page and f'hx-get="{inline}"' not in page
+    assert "read-only" in page and f'data-hx-get="{inline}"' not in page
     form = head.get(f"/planning/goals/{planned.goal}/inline").get_data(as_text=True)
     response = head.post_form(f"/planning/goals/{planned.goal}/inline",
                               _goal_form(planned.goal, _value(form, f"goal{planned.goal}-version"),

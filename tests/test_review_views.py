@@ -83,7 +83,7 @@ def test_the_self_review_page_has_every_kpi_and_competency_and_saves_as_one_type
     staff = login_as("staff")
     page = staff.get(run["self"]).get_data(as_text=True)
     for text in ("Portal features", "Uptime", "Collaboration", "Learning", "What got in the way",
-                 'hx-trigger="input changed delay:800ms"', "Save draft", "Submit…"):
+                 'data-hx-trigger="input changed delay:800ms"', "Save draft", "Submit…"):
         assert text in page, text
     assert f'name="kpi_{run["kpi"]}_score"' in page
     answer = staff.form(run["self"], "review-form").submit(
@@ -91,7 +91,7 @@ def test_the_self_review_page_has_every_kpi_and_competency_and_saves_as_one_type
     assert answer.status_code == 200
     fragment = answer.get_data(as_text=True)
     assert "Draft saved at" in fragment and "<html" not in fragment
-    version = re.search(r'id="review-version" value="(\d+)" hx-swap-oob="true"', fragment)
+    version = re.search(r'id="review-version" value="(\d+)" data-hx-swap-oob="true"', fragment)
     assert version, fragment
     saved = _review(app, company)
     assert saved.scores[run["kpi"]] == 4 and saved.achievements == "Shipped the portal"

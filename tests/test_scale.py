@@ -239,7 +239,7 @@ def test_the_whole_company_tree_opens_collapsed_and_loads_a_department_when_open
     page = executive.get(f"/planning/{planned.cycle}/tree").get_data(as_text=True)
     assert 'id="tree-kpi-' not in page and "Automate the release" not in page
     branch = f"/planning/{planned.cycle}/tree/departments/{planned.eng}"
-    assert f'hx-get="{branch}"' in page and 'hx-trigger="toggle once"' in page
+    assert f'data-hx-get="{branch}"' in page and 'data-hx-trigger="toggle once"' in page
     # without JavaScript the link shows that department's tree
     assert f'href="/planning/{planned.cycle}/tree?department_id={planned.eng}"' in page
     fragment = executive.htmx("GET", branch).get_data(as_text=True)
@@ -363,7 +363,7 @@ def test_the_picker_answers_at_most_ten_whatever_the_company(app, company, login
 def test_person_form_picks_the_manager_and_suggests_on_a_typo(app, company, login_as):
     hr = login_as("hr")
     page = hr.get(f"/people/{company.staff.id}/edit").get_data(as_text=True)
-    assert "data-people-picker" in page and 'hx-get="/people/pick/org"' in page
+    assert "data-people-picker" in page and 'data-hx-get="/people/pick/org"' in page
     form = hr.form(f"/people/{company.staff.id}/edit", "/edit")
     typo = form.submit({"manager_username": "hea"})
     assert typo.status_code == 422
@@ -422,7 +422,7 @@ def test_audit_log_pages_without_counting_the_log(app, company, login_as, count_
         last = hr.get("/audit", query_string={"page": 999}).get_data(as_text=True)
         assert "No events match." in last and 'rel="prev"' not in last
         # whose events: picked by searching, not typed blind
-        assert "data-people-picker" in page and 'hx-get="/people/pick/org"' in page
+        assert "data-people-picker" in page and 'data-hx-get="/people/pick/org"' in page
     finally:
         app.config["PAGE_SIZE"] = 50
 

@@ -114,7 +114,7 @@ class _Forbidden(HTMLParser):
         for name, value in attrs:
             if name == "style":
                 self.found.append(f'<{tag} style="{value}">')
-            elif name.startswith("on") or name.startswith("hx-on"):
+            elif name.startswith("on") or name.startswith(("hx-on", "data-hx-on")):
                 self.found.append(f"<{tag} {name}>")
             elif value and value.strip().lower().startswith(("javascript:", "js:")):
                 self.found.append(f'<{tag} {name}="{value}">')

@@ -105,7 +105,7 @@ def test_htmx_from_the_cdn_is_asked_for_with_the_same_hash_and_never_waited_for(
 
 def test_csrf_token_travels_as_an_htmx_header_from_the_body(login_as, company):
     page = login_as("hr").get("/people").get_data(as_text=True)
-    assert re.search(r'<body hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'>', page)
+    assert re.search(r'<body data-hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'>', page)
 
 
 def test_htmx_post_without_the_csrf_header_is_refused(login_as, company):
