@@ -114,6 +114,12 @@ def moves_forward(before: Phase, to: Phase) -> bool:
     return to.index > before.index
 
 
+def opens_calibration(cycle, to: Phase) -> bool:
+    """Moving one step forward into calibration: the confirmation first lists the reviews and
+    360 answers still missing per department (reviews: completion)."""
+    return to is Phase.CALIBRATION and next_phase(cycle) is Phase.CALIBRATION
+
+
 def closes_cycle(to: Phase) -> bool:
     """Moving into the last phase closes the cycle (interviews: closing lists who is
     missing first)."""
