@@ -13,13 +13,13 @@ person the feedback is on could pair it with an answer.
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions as can
 from ..extensions import db
+from ..i18n import language
 from ..models import Cycle, FeedbackRequest, FeedbackStatus, Person, utcnow
 from ..org import picker
 from ..org.forms import PickerSearchForm
@@ -42,11 +42,6 @@ from .forms import (
 )
 from .services import answers, completion, nominations, report
 from .services import settings as settings_service
-
-
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def _me():

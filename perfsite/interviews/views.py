@@ -17,7 +17,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import TemplateNotFound
@@ -26,6 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as can
 from ..extensions import db
+from ..i18n import language
 from ..models import (
     Cycle,
     GoalDraft,
@@ -73,11 +73,6 @@ def interview_helpers():
     """For the planning page: the goal drafts of the person's last interview proposed in
     this cycle (see services.interviews.propose_goal_drafts)."""
     return {"interview_goal_drafts": service.drafts_proposed_to}
-
-
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def load_interview(interview_id: int, check=can.can_view_interview) -> Interview:

@@ -10,7 +10,6 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from .. import permissions as can
 from ..charts import Marker, Series, bar_chart
 from ..extensions import db
+from ..i18n import language
 from ..models import (
     Cycle,
     Department,
@@ -52,11 +52,6 @@ from .services import settings as settings_service
 
 REVIEW_PAGES = {ReviewKind.SELF: "reviews.self_review",
                 ReviewKind.MANAGER: "reviews.manager_review"}
-
-
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def review_url(review: Review, anchor: str = "") -> str:

@@ -15,7 +15,6 @@ Rules:
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,36 +26,20 @@ from ... import permissions as can
 from ...audit.services import record
 from ...coaching.services import notifications
 from ...extensions import db
-from ...models import Cycle, Department, Person, PersonalPlan, Review, ReviewKind, ReviewStatus
-
-
-class ReviewState(enum.StrEnum):
-    NOT_STARTED = "none"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-
-    @property
-    def label(self):
-        return {ReviewState.NOT_STARTED: _l("Not started"), ReviewState.DRAFT: _l("Draft"),
-                ReviewState.SUBMITTED: _l("Submitted")}[self]
-
-    @property
-    def order(self) -> int:
-        return list(ReviewState).index(self)
-
-    @property
-    def is_started(self) -> bool:
-        return self is not ReviewState.NOT_STARTED
-
-    @property
-    def is_submitted(self) -> bool:
-        return self is ReviewState.SUBMITTED
+from ...models import (
+    Cycle,
+    Department,
+    Person,
+    PersonalPlan,
+    Review,
+    ReviewKind,
+    ReviewState,
+    ReviewStatus,
+)
 
 
 def state_of(review: Review | None) -> ReviewState:
-    if review is None or review.id is None:
-        return ReviewState.NOT_STARTED
-    return ReviewState.SUBMITTED if review.is_submitted else ReviewState.DRAFT
+    return ReviewState.of(review)
 
 
 @dataclass
