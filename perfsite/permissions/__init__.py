@@ -141,6 +141,7 @@ from .phases import (  # noqa: F401
     ALLOWED_PHASES,
     ENTERED_PHASES,
     closes_cycle,
+    enters,
     is_allowed,
     is_one_step,
     moves_forward,
