@@ -241,11 +241,8 @@ def team(cycle_id):
     cycle = load_cycle(cycle_id)
     me = _me()
     per_page = current_app.config["PAGE_SIZE"]
-    page = db.paginate(
-        select(Person).where(can.approved_by_clause(me), Person.active.is_(True))
-        .order_by(Person.display_name, Person.id),
-        page=to_id(request.args.get("page")) or 1, per_page=per_page, max_per_page=per_page,
-        error_out=False)
+    page = db.paginate(nominations.approved_by(me), page=to_id(request.args.get("page")) or 1,
+                       per_page=per_page, max_per_page=per_page, error_out=False)
     people = list(page.items)
     return render("feedback/team.html", cycle=cycle, people=people, page=page,
                   waiting=nominations.waiting_for_approval(cycle, [p.id for p in people]))

@@ -22,7 +22,6 @@ from ..models import (
     Cycle,
     Department,
     Person,
-    PersonalPlan,
     Review,
     ReviewKind,
     ReviewResult,
@@ -77,34 +76,8 @@ def score_filter(value) -> str:
 def index():
     """My self-reviews, the people I review, my results, and (HR, executives) each cycle's
     settings, completion and calibration."""
-    cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc(),
-                                                                    Cycle.id.desc()))
-              if can.can_use_cycle(current_user, c)]
-    in_reviews = [c for c in cycles if can.reviews_have_opened(c)]
-    ids = [c.id for c in in_reviews]
-    planned = set(db.session.scalars(select(PersonalPlan.cycle_id).where(
-        PersonalPlan.person_id == current_user.id, PersonalPlan.cycle_id.in_(ids or [0]))))
-    mine = {(r.cycle_id, r.kind): r for r in db.session.scalars(select(Review).where(
-        Review.person_id == current_user.id, Review.cycle_id.in_(ids or [0])))}
-    results = {r.cycle_id: r for r in db.session.scalars(select(ReviewResult).where(
-        ReviewResult.person_id == current_user.id, ReviewResult.cycle_id.in_(ids or [0])))}
-    me = current_user._get_current_object()
-    rows = []
-    for cycle in in_reviews:
-        self_review = mine.get((cycle.id, ReviewKind.SELF.value))
-        result = results.get(cycle.id)
-        rows.append({
-            "cycle": cycle, "in_it": cycle.id in planned,
-            "self_state": completion.state_of(self_review),
-            "may_write_self": bool(can.can_write_self_review(
-                me, self_review or Review.blank(cycle, me, ReviewKind.SELF))),
-            "result": result,
-            "sees_results": bool(can.can_view_results(
-                me, result or ReviewResult.blank(cycle, me))),
-            "reports": completion.report_counts(cycle, me),
-        })
-    return render("reviews/index.html", rows=rows,
-                  upcoming=[c for c in cycles if not can.reviews_have_opened(c)],
+    rows, upcoming = completion.my_cycles(current_user._get_current_object())
+    return render("reviews/index.html", rows=rows, upcoming=upcoming,
                   highlight=to_id(request.args.get("cycle_id")))
 
 

@@ -33,6 +33,7 @@ from ...models import (
     PersonalPlan,
     Review,
     ReviewKind,
+    ReviewResult,
     ReviewState,
     ReviewStatus,
 )
@@ -205,6 +206,49 @@ def report_counts(cycle: Cycle, reviewer) -> ReportCounts:
         _reports(cycle, reviewer).with_only_columns(func.count(Person.id), _submitted(manager))
         .outerjoin(manager, _review_join(manager, cycle, ReviewKind.MANAGER))).one()
     return ReportCounts(people or 0, int(submitted or 0))
+
+
+@dataclass
+class MyCycle:
+    """One cycle on a person's reviews page: their self-review, result and reports."""
+
+    cycle: Cycle
+    in_it: bool  # the person has a plan in it
+    self_state: ReviewState
+    may_write_self: bool
+    result: ReviewResult | None
+    sees_results: bool
+    reports: ReportCounts
+
+
+def my_cycles(person: Person) -> tuple[list[MyCycle], list[Cycle]]:
+    """The cycles `person` may open whose reviews have opened (their self-review, result
+    and the reviews they write, in four queries for any number of cycles beside the counts),
+    and the cycles whose reviews are still to come, newest first."""
+    cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc(),
+                                                                    Cycle.id.desc()))
+              if can.can_use_cycle(person, c)]
+    opened = [c for c in cycles if can.reviews_have_opened(c)]
+    ids = [c.id for c in opened] or [0]
+    planned = set(db.session.scalars(select(PersonalPlan.cycle_id).where(
+        PersonalPlan.person_id == person.id, PersonalPlan.cycle_id.in_(ids))))
+    own = {r.cycle_id: r for r in db.session.scalars(select(Review).where(
+        Review.person_id == person.id, Review.kind == ReviewKind.SELF.value,
+        Review.cycle_id.in_(ids)))}
+    results = {r.cycle_id: r for r in db.session.scalars(select(ReviewResult).where(
+        ReviewResult.person_id == person.id, ReviewResult.cycle_id.in_(ids)))}
+    rows = []
+    for cycle in opened:
+        self_review, result = own.get(cycle.id), results.get(cycle.id)
+        rows.append(MyCycle(
+            cycle=cycle, in_it=cycle.id in planned, self_state=ReviewState.of(self_review),
+            may_write_self=bool(can.can_write_self_review(
+                person, self_review or Review.blank(cycle, person, ReviewKind.SELF))),
+            result=result,
+            sees_results=bool(can.can_view_results(
+                person, result or ReviewResult.blank(cycle, person))),
+            reports=report_counts(cycle, person)))
+    return rows, [c for c in cycles if not can.reviews_have_opened(c)]
 
 
 def report_rows(cycle: Cycle, reviewer, people: list[Person]) -> list[PersonRow]:
