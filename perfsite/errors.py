@@ -11,6 +11,10 @@ lets one escape:
       Conflict              the record is not as the actor saw it 409 (`current`: the newer record)
         PhaseError          the cycle's phase does not allow it   409
         StateError          the record's state does not allow it  409
+
+The org import's own outcomes (perfsite/org/importer.py) live here too: ImportFileError (an
+Invalid on the "file" field), and ImportRejected and PlanChanged, which carry the import's
+plan back to the page that shows it.
 """
 
 from __future__ import annotations
@@ -86,6 +90,29 @@ class PhaseError(Conflict):
 
 class StateError(Conflict):
     """The record is in a state that does not allow the action (submitted, decided…)."""
+
+
+class ImportFileError(Invalid):
+    """The file as a whole cannot be read (format, size, header); nothing was stored."""
+
+    def __init__(self, message):
+        super().__init__(message, "file")
+
+
+class ImportRejected(Exception):
+    """At least one row has a problem, so nothing was written; `plan` says which."""
+
+    def __init__(self, plan):
+        super().__init__("the import has rows with problems")
+        self.plan = plan
+
+
+class PlanChanged(Exception):
+    """The org chart changed between preview and commit; `plan` is the new preview."""
+
+    def __init__(self, plan):
+        super().__init__("the org chart changed since the preview")
+        self.plan = plan
 
 
 MESSAGES = {

@@ -8,8 +8,8 @@ skipping the formatting only where it could change nothing: no variables and no 
 
 from __future__ import annotations
 
-from flask import g
-from flask_babel import get_translations
+from flask import g, has_request_context
+from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -41,3 +41,11 @@ def gettext(__context, __string, **variables):
 def install(app) -> None:
     """After Flask-Babel's init_app: replace the `gettext` that templates' `_()` calls."""
     app.jinja_env.globals["gettext"] = gettext
+
+
+def language() -> str:
+    """The reader's language code ("en", "zh"): which of a name's languages to show (a
+    competency's name in English or Chinese). English outside a request (the daily job, a
+    batch of scores)."""
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale else "en"

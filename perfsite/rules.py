@@ -80,6 +80,20 @@ def to_decimal(value, field: str) -> Decimal | None:
     return number + 0  # "-0" becomes 0
 
 
+def on_scale(value, field: str, top: int, message) -> int | None:
+    """A whole number from 1 to `top` (a score, a rating), or None when left empty;
+    anything else is Invalid with `message`, beside `field`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= top:
+        raise Invalid(message, field)
+    return number
+
+
 def to_id(value) -> int | None:
     """A database id from a form or query string; None when absent or not a valid id."""
     try:

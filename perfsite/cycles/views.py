@@ -101,7 +101,7 @@ def move_phase(cycle_id):
 def _before_entering(cycle: Cycle, target: Phase) -> dict:
     """What the confirmation shows before the cycle enters `target`: before calibration,
     the reviews and 360 answers still missing per department (perfsite/reviews)."""
-    if can.opens_calibration(cycle, target):
+    if can.enters(cycle, target, "calibrate"):
         from ..reviews.services import completion
 
         return {"missing": completion.missing_before_calibration(cycle)}

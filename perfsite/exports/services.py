@@ -50,13 +50,12 @@ from ..models import (
     Review,
     ReviewKind,
     ReviewResult,
-    ReviewStatus,
+    ReviewState,
     StrategyTarget,
 )
 from ..models.planning import METRIC_LABELS
 from ..permissions import is_allowed
 from ..planning.services import progress
-from ..reviews.services import completion
 
 PARTITION = 1000
 
@@ -99,7 +98,7 @@ def _labels() -> dict:
     labels = {f"status:{s.value}": str(s.label) for s in CheckInStatus}
     labels["status:"] = _("No check-in yet")
     labels.update({f"plan:{p.value}": str(p.label) for p in PlanStatus})
-    labels.update({f"review:{s.value}": str(s.label) for s in completion.ReviewState})
+    labels.update({f"review:{s.value}": str(s.label) for s in ReviewState})
     labels.update({f"interview:{s.value}": str(s.label) for s in InterviewStatus})
     labels["interview:"] = _("Not scheduled")
     labels.update({f"metric:{m.value}": str(label) for m, label in METRIC_LABELS.items()})
@@ -109,10 +108,7 @@ def _labels() -> dict:
 
 
 def _review_state(status) -> str:
-    if status is None:
-        return completion.ReviewState.NOT_STARTED.value
-    return (completion.ReviewState.SUBMITTED if status == ReviewStatus.SUBMITTED.value
-            else completion.ReviewState.DRAFT).value
+    return ReviewState.of_status(status).value
 
 
 def _latest_statuses(cycle: Cycle):

@@ -13,13 +13,14 @@ person the feedback is on could pair it with an answer.
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions as can
 from ..extensions import db
+from ..i18n import language
 from ..models import Cycle, FeedbackRequest, FeedbackStatus, Person, utcnow
 from ..org import picker
 from ..org.forms import PickerSearchForm
@@ -42,11 +43,6 @@ from .forms import (
 )
 from .services import answers, completion, nominations, report
 from .services import settings as settings_service
-
-
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def _me():
@@ -246,11 +242,8 @@ def team(cycle_id):
     cycle = load_cycle(cycle_id)
     me = _me()
     per_page = current_app.config["PAGE_SIZE"]
-    page = db.paginate(
-        select(Person).where(can.approved_by_clause(me), Person.active.is_(True))
-        .order_by(Person.display_name, Person.id),
-        page=to_id(request.args.get("page")) or 1, per_page=per_page, max_per_page=per_page,
-        error_out=False)
+    page = db.paginate(nominations.approved_by(me), page=to_id(request.args.get("page")) or 1,
+                       per_page=per_page, max_per_page=per_page, error_out=False)
     people = list(page.items)
     return render("feedback/team.html", cycle=cycle, people=people, page=page,
                   waiting=nominations.waiting_for_approval(cycle, [p.id for p in people]))

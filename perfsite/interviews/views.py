@@ -17,15 +17,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from jinja2 import TemplateNotFound
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as can
 from ..extensions import db
+from ..i18n import language
 from ..models import (
     Cycle,
     GoalDraft,
@@ -35,7 +36,6 @@ from ..models import (
     Obstacle,
     Outcome,
     Person,
-    PersonalPlan,
     Review,
     ReviewKind,
     utcnow,
@@ -73,11 +73,6 @@ def interview_helpers():
     """For the planning page: the goal drafts of the person's last interview proposed in
     this cycle (see services.interviews.propose_goal_drafts)."""
     return {"interview_goal_drafts": service.drafts_proposed_to}
-
-
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
 
 
 def load_interview(interview_id: int, check=can.can_view_interview) -> Interview:
@@ -129,8 +124,7 @@ def track_item(item_id):
     form = TrackForm(prefix=f"track-{item.id}")
     cycle = db.session.get(Cycle, to_id(form.cycle_id.data) or 0)
     if cycle is None:
-        can.ensure(can.can_view_interview(current_user, item.interview)
-                   and item.interview.person_id == current_user.id)
+        can.ensure(can.can_report_on_plan(current_user, item.interview))
         form.form_errors.append(_("Reload the page and try again."))
         status = 422
     else:
@@ -147,40 +141,16 @@ def track_item(item_id):
                   **_tracking({item.id: form}))
 
 
-def _people_of(cycle: Cycle):
-    """The people whose interviews the current user sees in the list, with theirs."""
-    query = (select(Person).join(PersonalPlan, and_(
-        PersonalPlan.person_id == Person.id, PersonalPlan.cycle_id == cycle.id))
-        .where(Person.active.is_(True), Person.id != current_user.id)
-        .options(joinedload(Person.department))
-        .order_by(Person.display_name, Person.id))
-    if not can.sees_whole_company(current_user):
-        query = query.where(can.managed_people_clause(current_user)
-                            | (Person.manager_id == current_user.id))
-    return query
-
-
 @bp.get("/cycles/<int:cycle_id>")
 def cycle_page(cycle_id):
     """The interviews of a cycle: whom I hold (to schedule), and everyone's I may read."""
     cycle = load_cycle(cycle_id, can.can_view_interviews)
     per_page = current_app.config["PAGE_SIZE"]
-    page = db.paginate(_people_of(cycle), page=to_id(request.args.get("page")) or 1,
-                       per_page=per_page, max_per_page=per_page, error_out=False)
-    people = list(page.items)
-    found = {i.person_id: i for i in db.session.scalars(select(Interview).where(
-        Interview.cycle_id == cycle.id,
-        Interview.person_id.in_([p.id for p in people] or [0])))}
-    rows = []
-    for person in people:
-        interview = found.get(person.id) or Interview.blank(cycle, person,
-                                                            can.reviewer_id(person))
-        interview.person = person
-        rows.append({"person": person, "interview": interview,
-                     "may_schedule": can.can_schedule_interview(current_user, interview),
-                     "may_view": interview.id is not None
-                     and can.can_view_interview(current_user, interview)})
     me = current_user._get_current_object()
+    page = db.paginate(service.listed_people(cycle, me),
+                       page=to_id(request.args.get("page")) or 1,
+                       per_page=per_page, max_per_page=per_page, error_out=False)
+    rows = service.listed_interviews(cycle, me, list(page.items))
     own = service.get_interview(cycle, me)
     return render("interviews/cycle.html", cycle=cycle, rows=rows, page=page, own=own,
                   may_close=can.can_close_cycle(current_user, cycle),

@@ -68,6 +68,7 @@ from .review import (  # reviews and calibration
     ReviewKpiScore,
     ReviewResult,
     ReviewSettings,
+    ReviewState,
     ReviewStatus,
 )
 from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
@@ -139,6 +140,7 @@ __all__ = [
     "ReviewKpiScore",
     "ReviewResult",
     "ReviewSettings",
+    "ReviewState",
     "ReviewStatus",
     # feedback interviews and outcomes
     "GoalDraft",

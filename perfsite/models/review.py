@@ -73,6 +73,44 @@ REVIEW_STATUS_LABELS = {
 }
 
 
+class ReviewState(enum.StrEnum):
+    """Where one person's review stands, for completion lists and exports: not started
+    (no review yet), or its ReviewStatus (the same values and words)."""
+
+    NOT_STARTED = "none"
+    DRAFT = ReviewStatus.DRAFT.value
+    SUBMITTED = ReviewStatus.SUBMITTED.value
+
+    @classmethod
+    def of_status(cls, status: str | None) -> ReviewState:
+        """The state of a review whose stored status is `status` (None: no review)."""
+        return cls.NOT_STARTED if status is None else cls(ReviewStatus(status).value)
+
+    @classmethod
+    def of(cls, review) -> ReviewState:
+        if review is None or review.id is None:
+            return cls.NOT_STARTED
+        return cls.of_status(review.status)
+
+    @property
+    def label(self):
+        if self is ReviewState.NOT_STARTED:
+            return _l("Not started")
+        return REVIEW_STATUS_LABELS[ReviewStatus(self.value)]
+
+    @property
+    def order(self) -> int:
+        return list(ReviewState).index(self)
+
+    @property
+    def is_started(self) -> bool:
+        return self is not ReviewState.NOT_STARTED
+
+    @property
+    def is_submitted(self) -> bool:
+        return self is ReviewState.SUBMITTED
+
+
 class ReviewSettings(db.Model):
     """How a cycle's reviews are scored. `scale_labels` is a list (point 1 first) of
     {"en": ..., "zh": ...}; `bands` a list (best first) of {"code", "label_en", "label_zh",

@@ -57,7 +57,14 @@ from sqlalchemy.orm import aliased
 
 from .. import permissions as can
 from ..audit.services import changed, record
-from ..errors import Conflict, Invalid, StateError
+from ..errors import (  # noqa: F401  (the import's own errors, raised and caught by name here)
+    Conflict,
+    ImportFileError,
+    ImportRejected,
+    Invalid,
+    PlanChanged,
+    StateError,
+)
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -121,29 +128,6 @@ SAMPLE_ROWS = [
 ]
 
 _clock = time.monotonic  # tests replace it to run out of time without waiting
-
-
-class ImportFileError(Invalid):
-    """The file as a whole cannot be read (format, size, header); nothing was stored."""
-
-    def __init__(self, message):
-        super().__init__(message, "file")
-
-
-class ImportRejected(Exception):
-    """At least one row has a problem, so nothing was written; `plan` says which."""
-
-    def __init__(self, plan: ImportPlan):
-        super().__init__("the import has rows with problems")
-        self.plan = plan
-
-
-class PlanChanged(Exception):
-    """The org chart changed between preview and commit; `plan` is the new preview."""
-
-    def __init__(self, plan: ImportPlan):
-        super().__init__("the org chart changed since the preview")
-        self.plan = plan
 
 
 # Progress: called as progress(phase, done, total) while an import is checked and written.

@@ -73,11 +73,13 @@ from .feedback import (  # noqa: F401
     can_recompute_scores,
     can_remove_rater,
     can_reopen_feedback,
+    can_see_who_answered,
     can_view_feedback_admin,
     can_view_feedback_report,
     can_view_nominations,
     feedback_cycles_clause,
     feedback_open,
+    rater_state_shown,
 )
 from .interviews import (  # noqa: F401
     can_acknowledge_interview,
@@ -89,6 +91,7 @@ from .interviews import (  # noqa: F401
     can_override_outcome,
     can_propose_time,
     can_read_prep_notes,
+    can_report_on_plan,
     can_resolve_appeal,
     can_schedule_interview,
     can_take_notes,
@@ -98,6 +101,8 @@ from .interviews import (  # noqa: F401
     can_view_outcomes,
     interview_cycles_clause,
     interview_holder_id,
+    interview_people_clause,
+    lists_interview_of,
 )
 from .notifications import (  # noqa: F401  (notifications where people work)
     can_edit_preferences,
@@ -141,11 +146,11 @@ from .phases import (  # noqa: F401
     ALLOWED_PHASES,
     ENTERED_PHASES,
     closes_cycle,
+    enters,
     is_allowed,
     is_one_step,
     moves_forward,
     next_phase,
-    opens_calibration,
     phase_clause,
     previous_phase,
     require_phase,

@@ -52,6 +52,23 @@ def _feedback_head(user, person) -> bool:
         approver_id(person) == user.id or is_hr(user))
 
 
+def can_see_who_answered(user, request) -> bool:
+    """Whether `user` sees that `request`'s rater answered (or why they declined): everyone
+    who reads the raters list but the person the feedback is on, who sees who is asked,
+    never who has answered."""
+    return user.is_authenticated and user.id != request.subject_id
+
+
+def rater_state_shown(user, request):
+    """`request`'s state as `user` may see it on the raters list: to the person the feedback
+    is on, an answered request still reads "asked"."""
+    from ..models import FeedbackStatus
+
+    if request.is_submitted and not can_see_who_answered(user, request):
+        return FeedbackStatus.REQUESTED
+    return request.state
+
+
 def can_view_nominations(user, target) -> bool:
     """`target`: (person, cycle). The person, their heads, HR and executives."""
     person, _cycle = target

@@ -16,7 +16,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from .answers import phase, state, who
-from .org import can_use_cycle, is_executive, is_head, is_hr, manages, sees_whole_company
+from .org import (
+    can_use_cycle,
+    is_executive,
+    is_head,
+    is_hr,
+    managed_people_clause,
+    manages,
+    sees_whole_company,
+)
 from .phases import phase_clause
 from .reviews import _reads_submitted_reviews_of, reviewer_id
 
@@ -56,6 +64,26 @@ def interview_cycles_clause(user):
 
 def can_view_interviews(user, cycle) -> bool:
     return can_use_cycle(user, cycle)
+
+
+def lists_interview_of(user, person) -> bool:
+    """Whether a cycle's interviews page lists `person` for `user` (never themselves: their
+    own interview shows apart): everyone for HR and executives, else the people they manage
+    and their direct reports. Each row still asks can_view_interview /
+    can_schedule_interview."""
+    if not user.is_authenticated or person.id == user.id:
+        return False
+    return sees_whole_company(user) or manages(user, person) or person.manager_id == user.id
+
+
+def interview_people_clause(user):
+    """SQL twin of `lists_interview_of(user, Person)`."""
+    from ..models import Person
+
+    if sees_whole_company(user):
+        return Person.id != user.id
+    return (Person.id != user.id) & (managed_people_clause(user)
+                                     | (Person.manager_id == user.id))
 
 
 def can_view_interview(user, interview) -> bool:
@@ -137,14 +165,19 @@ def can_resolve_appeal(user, interview):
                       _l("There is no open appeal on this interview.")))
 
 
+def can_report_on_plan(user, interview):
+    """Report on the improvement plan of `interview`: the person it is about, only."""
+    return who(user.is_authenticated and user.id == interview.person_id,
+               _l("Only %(name)s reports on their improvement plan.",
+                  name=interview.person.display_name))
+
+
 def can_track_item(user, item, cycle):
     """Report how an improvement-plan item is going: the person it is about, in a later
     cycle while check-ins are open there (the tracking belongs to that cycle; the finished
     interview's record never changes)."""
     interview = item.interview
-    return (who(user.is_authenticated and user.id == interview.person_id,
-                _l("Only %(name)s reports on their improvement plan.",
-                   name=interview.person.display_name))
+    return (can_report_on_plan(user, interview)
             and state(interview.is_finished
                       and cycle.start_date > interview.cycle.start_date,
                       _l("The plan is tracked in the cycle after its interview."))

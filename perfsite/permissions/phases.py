@@ -110,14 +110,13 @@ def is_one_step(cycle: Cycle, to: Phase) -> bool:
     return to is not None and to in (next_phase(cycle), previous_phase(cycle))
 
 
+def enters(cycle: Cycle, to: Phase, action: str) -> bool:
+    """Is moving `cycle` to `to` a step forward into a phase that allows `action`?"""
+    return to is not None and to is next_phase(cycle) and to in ALLOWED_PHASES[action]
+
+
 def moves_forward(before: Phase, to: Phase) -> bool:
     return to.index > before.index
-
-
-def opens_calibration(cycle, to: Phase) -> bool:
-    """Moving one step forward into calibration: the confirmation first lists the reviews and
-    360 answers still missing per department (reviews: completion)."""
-    return to is Phase.CALIBRATION and next_phase(cycle) is Phase.CALIBRATION
 
 
 def closes_cycle(to: Phase) -> bool:

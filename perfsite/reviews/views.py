@@ -10,19 +10,19 @@ the fragment the page itself includes (422 for validation errors, 409 for confli
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions as can
 from ..charts import Marker, Series, bar_chart
 from ..extensions import db
+from ..i18n import language
 from ..models import (
     Cycle,
     Department,
     Person,
-    PersonalPlan,
     Review,
     ReviewKind,
     ReviewResult,
@@ -54,11 +54,6 @@ REVIEW_PAGES = {ReviewKind.SELF: "reviews.self_review",
                 ReviewKind.MANAGER: "reviews.manager_review"}
 
 
-def language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"
-
-
 def review_url(review: Review, anchor: str = "") -> str:
     return url_for(REVIEW_PAGES[review.review_kind], cycle_id=review.cycle_id,
                    person_id=review.person_id) + anchor
@@ -82,34 +77,8 @@ def score_filter(value) -> str:
 def index():
     """My self-reviews, the people I review, my results, and (HR, executives) each cycle's
     settings, completion and calibration."""
-    cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc(),
-                                                                    Cycle.id.desc()))
-              if can.can_use_cycle(current_user, c)]
-    in_reviews = [c for c in cycles if can.reviews_have_opened(c)]
-    ids = [c.id for c in in_reviews]
-    planned = set(db.session.scalars(select(PersonalPlan.cycle_id).where(
-        PersonalPlan.person_id == current_user.id, PersonalPlan.cycle_id.in_(ids or [0]))))
-    mine = {(r.cycle_id, r.kind): r for r in db.session.scalars(select(Review).where(
-        Review.person_id == current_user.id, Review.cycle_id.in_(ids or [0])))}
-    results = {r.cycle_id: r for r in db.session.scalars(select(ReviewResult).where(
-        ReviewResult.person_id == current_user.id, ReviewResult.cycle_id.in_(ids or [0])))}
-    me = current_user._get_current_object()
-    rows = []
-    for cycle in in_reviews:
-        self_review = mine.get((cycle.id, ReviewKind.SELF.value))
-        result = results.get(cycle.id)
-        rows.append({
-            "cycle": cycle, "in_it": cycle.id in planned,
-            "self_state": completion.state_of(self_review),
-            "may_write_self": bool(can.can_write_self_review(
-                me, self_review or Review.blank(cycle, me, ReviewKind.SELF))),
-            "result": result,
-            "sees_results": bool(can.can_view_results(
-                me, result or ReviewResult.blank(cycle, me))),
-            "reports": completion.report_counts(cycle, me),
-        })
-    return render("reviews/index.html", rows=rows,
-                  upcoming=[c for c in cycles if not can.reviews_have_opened(c)],
+    rows, upcoming = completion.my_cycles(current_user._get_current_object())
+    return render("reviews/index.html", rows=rows, upcoming=upcoming,
                   highlight=to_id(request.args.get("cycle_id")))
 
 

@@ -36,7 +36,7 @@ from ...models import (
     Person,
 )
 from ...reviews.services import settings as review_settings
-from ...rules import check_version, clean_text, require_reason
+from ...rules import check_version, clean_text, on_scale, require_reason
 
 TEXT_LIMIT = 5000
 TEXTS = ("keep_doing", "improve")
@@ -68,15 +68,7 @@ def requests_of_rater(cycle: Cycle, rater: Person) -> list[FeedbackRequest]:
 
 
 def _clean_rating(value, field: str, top: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if not 1 <= number <= top:
-        raise Invalid(_l("Choose a rating from 1 to %(max)d.", max=top), field)
-    return number
+    return on_scale(value, field, top, _l("Choose a rating from 1 to %(max)d.", max=top))
 
 
 def clean_values(request: FeedbackRequest, competencies: list[Competency],

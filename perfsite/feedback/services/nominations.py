@@ -226,6 +226,13 @@ def replace(request: FeedbackRequest, actor, *, username: str,
     return found
 
 
+def approved_by(user):
+    """The query of the active people whose raters `user` approves, by name (the head's
+    list, a page at a time)."""
+    return (select(Person).where(can.approved_by_clause(user), Person.active.is_(True))
+            .order_by(Person.display_name, Person.id))
+
+
 def waiting_for_approval(cycle: Cycle, subject_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per person of `subject_ids`: how many nominations wait for approval and how many
     declines wait for a replacement (one query)."""

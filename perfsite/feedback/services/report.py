@@ -28,8 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -39,6 +37,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ... import permissions as can
 from ...charts import Series, bar_chart
 from ...extensions import db
+from ...i18n import language as reader_language
 from ...models import (
     Competency,
     Cycle,
@@ -53,10 +52,6 @@ from ...reviews.services import settings as review_settings
 from .settings import settings_of, threshold_of
 
 ANONYMOUS = (FeedbackGroup.PEER, FeedbackGroup.REPORT)
-
-
-def _language() -> str:
-    return get_locale().language if has_request_context() and get_locale() else "en"
 
 
 @dataclass(frozen=True)
@@ -178,7 +173,7 @@ class Report:
         return bool(self.groups) or self.manager is not None
 
     def chart(self, chart_id: str = "feedback-chart") -> Markup:
-        language = _language()
+        language = reader_language()
         series = [Series(_("Self"), [self.own.get(c.id) for c in self.competencies]),
                   Series(_("Manager"), [self.manager_ratings.get(c.id)
                                         for c in self.competencies])]
@@ -196,7 +191,7 @@ class Report:
 
     def csv(self) -> str:
         """The report as CSV: the same figures as the page, nothing more."""
-        language = _language()
+        language = reader_language()
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([_("Competency"), _("Self"), _("Manager"),
@@ -274,7 +269,7 @@ def feedback_groups(inputs) -> Iterable[scores.CompetencyInput]:
         return
     results = group_results(inputs.cycle, inputs.person, competencies)
     settings = settings_of(inputs.cycle)
-    language = _language()
+    language = reader_language()
     for group, weight in ((FeedbackGroup.PEER, settings.peers_weight),
                           (FeedbackGroup.REPORT, settings.reports_weight)):
         result = results.get(group)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
@@ -49,6 +49,7 @@ from ...models import (
     ItemStatus,
     NoteSection,
     Person,
+    PersonalPlan,
 )
 from ...models.interview import FINISHED as FINISHED_STATES
 from ...rules import check_version, clean_text, require_reason, to_version
@@ -68,6 +69,41 @@ def get_interview(cycle: Cycle, person: Person) -> Interview | None:
                                 Interview.person_id == person.id)
         .options(selectinload(Interview.notes), selectinload(Interview.items),
                  selectinload(Interview.goal_drafts)))
+
+
+def listed_people(cycle: Cycle, user):
+    """The query of the people (active, with a plan in `cycle`) whose interviews the cycle's
+    page lists for `user`, by name."""
+    return (select(Person).join(PersonalPlan, and_(
+        PersonalPlan.person_id == Person.id, PersonalPlan.cycle_id == cycle.id))
+        .where(Person.active.is_(True), can.interview_people_clause(user))
+        .options(joinedload(Person.department))
+        .order_by(Person.display_name, Person.id))
+
+
+@dataclass(frozen=True)
+class ListedInterview:
+    person: Person
+    interview: Interview  # a blank one (id None) when not scheduled yet
+    may_schedule: object  # True, or the Refusal that says why not
+    may_view: bool
+
+
+def listed_interviews(cycle: Cycle, user, people: list[Person]) -> list[ListedInterview]:
+    """A page of `people`'s interviews in `cycle` (one query), with what `user` may do."""
+    found = {i.person_id: i for i in db.session.scalars(select(Interview).where(
+        Interview.cycle_id == cycle.id,
+        Interview.person_id.in_([p.id for p in people] or [0])))}
+    rows = []
+    for person in people:
+        interview = found.get(person.id) or Interview.blank(cycle, person,
+                                                            can.reviewer_id(person))
+        interview.person = person
+        rows.append(ListedInterview(
+            person=person, interview=interview,
+            may_schedule=can.can_schedule_interview(user, interview),
+            may_view=interview.id is not None and bool(can.can_view_interview(user, interview))))
+    return rows
 
 
 def interview_for(cycle: Cycle, person: Person) -> Interview:

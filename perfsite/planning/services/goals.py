@@ -14,6 +14,8 @@ Rules:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select
@@ -237,7 +239,8 @@ def goal_weight_total(cycle_id: int, department: Department) -> WeightTotal:
     return WeightTotal.of(goal_owner_label(department), weights)
 
 
-def mark_plan_ready(cycle: Cycle, department: Department, actor) -> DepartmentPlan:
+def mark_plan_ready(cycle: Cycle, department: Department, actor,
+                    now: datetime | None = None) -> DepartmentPlan:
     """A department's plan is ready once its goal weights add up to exactly 100."""
     plan = department_plan_for(cycle, department)
     can.enforce(can.can_mark_plan_ready(actor, plan))
@@ -250,7 +253,7 @@ def mark_plan_ready(cycle: Cycle, department: Department, actor) -> DepartmentPl
         db.session.add(plan)
         db.session.flush()
     plan.status = DepartmentPlanStatus.READY.value
-    plan.ready_at = utcnow()
+    plan.ready_at = now or utcnow()
     record("department_plan.ready", plan, actor=actor, label=department.name,
            before={"status": "draft"}, after={"status": "ready"})
     return plan

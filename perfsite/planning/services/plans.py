@@ -23,6 +23,8 @@ Rules:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select
@@ -130,7 +132,8 @@ def _move(plan: PersonalPlan, actor, action: str, to: PlanStatus, **extra) -> No
            after={"status": to.value, **extra})
 
 
-def submit_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
+def submit_plan(plan: PersonalPlan, actor, *, expected_version,
+                now: datetime | None = None) -> None:
     """The person sends their plan to their head once its weights add up to 100."""
     can.enforce(can.can_submit_plan(actor, plan))
     problems = submit_problems(plan, plan.person)
@@ -139,11 +142,12 @@ def submit_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
                       "weights")
     # Last: the rules speak first, then "it changed since you looked".
     check_version(plan, expected_version)
-    plan.submitted_at = utcnow()
+    plan.submitted_at = now or utcnow()
     _move(plan, actor, "plan.submitted", PlanStatus.SUBMITTED)
 
 
-def approve_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
+def approve_plan(plan: PersonalPlan, actor, *, expected_version,
+                 now: datetime | None = None) -> None:
     """The head or manager approves a submitted plan whose proposals are all decided."""
     can.enforce(can.can_approve_plan(actor, plan))
     pending = sum(1 for k in plan.kpis if k.is_pending)
@@ -155,20 +159,21 @@ def approve_plan(plan: PersonalPlan, actor, *, expected_version) -> None:
     if problems:
         raise Invalid(" ".join(problems), "weights")
     check_version(plan, expected_version)
-    plan.approved_at = utcnow()
+    plan.approved_at = now or utcnow()
     plan.approved_by = actor
     plan.return_comment = ""
     _move(plan, actor, "plan.approved", PlanStatus.APPROVED)
     _tell_owner(plan, actor, "plan_approved")
 
 
-def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version) -> None:
+def return_plan(plan: PersonalPlan, actor, *, comment: str, expected_version,
+                now: datetime | None = None) -> None:
     """The head or manager sends a submitted plan back with a comment."""
     can.enforce(can.can_return_plan(actor, plan))
     check_version(plan, expected_version)
     comment = require_reason(comment, "comment")
     plan.return_comment = comment
-    plan.returned_at = utcnow()
+    plan.returned_at = now or utcnow()
     _move(plan, actor, "plan.returned", PlanStatus.RETURNED, comment=comment)
     _tell_owner(plan, actor, "plan_returned", comment=comment)
 

@@ -12,6 +12,8 @@ Rules:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -108,12 +110,13 @@ def update_target(target: StrategyTarget, actor, *, expected_version, reason: st
         flag_aligned_goals(target, actor, why="target.revised")
 
 
-def publish_target(target: StrategyTarget, actor, *, expected_version) -> None:
+def publish_target(target: StrategyTarget, actor, *, expected_version,
+                   now: datetime | None = None) -> None:
     """A draft becomes visible to everyone, as revision 1."""
     can.enforce(can.can_publish_target(actor, target))
     check_version(target, expected_version)
     target.status = TargetStatus.PUBLISHED.value
-    target.published_at = utcnow()
+    target.published_at = now or utcnow()
     _add_revision(target, actor, "", target_snapshot(target))  # revision 1: the publication
     record("target.published", target, actor=actor, before={"status": "draft"},
            after={"status": "published", "revision": target.revision})

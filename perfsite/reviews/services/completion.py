@@ -15,7 +15,6 @@ Rules:
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,36 +26,21 @@ from ... import permissions as can
 from ...audit.services import record
 from ...coaching.services import notifications
 from ...extensions import db
-from ...models import Cycle, Department, Person, PersonalPlan, Review, ReviewKind, ReviewStatus
-
-
-class ReviewState(enum.StrEnum):
-    NOT_STARTED = "none"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-
-    @property
-    def label(self):
-        return {ReviewState.NOT_STARTED: _l("Not started"), ReviewState.DRAFT: _l("Draft"),
-                ReviewState.SUBMITTED: _l("Submitted")}[self]
-
-    @property
-    def order(self) -> int:
-        return list(ReviewState).index(self)
-
-    @property
-    def is_started(self) -> bool:
-        return self is not ReviewState.NOT_STARTED
-
-    @property
-    def is_submitted(self) -> bool:
-        return self is ReviewState.SUBMITTED
+from ...models import (
+    Cycle,
+    Department,
+    Person,
+    PersonalPlan,
+    Review,
+    ReviewKind,
+    ReviewResult,
+    ReviewState,
+    ReviewStatus,
+)
 
 
 def state_of(review: Review | None) -> ReviewState:
-    if review is None or review.id is None:
-        return ReviewState.NOT_STARTED
-    return ReviewState.SUBMITTED if review.is_submitted else ReviewState.DRAFT
+    return ReviewState.of(review)
 
 
 @dataclass
@@ -222,6 +206,49 @@ def report_counts(cycle: Cycle, reviewer) -> ReportCounts:
         _reports(cycle, reviewer).with_only_columns(func.count(Person.id), _submitted(manager))
         .outerjoin(manager, _review_join(manager, cycle, ReviewKind.MANAGER))).one()
     return ReportCounts(people or 0, int(submitted or 0))
+
+
+@dataclass
+class MyCycle:
+    """One cycle on a person's reviews page: their self-review, result and reports."""
+
+    cycle: Cycle
+    in_it: bool  # the person has a plan in it
+    self_state: ReviewState
+    may_write_self: bool
+    result: ReviewResult | None
+    sees_results: bool
+    reports: ReportCounts
+
+
+def my_cycles(person: Person) -> tuple[list[MyCycle], list[Cycle]]:
+    """The cycles `person` may open whose reviews have opened (their self-review, result
+    and the reviews they write, in four queries for any number of cycles beside the counts),
+    and the cycles whose reviews are still to come, newest first."""
+    cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.start_date.desc(),
+                                                                    Cycle.id.desc()))
+              if can.can_use_cycle(person, c)]
+    opened = [c for c in cycles if can.reviews_have_opened(c)]
+    ids = [c.id for c in opened] or [0]
+    planned = set(db.session.scalars(select(PersonalPlan.cycle_id).where(
+        PersonalPlan.person_id == person.id, PersonalPlan.cycle_id.in_(ids))))
+    own = {r.cycle_id: r for r in db.session.scalars(select(Review).where(
+        Review.person_id == person.id, Review.kind == ReviewKind.SELF.value,
+        Review.cycle_id.in_(ids)))}
+    results = {r.cycle_id: r for r in db.session.scalars(select(ReviewResult).where(
+        ReviewResult.person_id == person.id, ReviewResult.cycle_id.in_(ids)))}
+    rows = []
+    for cycle in opened:
+        self_review, result = own.get(cycle.id), results.get(cycle.id)
+        rows.append(MyCycle(
+            cycle=cycle, in_it=cycle.id in planned, self_state=ReviewState.of(self_review),
+            may_write_self=bool(can.can_write_self_review(
+                person, self_review or Review.blank(cycle, person, ReviewKind.SELF))),
+            result=result,
+            sees_results=bool(can.can_view_results(
+                person, result or ReviewResult.blank(cycle, person))),
+            reports=report_counts(cycle, person)))
+    return rows, [c for c in cycles if not can.reviews_have_opened(c)]
 
 
 def report_rows(cycle: Cycle, reviewer, people: list[Person]) -> list[PersonRow]:

@@ -55,7 +55,7 @@ from ...models import (
     ReviewSettings,
     ReviewStatus,
 )
-from ...rules import check_version, clean_text, require_reason
+from ...rules import check_version, clean_text, on_scale, require_reason
 from . import scores
 from . import settings as settings_service
 from .settings import ScalePoint
@@ -140,15 +140,8 @@ def checkins_of(kpis: list[Kpi], per_kpi: int = 5) -> dict[int, list[CheckIn]]:
 # Checking what was typed ------------------------------------------------------------------------
 
 def _clean_score(value, field: str, scale_max: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if not 1 <= number <= scale_max:
-        raise Invalid(_l("Choose a score from 1 to %(max)d.", max=scale_max), field)
-    return number
+    return on_scale(value, field, scale_max,
+                    _l("Choose a score from 1 to %(max)d.", max=scale_max))
 
 
 def clean_values(review: Review, subject: Subject, values: dict) -> dict:

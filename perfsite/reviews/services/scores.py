@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -41,6 +39,7 @@ from sqlalchemy.orm import selectinload
 from ... import plugins
 from ...audit.services import changed, record, snapshot
 from ...extensions import db
+from ...i18n import language as reader_language
 from ...models import (
     Competency,
     Cycle,
@@ -61,10 +60,6 @@ PLACES = Decimal("0.01")
 def rounded(value: Decimal) -> Decimal:
     """The one rounding rule: two places, half up."""
     return Decimal(value).quantize(PLACES, rounding=ROUND_HALF_UP)
-
-
-def _language() -> str:
-    return get_locale().language if has_request_context() and get_locale() else "en"
 
 
 @dataclass(frozen=True)
@@ -199,7 +194,7 @@ def manager_ratings(inputs: ScoreInputs) -> Iterable[CompetencyInput]:
     review = inputs.manager
     if review is None or not review.is_submitted:
         return
-    language = _language()
+    language = reader_language()
     terms = []
     for competency in inputs.competencies:
         rating = review.rating_for(competency.id)
