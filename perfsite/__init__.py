@@ -81,10 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     from . import notify  # chat channels, e-mail, the outbox: hears notifications and phases
 
     notify.init_app(app)
-    from .coaching.services import checkins
+    from .coaching.services import checkins, kept_todos
     from .dashboards.services import trends
 
     checkins.listen()  # each KPI's latest check-in, kept should a check-in be removed
+    kept_todos.listen()  # everyone's to-do counts, kept by the transaction that moves them
     trends.listen()  # the dashboards' trend points, kept on every flush that moves them
 
     from . import cli, errors, web

@@ -89,6 +89,11 @@ def _phases(*actions: str) -> list[str]:
     return sorted({p.value for action in actions for p in ALLOWED_PHASES[action]})
 
 
+def check_in_phases() -> list[str]:
+    """The phases in which check-ins fall due (kept_todos: when a kept count expires)."""
+    return _phases("check_in")
+
+
 # Later areas (360 feedback, feedback interviews) add their to-dos, worded there, with
 # @area_todos on a function (people by id, now) -> [(person id, Todo)], so that this module
 # imports none of them.
