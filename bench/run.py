@@ -12,14 +12,20 @@
    BENCH_ROUNDS times.
 5. Times the import of a 10,000-row CSV file, then of a 10,000-row XLSX file
    (bench/import_timing.py) on a second scratch database.
-6. Prints the table and what misses the targets; stops the servers and drops the scratch
+6. Measures each dashboard with one client at every size of BENCH_DASHBOARD_SIZES (and
+   BENCH_PEOPLE), each size a company of its own: the median of BENCH_SINGLE requests one
+   after another, with its statements and rows, and how it grew from the smallest size.
+7. Prints the tables and what misses the targets; stops the servers and drops the scratch
    databases, whatever happened.
 
 Settings (environment): BENCH_DATABASE_URL (a database on the server to use, default
 postgresql://postgres@127.0.0.1:5432/postgres), BENCH_PEOPLE (10000), BENCH_WORKERS (2),
 BENCH_USERS (20), BENCH_DURATION (5), BENCH_ROUNDS (2), BENCH_PORT (8510; the floor
-BENCH_PORT + 1), BENCH_SKIP_IMPORT (1 to skip step 5), BENCH_SCRATCH (the scratch
-database's name, perfsite_bench_<pid> by default; the import's gets "_import" added).
+BENCH_PORT + 1), BENCH_SKIP_IMPORT (1 to skip step 5), BENCH_DASHBOARD_SIZES (1000,10000;
+empty to skip step 6), BENCH_SINGLE (10), BENCH_SCRATCH (the scratch database's name,
+perfsite_bench_<pid> by default; the import's gets "_import" added, each dashboard size's
+"_<people>"). `make bench BENCH_PEOPLE=50000` measures at 50,000 people (about an hour:
+seeding, the pages, and the dashboards at 1,000, 10,000 and 50,000).
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ SETTINGS = {
     "rounds": int(os.environ.get("BENCH_ROUNDS", 2)),
     "port": int(os.environ.get("BENCH_PORT", 8510)),
     "skip_import": os.environ.get("BENCH_SKIP_IMPORT") == "1",
+    "dashboard_sizes": [int(n) for n in os.environ.get("BENCH_DASHBOARD_SIZES",
+                                                       "1000,10000").split(",") if n.strip()],
+    "single": int(os.environ.get("BENCH_SINGLE", 10)),
 }
 PASSWORD = "perfsite-demo"
 # Targets: pages p95 < 100 ms, fragments p95 < 50 ms, at least half the floor's
@@ -65,6 +74,8 @@ PASSWORD = "perfsite-demo"
 # the page left out: a tree branch opened), no answer above ~200 KB.
 PAGE_P95, FRAGMENT_P95, RATIO, FRAGMENT_SHARE = 100, 50, 0.5, 0.10
 MAX_BYTES = 200_000  # no page sends more than ~200 KB of HTML
+# A dashboard's single-client time at the largest size within 1.5x its time at the smallest.
+GROWTH = 1.5
 
 
 @dataclass
@@ -227,6 +238,20 @@ def load(url: str, cookie: str, htmx: bool) -> dict:
     return result
 
 
+def single_client(base: str, target: Target, cookie: str, count: int) -> float:
+    """The median time in ms of `count` requests one after another (after one to warm)."""
+    headers = {"Cookie": cookie, **({"HX-Request": "true"} if target.fragment else {})}
+    times = []
+    for i in range(count + 1):
+        started = time.perf_counter()
+        with urllib.request.urlopen(urllib.request.Request(base + target.path,
+                                                           headers=headers)) as answer:
+            answer.read()
+        if i:
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def _drain(url: str) -> None:
     """Wait until the server has answered what the last run left in flight (requests the
     load tool gave up on still occupy a sync worker): one request per worker at once, which
@@ -315,8 +340,67 @@ def report(all_targets: list[Target], floor_runs: list[dict], import_result: dic
                 misses_total.append(f"{kind} import: {verdict}")
         print(f"   jobs {', '.join(import_result['states'])}; "
               f"{import_result['people']:,} people after")
-    print(f"{len(misses_total)} targets missed." if misses_total else "Every target met.")
     return misses_total
+
+
+def report_growth(growth: list[dict]) -> list[str]:
+    """The dashboards at each size: single-client time, statements, rows; the growth."""
+    misses = []
+    if not growth:
+        return misses
+    sizes = sorted({g["people"] for g in growth})
+    print()
+    print(f"dashboards with one client ({SETTINGS['single']} requests each, median), "
+          f"at {', '.join(f'{n:,}' for n in sizes)} people:")
+    header = (f"| {'dashboard':28} | {'people':>7} | {'ms':>7} | {'x smallest':>10} | "
+              f"{'bytes':>8} | {'SQL':>4} | {'rows':>6} |")
+    print(header)
+    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    first = {}
+    for g in sorted(growth, key=lambda g: (g["name"], g["people"])):
+        first.setdefault(g["name"], g)
+        factor = g["ms"] / max(first[g["name"]]["ms"], 0.001)
+        print(f"| {g['name']:28} | {g['people']:7,} | {g['ms']:7.0f} | {factor:10.2f} | "
+              f"{g['bytes']:8,} | {g['statements']:4} | {g['rows']:6,} |")
+        if g["people"] == sizes[-1] and len(sizes) > 1 and factor > GROWTH:
+            misses.append(f"{g['name']}: {factor:.2f}x its time at {sizes[0]:,} people "
+                          f"(target {GROWTH}x)")
+    return misses
+
+
+def dashboard_growth(all_targets: list[Target], main_database: str, scratch: str, env: dict,
+                     servers: Servers, created: list[str]) -> list[dict]:
+    """Step 6: each dashboard at each size (the main company at BENCH_PEOPLE)."""
+    sizes = sorted(set(SETTINGS["dashboard_sizes"]) | {SETTINGS["people"]}) \
+        if SETTINGS["dashboard_sizes"] else []
+    dashboards = [t for t in all_targets if t.name.startswith("dashboard:")]
+    found = []
+    for size in sizes:
+        database = main_database
+        if size != SETTINGS["people"]:
+            name = f"{scratch}_{size}"
+            _admin(f'CREATE DATABASE "{name}"')
+            created.append(name)
+            database = _database_url(name)
+            sized = {**env, "DATABASE_URL": database}
+            _run([str(BIN / "flask"), "db", "upgrade"], sized)
+            _run([str(BIN / "flask"), "seed-scale", "--people", str(size)], sized)
+        sized = {**env, "DATABASE_URL": database, "PERFSITE_QUERY_STATS": "1"}
+        with psycopg.connect(database) as connection:
+            cycle = connection.execute(
+                "SELECT id FROM cycle WHERE phase = 'in_progress'").fetchone()[0]
+        site = servers.start("wsgi:app", SETTINGS["port"], sized)
+        base = f"http://127.0.0.1:{SETTINGS['port']}"
+        cookies = {role: login(base, role) for role in {t.role for t in dashboards}}
+        for t in dashboards:
+            sized_target = Target(t.name, t.role, re.sub(r"cycle_id=\d+", f"cycle_id={cycle}",
+                                                         t.path))
+            stats = read_once(base, sized_target, cookies[t.role])
+            ms = single_client(base, sized_target, cookies[t.role], SETTINGS["single"])
+            found.append({"name": t.name, "people": size, "ms": ms, **stats})
+            print(f"   {t.name} at {size:,} people: {ms:.0f} ms", flush=True)
+        servers.stop(site)
+    return found
 
 
 # Putting it together -----------------------------------------------------------------------
@@ -404,7 +488,10 @@ def main() -> None:
             output = _run([PYTHON, str(ROOT / "bench" / "import_timing.py"),
                            _database_url(scratch_import), "10000"], env)
             import_result = json.loads(output.strip().splitlines()[-1])
-        report(all_targets, floor_runs, import_result)
+        print("== dashboards with one client, at each size", flush=True)
+        growth = dashboard_growth(all_targets, database, scratch, env, servers, created)
+        misses = report(all_targets, floor_runs, import_result) + report_growth(growth)
+        print(f"{len(misses)} targets missed." if misses else "Every target met.")
     finally:
         servers.stop_all()
         for name in created:

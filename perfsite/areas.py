@@ -72,7 +72,7 @@ def register(app: Flask) -> None:
 
 def plug_in(app: Flask) -> None:
     """What each area adds to the others, for `app`, in the order it runs."""
-    from .coaching.services import checkins
+    from .coaching.services import checkins, kept_todos
     from .coaching.services import todos as coaching_todos  # noqa: F401  (collects the rest)
     from .dashboards.services import trends
     from .feedback.services import completion as feedback_completion
@@ -116,4 +116,5 @@ def plug_in(app: Flask) -> None:
     # Kept figures, written in the same flush as what moves them (issue 21): each KPI's
     # latest check-in (should a check-in be removed) and the dashboards' trend points.
     checkins.listen()
+    kept_todos.listen()  # everyone's to-do counts, kept by the transaction that moves them
     trends.listen()

@@ -38,6 +38,17 @@ def register(app) -> None:
         click.echo("Demo company ready: "
                    + ", ".join(f"{n} {what} added" for what, n in added.items()))
 
+    @app.cli.command("rebuild-todos")
+    def rebuild_todos() -> None:
+        """Count everyone's to-dos afresh and keep the counts the badge reads (the full
+        computation: after a restore, or to check the kept counts)."""
+        from .coaching.services import kept_todos
+        from .models import utcnow
+
+        people = kept_todos.rebuild(utcnow())
+        db.session.commit()
+        click.echo(f"To-dos counted for {people} people.")
+
     @app.cli.command("seed-scale")
     @click.option("--people", default=10_000, show_default=True, help="How many people.")
     @click.option("--audit-events", type=int, default=None,

@@ -624,3 +624,42 @@ def test_who_approves_whom_in_sql_equals_the_predicate(org_chart):
         assert found == expected, approver.username
         assert set(db.session.scalars(select(Person.id).where(
             can.reviewed_by_clause(approver)))) == expected
+
+
+GROWING = {
+    # page: (who looks, url, asked by htmx)
+    "to-do badge": ("staff", "/coaching/todos/badge", True),
+    "dashboard: company": ("exec", "/dashboards/company?cycle_id={cycle}", False),
+    "dashboard: department head": ("head", "/dashboards/team?cycle_id={cycle}", False),
+    "dashboard: HR": ("hr", "/dashboards/hr?cycle_id={cycle}", False),
+    "dashboard: mine": ("staff", "/dashboards/me?cycle_id={cycle}", False),
+}
+
+
+@pytest.mark.parametrize("page", sorted(GROWING))
+def test_the_badge_and_dashboards_read_the_same_whatever_the_size_of_the_company(
+        app, company, login_as, count_queries, planned, page):
+    """Engineering and Sales grow from 24 to 84 people (and 120 more KPIs): the badge reads
+    its kept row, the dashboards their sums and a page of people, the same statements and
+    rows either way."""
+    who, url, htmx = GROWING[page]
+    url = url.format(**vars(planned))
+    client = login_as(who)
+    app.config["PAGE_SIZE"] = 5
+
+    def measure():
+        client.get(url, headers={"HX-Request": "true"} if htmx else {})  # counts, keeps
+        with count_queries() as q:
+            response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
+            assert response.status_code == 200
+        return q.count, q.rows
+
+    try:
+        for department in ("eng", "sales"):
+            _grow(app, company, planned, department, 10)  # more than a page or a top list
+        small = measure()
+        for department in ("eng", "sales"):
+            _grow(app, company, planned, department, 30, start=10)
+        assert measure() == small, f"{page}: statements and rows read grew"
+    finally:
+        app.config["PAGE_SIZE"] = 50

@@ -1,7 +1,8 @@
 """speed at company scale: kpi.last_check_in_status and kpi.last_check_in_at (each KPI
 keeps its latest check-in's status and time, written by the check-in service in the same
 transaction) and target_trend_point (what each month's check-ins reported per target and
-department), so no dashboard reads check-ins; both backfilled from the check-ins
+department), so no dashboard reads check-ins; both backfilled from the check-ins;
+todo_count (each person's open to-dos counted by kind, what the badge reads)
 
 Revision ID: p21speed0001
 Revises: p16draft0001
@@ -60,6 +61,21 @@ def upgrade():
                                 name=op.f('pk_target_trend_point')))
     _backfill_trend_points()
 
+    # Counted when each person's badge is first read (or by `flask rebuild-todos`).
+    op.create_table(
+        'todo_count',
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('counts', sa.JSON(), nullable=False),
+        sa.Column('total', sa.Integer(), nullable=False),
+        sa.Column('stale', sa.Boolean(), nullable=False),
+        sa.Column('expires_at', perfsite.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('counted_at', perfsite.models.types.UTCDateTime(timezone=True),
+                  nullable=False),
+        sa.ForeignKeyConstraint(['person_id'], ['person.id'],
+                                name=op.f('fk_todo_count_person_id_person'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('person_id', name=op.f('pk_todo_count')))
+
 
 WEIGHTED = sa.Numeric(20, 6)
 
@@ -115,6 +131,7 @@ def _backfill_trend_points():
 
 
 def downgrade():
+    op.drop_table('todo_count')
     op.drop_table('target_trend_point')
     with op.batch_alter_table('kpi', schema=None) as batch_op:
         batch_op.drop_column('last_check_in_at')

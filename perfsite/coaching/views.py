@@ -46,7 +46,7 @@ from .forms import (
     ResolveForm,
     TakeForm,
 )
-from .services import checkins, notes, notifications, obstacles, requests, todos
+from .services import checkins, kept_todos, notes, notifications, obstacles, requests, todos
 from .services.common import is_overdue, overdue_clause
 
 # Template helpers -----------------------------------------------------------------------------
@@ -447,8 +447,13 @@ def todo_list():
 
 @bp.get("/todos/badge")
 def todo_badge():
-    return render("coaching/_todo_badge.html",
-                  todo_count=todos.todo_count(current_user, utcnow()))
+    """The kept count: one row read (counted afresh, and kept, when stale)."""
+    now = utcnow()
+    count = kept_todos.read(current_user, now)
+    if count is None:
+        count = kept_todos.recount(current_user, now)
+        db.session.commit()  # keeps the count made afresh; nothing else is written here
+    return render("coaching/_todo_badge.html", todo_count=count)
 
 
 # Notifications --------------------------------------------------------------------------------

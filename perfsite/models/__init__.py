@@ -14,6 +14,7 @@ from .coaching import (  # during the cycle
     RequestStatus,
     ResourceRequest,
     TargetTrendPoint,
+    TodoCount,
 )
 from .cycle import PHASE_ORDER, Cycle, Phase
 from .feedback import (  # 360-degree feedback
@@ -131,6 +132,7 @@ __all__ = [
     "RequestStatus",
     "ResourceRequest",
     "TargetTrendPoint",
+    "TodoCount",
     # reviews and calibration
     "CalibrationMove",
     "Competency",

@@ -144,6 +144,24 @@ class TargetTrendPoint(db.Model):
     weight_sum: Mapped[Decimal] = mapped_column(WEIGHTED)
 
 
+class TodoCount(db.Model):
+    """A person's open to-dos counted by kind (coaching.services.kept_todos): what the badge
+    reads, one row. Written in the same transaction as the change that opens or closes one;
+    `stale` when a change reached the whole company (a phase moved, the org chart changed)
+    and `expires_at` when a to-do appears with time alone (a check-in falls due): either
+    way the next read counts afresh and keeps the answer."""
+
+    __tablename__ = "todo_count"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    counts: Mapped[dict] = mapped_column(db.JSON, default=dict)  # kind -> how many
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class _TrackedItem:
     """What obstacles and resource requests share: who raised it, who owns it, when."""
 

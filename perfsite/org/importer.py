@@ -57,6 +57,7 @@ from sqlalchemy.orm import aliased
 
 from .. import permissions as can
 from ..audit.services import changed, record
+from ..coaching.services import kept_todos
 from ..errors import (  # noqa: F401  (the import's own errors, raised and caught by name here)
     Conflict,
     ImportFileError,
@@ -1221,6 +1222,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
     report(WRITING, 0, total)
     if not total:
         return
+    kept_todos.touch_everyone()  # bulk writes to the org chart: no flush tells the to-dos
     now = utcnow()
     ids = {username: p.id for username, p in org.people.items()}
     people: list[tuple[_Existing | None, _Existing]] = []  # (before, after) per person

@@ -155,6 +155,9 @@ def mark_read(notification: Notification, person: Person, now: datetime) -> None
 
 
 def mark_all_read(person: Person, now: datetime) -> int:
+    from . import kept_todos
+
+    kept_todos.touch(person)  # a bulk UPDATE: no flush tells the kept to-dos
     result = db.session.execute(
         update(Notification)
         .where(Notification.recipient_id == person.id, Notification.read_at.is_(None))

@@ -1,0 +1,137 @@
+"""To-dos kept, not recomputed (issue 21): each person's counts by kind, written in the
+transaction that opens or closes one, equal the full computation after every step of a
+cycle; the badge reads one row; `flask rebuild-todos` counts everyone afresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from perfsite.coaching.services import checkins, kept_todos, notes, notifications, obstacles
+from perfsite.cycles import services as cycles
+from perfsite.extensions import db
+from perfsite.models import Person, Phase, TodoCount, utcnow
+
+from .coaching_factories import running_cycle
+from .factories import hr_admin
+from .feedback_factories import colleagues
+from .review_factories import write_review
+
+
+def _everyone() -> dict[int, Person]:
+    return {p.id: p for p in db.session.scalars(select(Person))}
+
+
+def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False) -> None:
+    """After the step's commit: every fresh row equals the full computation, and what the
+    badge answers equals it for everyone."""
+    db.session.commit()
+    now = utcnow()
+    people = _everyone()
+    oracle = kept_todos.counted(people, now)
+    rows = kept_todos.kept(people)
+    fresh = {pid for pid, (_counts, stale, expires) in rows.items()
+             if not stale and (expires is None or now < expires)}
+    for pid in fresh:
+        assert rows[pid][0] == {k: n for k, n in oracle[pid].items()}, (
+            step, people[pid].username)
+    if read_all:
+        for pid, person in people.items():
+            assert kept_todos.count(person, now) == sum(oracle[pid].values()), (
+                step, person.username)
+        db.session.commit()
+        assert len(kept_todos.kept(people)) == len(people)
+
+
+def test_kept_counts_equal_the_full_computation_after_every_step(org_chart):
+    o = org_chart
+    assert kept_todos.rebuild(utcnow()) == len(_everyone())
+    _assert_kept_equal_recomputed("rebuilt")
+
+    run = running_cycle(o)  # plans submitted and approved, the cycle in progress
+    _assert_kept_equal_recomputed("a cycle opened and plans approved", read_all=True)
+    counts = kept_todos.kept([o.staff.id])[o.staff.id][0]
+    assert counts.get("check_in_due") == 2  # not trivially empty
+
+    check_in = checkins.post_check_in(run.kpi, o.staff, actual_value="4", status="at_risk",
+                                      now=utcnow())
+    _assert_kept_equal_recomputed("staff checks in")
+    assert kept_todos.kept([o.staff.id])[o.staff.id][0].get("check_in_due") == 1
+    comment = notes.comment_on(check_in, o.head, body="Let us talk.", now=utcnow())
+    _assert_kept_equal_recomputed("the head comments")
+    assert kept_todos.kept([o.staff.id])[o.staff.id][0].get("comment_read") == 1
+    notes.mark_comment_read(comment, o.staff, now=utcnow())
+    _assert_kept_equal_recomputed("staff reads the comment")
+    obstacle = obstacles.raise_obstacle(run.kpi, o.staff, description="No test server",
+                                        now=utcnow())
+    _assert_kept_equal_recomputed("staff raises an obstacle")
+    assert kept_todos.kept([o.head.id])[o.head.id][0].get("obstacle_act") == 1
+    obstacles.resolve(obstacle, o.head, resolution="Ordered one.",
+                      expected_version=obstacle.version, now=utcnow())
+    _assert_kept_equal_recomputed("the head resolves it")
+    for note in db.session.scalars(notifications.for_person(o.staff)).all():
+        notifications.mark_read(note, o.staff, utcnow())
+    _assert_kept_equal_recomputed("staff reads their notifications")
+
+    cycles.move_phase(run.cycle, hr_admin(), Phase.REVIEW)
+    db.session.commit()
+    assert all(stale for _c, stale, _e in kept_todos.kept(_everyone()).values())
+    _assert_kept_equal_recomputed("the cycle enters review", read_all=True)
+    write_review(run.cycle, o.staff, o.staff, "self", 4, 4, now=utcnow())
+    _assert_kept_equal_recomputed("staff submits the self-review")
+    write_review(run.cycle, o.staff, o.head, "manager", 3, 3, submit=False, now=utcnow())
+    _assert_kept_equal_recomputed("the head drafts a manager review")
+    write_review(run.cycle, o.colleague, o.head, "manager", 3, 3, now=utcnow())
+    _assert_kept_equal_recomputed("the head submits one")
+
+    from perfsite.feedback.services import nominations
+
+    raters = colleagues(o, 3)
+    db.session.commit()
+    nominations.nominate(run.cycle, o.staff, o.staff,
+                         usernames=" ".join(r.username for r in raters), now=utcnow())
+    _assert_kept_equal_recomputed("staff nominates raters", read_all=True)
+    nominations.approve(run.cycle, o.staff, o.head, now=utcnow())
+    _assert_kept_equal_recomputed("the head approves them")
+    assert kept_todos.kept([raters[0].id])[raters[0].id][0].get("feedback_give") == 1
+
+
+def test_a_check_in_falling_due_expires_the_kept_count(org_chart):
+    o = org_chart
+    run = running_cycle(o)
+    now = utcnow()
+    checkins.post_check_in(run.kpi, o.staff, actual_value="4", status="on_track", now=now)
+    checkins.post_check_in(run.other, o.staff, actual_value="4", status="on_track", now=now)
+    db.session.commit()
+    before = kept_todos.count(o.staff, now)
+    row = db.session.get(TodoCount, o.staff.id)
+    assert "check_in_due" not in row.counts
+    assert row.expires_at == now + timedelta(days=run.cycle.checkin_interval_days)
+    later = row.expires_at + timedelta(minutes=1)
+    assert kept_todos.count(o.staff, later) == before + 2  # both fall due: counted afresh
+    db.session.refresh(row)
+    assert row.counts["check_in_due"] == 2
+
+
+def test_the_badge_reads_one_row(app, company, login_as, count_queries):
+    staff = login_as("staff")
+    assert staff.htmx("GET", "/coaching/todos/badge").status_code == 200  # counts, keeps
+    with count_queries() as q:
+        badge = staff.htmx("GET", "/coaching/todos/badge")
+    assert badge.status_code == 200 and 'id="todo-count"' in badge.get_data(as_text=True)
+    statements = [s for s in q.statements if s not in ("BEGIN", "COMMIT")]
+    assert len(statements) == 2, statements  # the login with roles, the kept row
+    assert "todo_count" in statements[1]
+
+
+def test_rebuild_todos_counts_everyone(app, company):
+    result = app.test_cli_runner().invoke(args=["rebuild-todos"])
+    assert result.exit_code == 0 and "To-dos counted for" in result.output
+    with app.app_context():
+        people = _everyone()
+        rows = kept_todos.kept(people)
+        assert set(rows) == set(people)
+        oracle = kept_todos.counted(people, utcnow())
+        assert {pid: counts for pid, (counts, _s, _e) in rows.items()} == {
+            pid: dict(found) for pid, found in oracle.items()}
