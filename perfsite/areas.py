@@ -28,6 +28,7 @@ from . import (
     planning,
     reviews,
     talent,
+    signin,
 )
 
 # The view modules: each adds its routes to its area's blueprint.
@@ -50,6 +51,7 @@ from .planning import target_views as _target_views  # noqa: F401
 from .planning import views as _planning_views  # noqa: F401
 from .reviews import views as _reviews_views  # noqa: F401
 from .talent import views as _talent_views  # noqa: F401
+from .signin import views as _signin_views  # noqa: F401
 
 BLUEPRINTS = (
     main.bp, auth.bp, org.bp, cycles.bp, audit.bp,
@@ -61,6 +63,7 @@ BLUEPRINTS = (
     interviews.bp,  # feedback interviews and outcomes
     notify.bp,  # chat channels, the delivery log, e-mail preferences
     talent.bp,  # resource allocation and the talent review
+    signin.bp,  # single sign-on, the directory sync, HR's sign-in settings
 )
 
 
