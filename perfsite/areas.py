@@ -27,8 +27,8 @@ from . import (
     org,
     planning,
     reviews,
-    talent,
     signin,
+    talent,
 )
 
 # The view modules: each adds its routes to its area's blueprint.
@@ -50,8 +50,8 @@ from .planning import plan_views as _plan_views  # noqa: F401
 from .planning import target_views as _target_views  # noqa: F401
 from .planning import views as _planning_views  # noqa: F401
 from .reviews import views as _reviews_views  # noqa: F401
-from .talent import views as _talent_views  # noqa: F401
 from .signin import views as _signin_views  # noqa: F401
+from .talent import views as _talent_views  # noqa: F401
 
 BLUEPRINTS = (
     main.bp, auth.bp, org.bp, cycles.bp, audit.bp,

@@ -288,9 +288,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("notify.test_channel", "POST"): HR_ONLY,
     ("notify.deliveries", "GET"): HR_ONLY,
     ("notify.retry_delivery", "POST"): HR_ONLY,
-    # company sign-in: single sign-on (404 while it is off), HR's settings and sync
-    ("signin.sso_start", "GET"): PUBLIC,
-    ("signin.sso_callback", "GET"): PUBLIC,
+    # company sign-in: single sign-on (off here: the login page; signed in: home), HR's
+    # settings and sync
+    ("signin.sso_start", "GET"): ALL,
+    ("signin.sso_callback", "GET"): ALL,
     ("signin.settings", "GET"): HR_ONLY,
     ("signin.test_connection", "POST"): HR_ONLY,
     ("signin.sync_now", "POST"): HR_ONLY,

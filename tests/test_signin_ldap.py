@@ -329,3 +329,15 @@ def test_the_directory_over_tls_with_the_company_ca(tls_app, tls_directory, how)
     tls_app.config["LDAP_CA_FILE"] = str(tls_directory.certificates["other_ca"])
     response = client_for(tls_app).login("wxia", PASSWORD)
     assert response.status_code == 503
+
+
+def test_check_deploy_names_unsafe_sign_in_settings(ldap_app):
+    from perfsite.ops.deploy import Setup, check
+
+    settings = {finding.setting for finding in check(ldap_app, Setup(workers=1), environ={})}
+    assert "LDAP_URL" in settings  # plain ldap:// without StartTLS
+    assert "LOCAL_LOGIN_USERS" not in settings  # "hr" is the break-glass account
+    ldap_app.config.update(LDAP_STARTTLS=True, LOCAL_LOGIN_USERS=[],
+                           OIDC_ISSUER="http://sso.example.com")
+    settings = {finding.setting for finding in check(ldap_app, Setup(workers=1), environ={})}
+    assert {"LOCAL_LOGIN_USERS", "OIDC_ISSUER"} <= settings and "LDAP_URL" not in settings

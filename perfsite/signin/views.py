@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from joserfc.errors import JoseError
@@ -24,12 +24,19 @@ def sign_in_with():
     return {"sso_name": oidc.provider_name() if oidc.is_configured() else None}
 
 
-@bp.get("/login/sso")
-def sso_start():
-    if not oidc.is_configured():
-        abort(404)
+def _not_now():
+    """Signed in already: home. Single sign-on off: the login page (its password form)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if not oidc.is_configured():
+        return redirect(url_for("auth.login"))
+    return None
+
+
+@bp.get("/login/sso")
+def sso_start():
+    if (elsewhere := _not_now()) is not None:
+        return elsewhere
     try:
         return oidc.client().authorize_redirect(url_for("signin.sso_callback", _external=True))
     except (requests.RequestException, AuthlibBaseError, ValueError):
@@ -45,8 +52,8 @@ def _refused(message: str, status: int):
 
 @bp.get("/login/sso/callback")
 def sso_callback():
-    if not oidc.is_configured():
-        abort(404)
+    if (elsewhere := _not_now()) is not None:
+        return elsewhere
     try:
         token = oidc.client().authorize_access_token()
     except requests.RequestException:
