@@ -341,3 +341,19 @@ def test_check_deploy_names_unsafe_sign_in_settings(ldap_app):
                            OIDC_ISSUER="http://sso.example.com")
     settings = {finding.setting for finding in check(ldap_app, Setup(workers=1), environ={})}
     assert {"LOCAL_LOGIN_USERS", "OIDC_ISSUER"} <= settings and "LDAP_URL" not in settings
+
+
+def test_people_signed_in_by_the_directory_use_the_site_as_anyone(ldap_app):
+    """HR by directory group, and staff, reach their pages as after a password login; the
+    password page points to the directory instead of changing a perfsite password."""
+    assert sync(ldap_app).exit_code == 0
+    hr = client_for(ldap_app)
+    assert hr.login("gmei", PASSWORD).status_code == 302
+    for path in ("/", "/people", "/departments", "/org/sign-in", "/audit", "/cycles/"):
+        assert hr.get(path).status_code == 200, path
+    staff = client_for(ldap_app)
+    assert staff.login("wxia", PASSWORD).status_code == 302
+    assert staff.get("/").status_code == 200
+    assert staff.get("/people").status_code == 403
+    page = staff.get("/account/password").get_data(as_text=True)
+    assert "company directory password" in page and 'name="new_password"' not in page

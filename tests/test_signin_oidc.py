@@ -158,3 +158,14 @@ def test_a_provider_that_is_down_answers_503(database_url):
     response = app.test_client().get("/login/sso")
     assert response.status_code == 503
     assert "not reachable" in response.get_data(as_text=True)
+
+
+def test_hr_signed_in_by_the_provider_uses_the_site_as_after_a_password(sso_app,
+                                                                        oidc_provider):  # noqa: F811
+    set_user(oidc_provider, "u-hr", email="hr@example.com")
+    client = sso_app.test_client()
+    assert client.get(authorize(start(client), "u-hr")).status_code == 302
+    for path in ("/", "/people", "/departments", "/org/sign-in", "/audit"):
+        assert client.get(path).status_code == 200, path
+    page = client.get("/org/sign-in").get_data(as_text=True)
+    assert "Example Corp" in page and "perfsite-client-secret" not in page

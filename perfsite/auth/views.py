@@ -133,6 +133,9 @@ def logout():
                methods=["POST"], key_func=_person_and_address_key,
                deduct_when=_wrong_current_password, on_breach=_breached("password"))
 def change_password():
+    if signin.uses_directory(current_user.username):
+        # The directory checks this person's password: there is no perfsite one to change.
+        return render("auth/change_password.html", form=None, directory_password=True)
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
