@@ -33,7 +33,7 @@ DEFAULT_INSTANCE = (ROOT / "instance" if FILES == ROOT
 
 # Endpoints reachable without logging in; every other endpoint requires a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.healthz", "main.set_language", "main.favicon",
-                    "static"}
+                    "static", "signin.sso_start", "signin.sso_callback"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -81,6 +81,9 @@ def create_app(config: dict | None = None) -> Flask:
     # what each area plugs into the others: score sources, phase hooks, to-do collectors,
     # notification hooks, in one list (perfsite/areas.py, perfsite/plugins.py)
     areas.plug_in(app)
+    from .signin import oidc
+
+    oidc.init_app(app)  # single sign-on, when OIDC_ISSUER is set
 
     from . import cli, errors, web
     from .ops import admin as first_run

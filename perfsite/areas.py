@@ -27,6 +27,7 @@ from . import (
     org,
     planning,
     reviews,
+    signin,
     talent,
 )
 
@@ -49,6 +50,7 @@ from .planning import plan_views as _plan_views  # noqa: F401
 from .planning import target_views as _target_views  # noqa: F401
 from .planning import views as _planning_views  # noqa: F401
 from .reviews import views as _reviews_views  # noqa: F401
+from .signin import views as _signin_views  # noqa: F401
 from .talent import views as _talent_views  # noqa: F401
 
 BLUEPRINTS = (
@@ -61,6 +63,7 @@ BLUEPRINTS = (
     interviews.bp,  # feedback interviews and outcomes
     notify.bp,  # chat channels, the delivery log, e-mail preferences
     talent.bp,  # resource allocation and the talent review
+    signin.bp,  # single sign-on, the directory sync, HR's sign-in settings
 )
 
 

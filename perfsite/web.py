@@ -251,6 +251,11 @@ def register(app) -> None:
         scripts = "'self'"
         if app.config["HTMX_FROM_CDN"]:
             scripts += f" {app.config['HTMX_CDN_URL']}"
+        # Logging out (a form) may go on to the single sign-on provider's end-session page.
+        forms_to = "'self'"
+        if app.config.get("OIDC_ISSUER"):
+            issuer = urlsplit(app.config["OIDC_ISSUER"])
+            forms_to += f" {issuer.scheme}://{issuer.netloc}"
         response.headers.setdefault("Content-Security-Policy", "; ".join((
             "default-src 'self'",
             f"script-src {scripts}",
@@ -259,7 +264,7 @@ def register(app) -> None:
             "connect-src 'self'",
             "frame-ancestors 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            f"form-action {forms_to}",
             "object-src 'none'",
         )))
         if current_user and current_user.is_authenticated:

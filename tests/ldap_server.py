@@ -113,6 +113,57 @@ access to * by users read by * none
 """
 
 
+def make_certificates(folder: Path) -> dict[str, Path]:
+    """A throwaway certificate authority and a server certificate it signed, for
+    127.0.0.1 and localhost (the StartTLS and ldaps tests); and a second, unrelated CA."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def authority(label):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(label)).issuer_name(name(label))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True,
+                                             False, False), critical=True)
+                .sign(key, hashes.SHA256()))
+        return key, cert
+
+    ca_key, ca_cert = authority("perfsite test CA")
+    _other_key, other_cert = authority("some other CA")
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1"))
+                   .issuer_name(ca_cert.subject).public_key(server_key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.SubjectAlternativeName([
+                       x509.DNSName("localhost"),
+                       x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                   .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    files = {"ca": folder / "ca.pem", "other_ca": folder / "other-ca.pem",
+             "cert": folder / "server.pem", "key": folder / "server.key"}
+    files["ca"].write_bytes(ca_cert.public_bytes(pem))
+    files["other_ca"].write_bytes(other_cert.public_bytes(pem))
+    files["cert"].write_bytes(server_cert.public_bytes(pem))
+    files["key"].write_bytes(server_key.private_bytes(
+        pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    return files
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,6 +175,8 @@ class Directory:
     url: str
     folder: Path
     process: subprocess.Popen
+    ldaps_url: str = ""
+    certificates: dict | None = None
 
     def settings(self, **overrides) -> dict:
         """The app settings that point the site at this directory (search-then-bind)."""
@@ -149,20 +202,33 @@ class Directory:
             self.process.wait(10)
 
 
-def start_slapd(folder: Path, ldif: str | None = None) -> Directory:
+def start_slapd(folder: Path, ldif: str | None = None, tls: bool = False) -> Directory:
     if not (os.path.exists(SLAPD) and os.path.exists(SLAPADD)):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and slapd is missing (.ci/run installs it)", pytrace=False)
         pytest.skip("slapd is not installed (apt-get install slapd ldap-utils; .ci/run does)")
     (folder / "db").mkdir(parents=True)
     conf = folder / "slapd.conf"
-    conf.write_text(slapd_conf(folder))
+    certificates = make_certificates(folder) if tls else None
+    settings = slapd_conf(folder)
+    if certificates:
+        settings = (f"TLSCACertificateFile {certificates['ca']}\n"
+                    f"TLSCertificateFile {certificates['cert']}\n"
+                    f"TLSCertificateKeyFile {certificates['key']}\n") + settings
+    conf.write_text(settings)
     data = folder / "company.ldif"
     data.write_text(ldif or company_ldif(), encoding="utf-8")
     subprocess.run([SLAPADD, "-f", str(conf), "-l", str(data)], check=True,
                    capture_output=True)
     port = free_port()
     url = f"ldap://127.0.0.1:{port}"
+    urls = url + "/"
+    ldaps_url = ""
+    if certificates:
+        ldaps_url = f"ldaps://127.0.0.1:{free_port()}"
+        urls += f" {ldaps_url}/"
     # -d 0: stay in the foreground (the fixture owns the process) and log nothing.
-    process = subprocess.Popen([SLAPD, "-f", str(conf), "-h", url + "/", "-d", "0"],
+    process = subprocess.Popen([SLAPD, "-f", str(conf), "-h", urls, "-d", "0"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -170,7 +236,8 @@ def start_slapd(folder: Path, ldif: str | None = None) -> Directory:
             raise RuntimeError(f"slapd stopped: {process.stderr.read().decode()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return Directory(url=url, folder=folder, process=process)
+                return Directory(url=url, folder=folder, process=process,
+                                 ldaps_url=ldaps_url, certificates=certificates)
         except OSError:
             time.sleep(0.05)
     process.kill()
@@ -183,3 +250,12 @@ def ldap_directory(tmp_path):
     yield directory
     directory.stop()
     shutil.rmtree(tmp_path / "slapd", ignore_errors=True)
+
+
+@pytest.fixture
+def tls_directory(tmp_path):
+    """The same company, also on ldaps://, with StartTLS on ldap://, under a test CA."""
+    directory = start_slapd(tmp_path / "slapd-tls", tls=True)
+    yield directory
+    directory.stop()
+    shutil.rmtree(tmp_path / "slapd-tls", ignore_errors=True)

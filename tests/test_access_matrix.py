@@ -288,6 +288,13 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("notify.test_channel", "POST"): HR_ONLY,
     ("notify.deliveries", "GET"): HR_ONLY,
     ("notify.retry_delivery", "POST"): HR_ONLY,
+    # company sign-in: single sign-on (off here: the login page; signed in: home), HR's
+    # settings and sync
+    ("signin.sso_start", "GET"): ALL,
+    ("signin.sso_callback", "GET"): ALL,
+    ("signin.settings", "GET"): HR_ONLY,
+    ("signin.test_connection", "POST"): HR_ONLY,
+    ("signin.sync_now", "POST"): HR_ONLY,
     ("notify.preferences", "GET"): ALL,  # each person's own
     ("notify.preferences", "POST"): ALL,
     # resource allocation and the talent review (tests/test_talent_*.py) -------------------

@@ -21,7 +21,14 @@ from perfsite.models import (
 
 from .conftest import TEST_CONFIG, Browserless, _empty_all_tables
 from .factories import hr_admin, make_person
-from .ldap_server import EXEC_GROUP, HR_GROUP, PASSWORD, dn_of, ldap_directory  # noqa: F401
+from .ldap_server import (  # noqa: F401  (fixtures)
+    EXEC_GROUP,
+    HR_GROUP,
+    PASSWORD,
+    dn_of,
+    ldap_directory,
+    tls_directory,
+)
 
 WRONG = "Wrong username or password."
 
@@ -253,3 +260,100 @@ def test_sync_with_the_directory_down_says_so(ldap_app, ldap_directory):  # noqa
     assert result.exit_code != 0 and "could not be reached" in result.output
     with ldap_app.app_context():
         assert db.session.scalar(select(DirectorySync)).outcome == "unreachable"
+
+
+# HR's pages ---------------------------------------------------------------------------------
+
+def test_hr_syncs_now_and_reads_the_last_sync_on_the_org_page(ldap_app):
+    hr = client_for(ldap_app)
+    assert hr.login("hr", "perfsite-demo").status_code == 302
+    response = hr.form("/org/sign-in", "directory-sync").submit()
+    assert response.status_code == 302
+    with ldap_app.app_context():
+        last = db.session.scalar(select(DirectorySync))
+        assert last.outcome == "applied" and last.started_by_id == person("hr").id
+        assert person("wxia") is not None
+    people = hr.get("/people").get_data(as_text=True)
+    assert "Directory sync" in people and "Added: 7" in people and "Sync now" in people
+
+
+def test_the_settings_page_tests_the_directory_and_shows_no_secret(ldap_app, ldap_directory):  # noqa: F811
+    hr = client_for(ldap_app)
+    assert hr.login("hr", "perfsite-demo").status_code == 302
+    page = hr.get("/org/sign-in").get_data(as_text=True)
+    assert ldap_directory.url in page and "cn=perfsite,ou=Services" in page
+    tested = hr.form("/org/sign-in", "sign-in/test").submit().get_data(as_text=True)
+    assert "Works" in tested and "7 person entries" in tested and "1 member(s)" in tested
+    assert "service-secret-1" not in page + tested
+    ldap_directory.stop()
+    tested = hr.form("/org/sign-in", "sign-in/test").submit().get_data(as_text=True)
+    assert "Does not work" in tested
+
+
+def test_only_hr_syncs_the_directory(ldap_app):
+    with ldap_app.app_context():
+        make_person("staff1")
+        db.session.commit()
+    staff = client_for(ldap_app)
+    assert staff.login("staff1", "perfsite-demo").status_code == 401  # not LOCAL_LOGIN_USERS
+    ldap_app.config["LOCAL_LOGIN_USERS"] = ["hr", "staff1"]
+    assert staff.login("staff1", "perfsite-demo").status_code == 302
+    assert staff.post_form("/org/directory-sync").status_code == 403
+    with ldap_app.app_context():
+        assert db.session.scalar(select(func.count(DirectorySync.id))) == 0
+
+
+# Encrypted connections ------------------------------------------------------------------
+
+@pytest.fixture
+def tls_app(tls_directory, database_url):  # noqa: F811
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                      **tls_directory.settings(LOCAL_LOGIN_USERS=["hr"])})
+    with app.app_context():
+        limiter.reset()
+        hr_admin()
+        db.session.commit()
+    yield app
+    _empty_all_tables(app)
+
+
+@pytest.mark.parametrize("how", ["starttls", "ldaps"])
+def test_the_directory_over_tls_with_the_company_ca(tls_app, tls_directory, how):  # noqa: F811
+    tls_app.config.update(LDAP_CA_FILE=str(tls_directory.certificates["ca"]),
+                          LDAP_STARTTLS=how == "starttls",
+                          LDAP_URLS=[tls_directory.url if how == "starttls"
+                                     else tls_directory.ldaps_url])
+    assert sync(tls_app).exit_code == 0
+    assert client_for(tls_app).login("wxia", PASSWORD).status_code == 302
+    # A server whose certificate another CA signed is not talked to: 503, nobody let in.
+    tls_app.config["LDAP_CA_FILE"] = str(tls_directory.certificates["other_ca"])
+    response = client_for(tls_app).login("wxia", PASSWORD)
+    assert response.status_code == 503
+
+
+def test_check_deploy_names_unsafe_sign_in_settings(ldap_app):
+    from perfsite.ops.deploy import Setup, check
+
+    settings = {finding.setting for finding in check(ldap_app, Setup(workers=1), environ={})}
+    assert "LDAP_URL" in settings  # plain ldap:// without StartTLS
+    assert "LOCAL_LOGIN_USERS" not in settings  # "hr" is the break-glass account
+    ldap_app.config.update(LDAP_STARTTLS=True, LOCAL_LOGIN_USERS=[],
+                           OIDC_ISSUER="http://sso.example.com")
+    settings = {finding.setting for finding in check(ldap_app, Setup(workers=1), environ={})}
+    assert {"LOCAL_LOGIN_USERS", "OIDC_ISSUER"} <= settings and "LDAP_URL" not in settings
+
+
+def test_people_signed_in_by_the_directory_use_the_site_as_anyone(ldap_app):
+    """HR by directory group, and staff, reach their pages as after a password login; the
+    password page points to the directory instead of changing a perfsite password."""
+    assert sync(ldap_app).exit_code == 0
+    hr = client_for(ldap_app)
+    assert hr.login("gmei", PASSWORD).status_code == 302
+    for path in ("/", "/people", "/departments", "/org/sign-in", "/audit", "/cycles/"):
+        assert hr.get(path).status_code == 200, path
+    staff = client_for(ldap_app)
+    assert staff.login("wxia", PASSWORD).status_code == 302
+    assert staff.get("/").status_code == 200
+    assert staff.get("/people").status_code == 403
+    page = staff.get("/account/password").get_data(as_text=True)
+    assert "company directory password" in page and 'name="new_password"' not in page

@@ -50,6 +50,7 @@ ACTIONS = {
     "department.updated": _l("Department changed"),
     "department.deactivated": _l("Department deactivated"),
     "org_import.committed": _l("Org chart imported"),
+    "signin.refused": _l("Sign-in refused"),
     "cycle.created": _l("Cycle created"),
     "cycle.updated": _l("Cycle settings changed"),
     "cycle.advanced": _l("Cycle advanced"),

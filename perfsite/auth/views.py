@@ -8,6 +8,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..signin import oidc
 from ..signin import services as signin
 from ..web import is_safe_next, render
 from . import bp, services
@@ -113,6 +114,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    # Signed in through the company's provider: sign out there too, when it says how.
+    provider_logout = oidc.end_session_url(session.get("oidc_id_token"),
+                                           url_for("auth.login", _external=True))
     services.end_session(current_user.login_token)
     logout_user()
     db.session.commit()
@@ -121,7 +125,7 @@ def logout():
     if locale:
         session["locale"] = locale
     flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -129,6 +133,9 @@ def logout():
                methods=["POST"], key_func=_person_and_address_key,
                deduct_when=_wrong_current_password, on_breach=_breached("password"))
 def change_password():
+    if signin.uses_directory(current_user.username):
+        # The directory checks this person's password: there is no perfsite one to change.
+        return render("auth/change_password.html", form=None, directory_password=True)
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():

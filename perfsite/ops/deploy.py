@@ -59,6 +59,7 @@ def check(app, setup: Setup, environ: Mapping[str, str] | None = None,
     found += _database(app, setup)
     found += _rate_limits(config, setup)
     found += _https(config, setup)
+    found += _signin(config)
     if config.get("DEBUG"):
         found.append(Finding(
             "FLASK_DEBUG", "The debugger is on: an error page lets anyone run code on the "
@@ -128,6 +129,29 @@ def _rate_limits(config, setup: Setup) -> list[Finding]:
             "Point RATELIMIT_STORAGE_URI at Redis (redis://cache.internal:6379/0), shared by "
             "every worker.")]
     return []
+
+
+def _signin(config) -> list[Finding]:
+    """Company sign-in (README, "Company sign-in"): passwords never cross the network in
+    clear, and someone can still get in when the directory is down."""
+    found = []
+    plain = [url for url in config.get("LDAP_URLS") or [] if url.lower().startswith("ldap://")]
+    if plain and not config.get("LDAP_STARTTLS"):
+        found.append(Finding(
+            "LDAP_URL", f"{', '.join(plain)} is plain LDAP without StartTLS: every password "
+            "typed into the login form crosses the network readable.",
+            "Use ldaps://, or set LDAP_STARTTLS=1 (and LDAP_CA_FILE to the directory's CA)."))
+    if config.get("LDAP_URLS") and not config.get("LOCAL_LOGIN_USERS"):
+        found.append(Finding(
+            "LOCAL_LOGIN_USERS", "With the directory on and no local account, nobody can sign "
+            "in while the directory is down, not even to look at the sign-in settings.",
+            "Name one break-glass HR administrator: LOCAL_LOGIN_USERS=<username>."))
+    issuer = config.get("OIDC_ISSUER") or ""
+    if issuer.lower().startswith("http://"):
+        found.append(Finding(
+            "OIDC_ISSUER", f"{issuer} is plain HTTP: tokens and the provider's keys could be "
+            "read or replaced on the way.", "Use the provider's https:// issuer URL."))
+    return found
 
 
 def _https(config, setup: Setup) -> list[Finding]:

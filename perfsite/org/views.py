@@ -11,7 +11,8 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Department, Person, Role
 from ..rules import to_id
-from ..signin.services import directory_roles
+from ..signin import directory
+from ..signin.services import SYNC_OUTCOMES, directory_roles, last_sync
 from ..submissions import submit_once
 from ..web import attempt, is_htmx, load, render, status_of
 from . import bp, picker, services
@@ -68,8 +69,11 @@ def people():
     per_page = current_app.config["PAGE_SIZE"]
     page = db.paginate(stmt, page=to_id(request.args.get("page")) or 1, per_page=per_page,
                        max_per_page=per_page, error_out=False)
+    # HR's org page says how the last directory sync went, when there is a directory.
+    sync_shown = bool(can.can_sync_directory(current_user)) and directory.is_configured()
     return render("org/people.html", "org/_people_results.html", form=form, page=page,
-                  action_form=EmptyForm())
+                  action_form=EmptyForm(), directory_on=sync_shown,
+                  last_sync=last_sync() if sync_shown else None, sync_outcomes=SYNC_OUTCOMES)
 
 
 def _fill_person_form(form: PersonForm) -> None:

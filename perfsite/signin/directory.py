@@ -108,11 +108,19 @@ def _open(user: str | None = None, password: str | None = None) -> Connection:
             return connection
         except (LDAPException, OSError, ssl.SSLError) as error:
             problems.append(f"{url}: {error}")
-            connection.unbind()
+            _close(connection)
         except DirectoryDown as error:
             problems.append(str(error))
-            connection.unbind()
+            _close(connection)
     raise DirectoryDown("; ".join(problems) or "no LDAP_URL")
+
+
+def _close(connection: Connection) -> None:
+    """Unbind, whatever state a failed handshake left the socket in."""
+    try:
+        connection.unbind()
+    except (LDAPException, OSError):
+        pass
 
 
 def _bind(connection: Connection) -> bool:

@@ -365,6 +365,11 @@ def _recorded(report: SyncReport, started_by: Person | None, dry_run: bool) -> S
     return report
 
 
+SYNC_OUTCOMES = {"applied": _l("applied"), "unchanged": _l("nothing to change"),
+                 "rejected": _l("refused: nothing was changed"),
+                 "unreachable": _l("the directory could not be reached")}
+
+
 def last_sync() -> DirectorySync | None:
     return db.session.scalar(select(DirectorySync).order_by(DirectorySync.started_at.desc(),
                                                             DirectorySync.id.desc()).limit(1))
