@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+DEMO_LANG ?= en
 export FLASK_APP := wsgi
 
 .PHONY: run test install translations lint messages clean bench
@@ -25,11 +26,14 @@ perfsite/translations/%.mo: perfsite/translations/%.po | $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # One start of the app: migrates only when behind, seeds only when empty, then serves.
+# The demo company is English; `make run DEMO_LANG=zh_CN` adds it in Chinese instead
+# (Chinese names, departments, targets, KPI titles and comments) when the database is empty
+# (on a database seeded already, `rm instance/perfsite.db` first).
 # Compiled bytecode is kept even where the environment says not to (an empty value turns
 # PYTHONDONTWRITEBYTECODE off): the next start reuses it instead of compiling every module.
 run: export PYTHONDONTWRITEBYTECODE =
 run: install
-	$(BIN)/flask serve-demo --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask serve-demo --host 127.0.0.1 --port $(PORT) --lang $(DEMO_LANG)
 
 # The suite runs on SQLite; when TEST_DATABASE_URL is set (CI sets it) it runs
 # again, whole, on that database (PostgreSQL), and the browser tests (which drive the same

@@ -70,8 +70,11 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
-    from . import i18n
+    from . import i18n, timezones
+
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=timezones.select_timezone)
+    timezones.register(app)  # the `local_time` filter: every time in the reader's zone
 
     i18n.install(app)  # the same `_()` in templates, cheaper (perfsite/i18n.py)
 

@@ -25,7 +25,9 @@ def _fail(error: ServiceError) -> click.ClickException:
 def register(app) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when anybody exists already.")
-    def seed_demo(if_empty: bool) -> None:
+    @click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en",
+                  show_default=True, help="The language the demo company is written in.")
+    def seed_demo(if_empty: bool, lang: str) -> None:
         """Create the demo company (idempotent); every demo login uses perfsite-demo."""
         from .demo import seed_demo_company
         from .models import Person
@@ -33,7 +35,7 @@ def register(app) -> None:
         if if_empty and db.session.scalar(select(Person.id).limit(1)) is not None:
             click.echo("The database has people already; the demo company was not added.")
             return
-        added = seed_demo_company()
+        added = seed_demo_company(lang)
         db.session.commit()
         click.echo("Demo company ready: "
                    + ", ".join(f"{n} {what} added" for what, n in added.items()))
@@ -110,14 +112,17 @@ def register(app) -> None:
     @app.cli.command("serve-demo")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)
-    def serve_demo(host: str, port: int) -> None:
+    @click.option("--lang", type=click.Choice(["en", "zh_CN"]), envvar="DEMO_LANG",
+                  default="en", show_default=True,
+                  help="The language of the demo company when it is added (DEMO_LANG).")
+    def serve_demo(host: str, port: int, lang: str) -> None:
         """Migrate when behind, add the demo company when empty, and serve with the
         development server (`make run`): one start of the app for all three."""
         from werkzeug.serving import run_simple
 
         from .ops.startup import prepare_demo
 
-        prepare_demo(log=click.echo)
+        prepare_demo(log=click.echo, lang=lang)
         click.echo(f"perfsite on http://{host}:{port}/ (demo logins: README)")
         run_simple(host, port, app, threaded=True)
 

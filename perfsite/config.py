@@ -13,6 +13,7 @@ MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS ("
                         e-mail (notifications and the daily digest); none without MAIL_SERVER.
 MAIL_BACKEND            "smtp" (default), or "console" to print e-mails instead (development).
 SITE_NAME               the site's name in e-mails and chat messages ("perfsite").
+SITE_TIMEZONE           everyone's time zone until they choose their own (Asia/Shanghai).
 NOTIFY_GIVE_UP_HOURS    a delivery that keeps failing is given up after this long (24).
 NOTIFY_RETRY_BASE_SECONDS, NOTIFY_RETRY_MAX_SECONDS
                         the first wait after a failure (30), doubling up to this (1800).
@@ -73,6 +74,9 @@ def from_environment(instance_path: Path) -> dict:
         "SITE_URL": os.environ.get("SITE_URL", ""),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp"),
         "SITE_NAME": os.environ.get("SITE_NAME", "perfsite"),
+        # Everyone's time zone until they choose their own on their account page
+        # (perfsite/timezones.py); an IANA name.
+        "TIMEZONE": os.environ.get("SITE_TIMEZONE") or "Asia/Shanghai",
         # notifications where people work (perfsite/notify): the outbox's retries
         "NOTIFY_GIVE_UP_HOURS": float(os.environ.get("NOTIFY_GIVE_UP_HOURS") or 24),
         "NOTIFY_RETRY_BASE_SECONDS": float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS") or 30),

@@ -4,10 +4,18 @@ closed, with every review, score and some calibrated ratings.
 
 Idempotent: everything is looked up by its natural key (department code, username, cycle
 name) and created only when missing, so running it twice changes nothing.
+
+In another language (`seed_demo_company(lang="zh_CN")`, `flask seed-demo --lang zh_CN`) the
+same company is written in it: every text below (names, departments, targets, KPI titles,
+units, comments) goes through that language's table (demo_zh.TEXTS) while it is seeded, and
+the demo's people read the site in it. Codes, usernames and choices stay the same, so the
+demo logins are the same in every language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import func, select
@@ -97,8 +105,76 @@ def _hr_admin(password_hash) -> tuple[Person, bool]:
                                password_hash=password_hash), True
 
 
-def seed_demo_company() -> dict[str, int]:
-    """Create what is missing of the demo company; returns how many of each were added."""
+# The demo in another language ------------------------------------------------------------
+
+LANGUAGES = ("en", "zh_CN")
+_language = {"code": "en"}
+
+
+def _texts() -> dict[str, str]:
+    if _language["code"] == "zh_CN":
+        from .demo_zh import TEXTS
+
+        return TEXTS
+    return {}
+
+
+def _t(text: str) -> str:
+    """A text written in a function below, in the language being seeded."""
+    return _texts().get(text, text)
+
+
+def _in_language(value):
+    """A table of the demo's with every text in the language being seeded (what is no text,
+    such as a code or a username, is in no language's table and stays)."""
+    if isinstance(value, str):
+        return _t(value)
+    if isinstance(value, tuple):
+        return tuple(_in_language(v) for v in value)
+    if isinstance(value, list):
+        return [_in_language(v) for v in value]
+    if isinstance(value, dict):
+        return {_in_language(k): _in_language(v) for k, v in value.items()}
+    return value
+
+
+# The module's tables that hold texts (read by the functions below when they run).
+TABLES = ("DEPARTMENTS", "PEOPLE", "CYCLE", "TARGETS", "GOALS", "KPIS", "RUNNING_CYCLE",
+          "RUNNING_GOALS", "RUNNING_KPIS", "CLOSED_CYCLE", "CLOSED_TARGET", "CLOSED_PLANS",
+          "CALIBRATIONS", "CLOSED_FEEDBACK", "CLOSED_NOTES", "CLOSED_ITEMS")
+
+
+@contextmanager
+def demo_language(lang: str) -> Iterator[None]:
+    """While seeding: the tables in `lang`, and `_t` answering in it; as they were after."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"the demo speaks {', '.join(LANGUAGES)}, not {lang}")
+    module = globals()
+    saved = {name: module[name] for name in TABLES}
+    _language["code"] = lang
+    try:
+        module.update({name: _in_language(table) for name, table in saved.items()})
+        yield
+    finally:
+        module.update(saved)
+        _language["code"] = "en"
+
+
+def seed_demo_company(lang: str = "en") -> dict[str, int]:
+    """Create what is missing of the demo company, in `lang` (en or zh_CN); returns how many
+    of each were added."""
+    with demo_language(lang):
+        added = _seed_demo_company()
+        if lang != "en":  # the demo's people read the site in the demo's language
+            usernames = [p[0] for p in PEOPLE]
+            for person in db.session.scalars(select(Person).where(
+                    Person.username.in_(usernames), Person.locale.is_(None))):
+                person.locale = lang
+            db.session.flush()
+    return added
+
+
+def _seed_demo_company() -> dict[str, int]:
     added = {"departments": 0, "people": 0, "cycles": 0}
     # One argon2 hash for every demo account (their password is published anyway): hashing
     # forty times at production cost made the first `make run` wait half a minute.
@@ -319,9 +395,9 @@ def seed_planning() -> dict[str, int]:
             continue
         if username == WAITING_FOR_HEAD:
             plan_services.propose_kpi(
-                plan, person, title="Mentor two junior engineers",
-                goal_id=goal_ids["Keep platform uptime at 99.9%"], metric_type="numeric",
-                baseline=Decimal(0), target_value=Decimal(2), unit="people",
+                plan, person, title=_t("Mentor two junior engineers"),
+                goal_id=goal_ids[_t("Keep platform uptime at 99.9%")], metric_type="numeric",
+                baseline=Decimal(0), target_value=Decimal(2), unit=_t("people"),
                 weight=Decimal(10), due_date=CYCLE["end_date"])
             plan_services.submit_plan(plan, person, expected_version=plan.version)
             continue
@@ -371,7 +447,7 @@ def seed_coaching() -> dict[str, int]:
     cycle = cycles.create_cycle(hr, **RUNNING_CYCLE)
     cycles.move_phase(cycle, hr, Phase.PLANNING)
     target = target_services.create_target(
-        cycle, executive, title="Open the platform to partners", metric_type="milestone",
+        cycle, executive, title=_t("Open the platform to partners"), metric_type="milestone",
         baseline=Decimal(0), target_value=Decimal(1), owner_id=executive.id,
         deadline=RUNNING_CYCLE["end_date"])
     target_services.publish_target(target, executive, expected_version=target.version)
@@ -396,23 +472,23 @@ def seed_coaching() -> dict[str, int]:
     now = utcnow()
     staff, sam = people["staff"], people["sam.okafor"]
     checkins.post_check_in(kpis["staff"][0], staff, actual_value="6", status="on_track",
-                           confidence=4, note="Docs and search pages are live.",
+                           confidence=4, note=_t("Docs and search pages are live."),
                            now=now - timedelta(days=20))
     checkins.post_check_in(
         kpis["staff"][0], staff, actual_value="8", status="at_risk", confidence=3,
-        note="Waiting for the design review.", now=now - timedelta(days=3),
-        obstacle="The design team has no slot for the portal review this month.",
-        request={"kind": "training", "what": "Accessibility testing course",
-                 "why": "The portal must pass an accessibility audit before launch.",
+        note=_t("Waiting for the design review."), now=now - timedelta(days=3),
+        obstacle=_t("The design team has no slot for the portal review this month."),
+        request={"kind": "training", "what": _t("Accessibility testing course"),
+                 "why": _t("The portal must pass an accessibility audit before launch."),
                  "needed_by": None})
     checkins.post_check_in(kpis["sam.okafor"][0], sam, actual_value="12", status="on_track",
-                           confidence=4, note="Auth and billing endpoints done.",
+                           confidence=4, note=_t("Auth and billing endpoints done."),
                            now=now - timedelta(days=12))
     obstacles.raise_obstacle(kpis["sam.okafor"][0], sam, now=now - timedelta(days=12),
-                             description="The partner sandbox keeps expiring our API keys.")
+                             description=_t("The partner sandbox keeps expiring our API keys."))
     requests.raise_request(kpis["sam.okafor"][1], sam, kind="tools",
-                           what="Incident timeline tool licence",
-                           why="Writing post-mortems by hand takes a day each.", now=now)
+                           what=_t("Incident timeline tool licence"),
+                           why=_t("Writing post-mortems by hand takes a day each."), now=now)
     added["running cycles"] += 1
     _open_reviews(cycle, hr, people, now)
     return added
@@ -433,11 +509,11 @@ def _open_reviews(cycle: Cycle, hr: Person, people: dict, now) -> None:
     sam, wu = people["sam.okafor"], people["wu.xia"]
     _write_review(cycle, sam, sam, ReviewKind.SELF, [4, 5], [4, 4, 3, 5],
                   now - timedelta(days=1), submit=True,
-                  achievements="Auth, billing and search endpoints are live for partners.",
-                  obstacles="The partner sandbox kept expiring our keys for two weeks.",
-                  learning="Running incident reviews without blame.")
+                  achievements=_t("Auth, billing and search endpoints are live for partners."),
+                  obstacles=_t("The partner sandbox kept expiring our keys for two weeks."),
+                  learning=_t("Running incident reviews without blame."))
     _write_review(cycle, wu, wu, ReviewKind.SELF, [3], [4, None, None, None], now,
-                  submit=False, achievements="Test coverage went from 20% to 55%.")
+                  submit=False, achievements=_t("Test coverage went from 20% to 55%."))
 
 
 def _write_review(cycle, person, author, kind, kpi_scores, ratings, now, *, submit: bool,
@@ -579,11 +655,11 @@ def seed_closed_cycle() -> dict[str, int]:
         manager_scores, ratings, own = PROFILES[CLOSED_PEOPLE[username]]
         if own is not None:
             _write_review(cycle, person, person, ReviewKind.SELF, own, [4, 4, 4, 4], written,
-                          submit=True, achievements="Delivered what the plan asked for.")
+                          submit=True, achievements=_t("Delivered what the plan asked for."))
         reviewer = people[next(p[4] for p in PEOPLE if p[0] == username)]
         _write_review(cycle, person, reviewer, ReviewKind.MANAGER, manager_scores, ratings,
                       written + timedelta(days=3), submit=True,
-                      overall="A fair picture of the half year; see the KPI comments.")
+                      overall=_t("A fair picture of the half year; see the KPI comments."))
     cycles.move_phase(cycle, hr, Phase.CALIBRATION)
     for username, by, band, reason in CALIBRATIONS:
         result = scores.get_result(cycle, people[username])
@@ -701,7 +777,7 @@ def seed_closed_interviews(cycle, people, hr, moment) -> None:
         head = db.session.get(Person, approver_of(person))
         interview = interviews.interview_for(cycle, person)
         interviews.schedule(interview, head, starts_at=moment + timedelta(hours=i),
-                            duration_minutes=45, place="Meeting room 3", meeting_link="",
+                            duration_minutes=45, place=_t("Meeting room 3"), meeting_link="",
                             expected_version="", now=moment)
         for section, text in CLOSED_NOTES.items():
             interviews.save_note(interview, head, section, text, expected_version="",
@@ -711,19 +787,19 @@ def seed_closed_interviews(cycle, people, hr, moment) -> None:
                                 owner_id=(person if owner != "head" else head).id,
                                 due_date=cycle.end_date + timedelta(days=90), status=status)
         if person.username == "staff":
-            interviews.add_goal_draft(interview, head, title="Lead the portal's public API",
-                                      description="Design review passed; first partner live.")
+            interviews.add_goal_draft(interview, head, title=_t("Lead the portal's public API"),
+                                      description=_t("Design review passed; first partner live."))
         db.session.flush()
         interviews.complete(interview, head, expected_version=interview.version, now=moment)
         db.session.flush()
         disagrees = person.username == "sun.hao"
         interviews.acknowledge(interview, person, agreement="disagree" if disagrees else "agree",
-                               comment="My KPIs were cut mid-cycle." if disagrees else "",
+                               comment=_t("My KPIs were cut mid-cycle.") if disagrees else "",
                                expected_version=interview.version, now=moment)
         db.session.flush()
         if disagrees:
             interviews.resolve_appeal(interview, hr, decision="upheld", band=None,
-                                      reason="The revised KPIs were agreed in May.",
+                                      reason=_t("The revised KPIs were agreed in May."),
                                       expected_version=interview.version, now=moment)
     for dept_id, _name, _count in outcomes.pending_by_department(cycle):
         outcomes.approve_department(cycle, people["exec"], dept_id, moment)
@@ -755,7 +831,7 @@ def seed_interviews() -> dict[str, int]:
     starts = (now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
     db.session.add(Interview(cycle_id=running.id, person_id=people["staff"].id,
                              head_id=people["head"].id, starts_at=starts, duration_minutes=60,
-                             place="Meeting room 2", meeting_link="", created_at=now,
+                             place=_t("Meeting room 2"), meeting_link="", created_at=now,
                              updated_at=now))
     db.session.flush()
     added["interviews"] += 1

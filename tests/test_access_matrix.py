@@ -82,6 +82,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth.logout", "POST"): (LOGIN,) * 7,
     ("auth.change_password", "GET"): ALL,
     ("auth.change_password", "POST"): ALL,
+    ("auth.account", "GET"): ALL,  # each person's own (their time zone)
+    ("auth.account", "POST"): ALL,
     ("org.people", "GET"): HEADS_HR_EXEC,
     # the people picker's options; the matrix asks the "org" scope (HR picks managers)
     ("org.pick_people", "GET"): HR_ONLY,
@@ -236,6 +238,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("interviews.interview", "GET"): THE_PERSON_AND_READERS,
     ("interviews.calendar", "GET"): THE_PERSON_AND_READERS,
     ("interviews.propose", "POST"): ONLY_THE_PERSON,
+    ("interviews.cancel", "POST"): THE_REVIEWER,
     ("interviews.save_note", "POST"): THE_REVIEWER,  # "strengths": the person writes only theirs
     ("interviews.add_item", "POST"): THE_REVIEWER,
     ("interviews.edit_item", "GET"): THE_REVIEWER,

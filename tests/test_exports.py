@@ -12,6 +12,7 @@ import io
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -72,10 +73,62 @@ def test_no_export_carries_a_live_formula(app, demo, path):
     sheet = read_xlsx(client.get(f"/exports/{cycle_id}/{path}?format=xlsx"))
     values = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
     assert all(cell.data_type != "f" for cell in values)
-    assert "'" + EVIL[0] in [cell.value for cell in values]
+    # XLSX keeps the text as typed, inert by its cell's type (a string), no apostrophe.
+    typed = [cell for cell in values if cell.value == EVIL[0]]
+    assert typed and all(cell.data_type == "s" for cell in typed)
+    assert not any(str(cell.value).startswith("'=") for cell in values)
 
 
 # Numbers ------------------------------------------------------------------------------------------
+
+def test_an_xlsx_export_is_a_sheet_to_work_in(app, demo):
+    """Bold frozen header, an auto-filter over the table, widths that fit, real times in the
+    reader's zone (named in the header), numbers as numbers, percentages with % format."""
+    cycle_id = demo["2026 H2"]
+    client = login(app, "head")
+    sheet = read_xlsx(client.get(f"/exports/{cycle_id}/check-ins?format=xlsx"))
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[0] == "When (Asia/Shanghai)"
+    assert all(c.font.b for c in next(sheet.iter_rows(max_row=1)))
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:K{sheet.max_row}"
+    assert all(8 <= sheet.column_dimensions[letter].width <= 60 for letter in "ABCDEFGHIJK")
+    assert sheet.column_dimensions["K"].width > sheet.column_dimensions["F"].width  # notes
+    first = next(sheet.iter_rows(min_row=2, max_row=2))
+    assert isinstance(first[0].value, datetime) and first[0].number_format == "yyyy-mm-dd hh:mm"
+    with app.app_context():
+        stored = db.session.scalar(
+            select(CheckIn.created_at).join(Kpi).join(PersonalPlan)
+            .where(PersonalPlan.cycle_id == cycle_id).order_by(CheckIn.id).limit(1))
+    expected = stored.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(first[0].value - expected) < timedelta(seconds=1)
+    assert first[5].data_type == "n"  # the actual value
+    csv_rows = read_csv(client.get(f"/exports/{cycle_id}/check-ins"))
+    assert csv_rows[0][0] == "When (Asia/Shanghai)"
+    assert csv_rows[1][0] == expected.strftime("%Y-%m-%d %H:%M")
+
+    goals = read_xlsx(client.get(f"/exports/{cycle_id}/goals?format=xlsx"))
+    header = [c.value for c in next(goals.iter_rows(max_row=1))]
+    weight, done = header.index("Weight"), header.index("Progress (%)")
+    csv_goals = read_csv(client.get(f"/exports/{cycle_id}/goals"))
+    for row, line in zip(goals.iter_rows(min_row=2), csv_goals[1:], strict=True):
+        assert row[weight].data_type == "n" and row[weight].number_format.endswith("%")
+        assert Decimal(str(row[weight].value)) * 100 == Decimal(line[weight])
+        if line[done]:
+            assert row[done].number_format.endswith("%")
+            assert abs(Decimal(str(row[done].value)) * 100 - Decimal(line[done])) < Decimal(
+                "0.001")
+
+
+def test_a_text_that_looks_like_a_number_stays_text_in_xlsx():
+    body = b"".join(writers.xlsx_stream("T", ["Employee number", "Score", "Note"],
+                                        iter([["00123", Decimal("3.50"), "=1+1"]])))
+    sheet = load_workbook(io.BytesIO(body)).active
+    number, score, note = next(sheet.iter_rows(min_row=2))
+    assert (number.value, number.data_type) == ("00123", "s")
+    assert score.value == 3.5 and score.data_type == "n"
+    assert (note.value, note.data_type) == ("=1+1", "s")
+
 
 def test_the_results_export_has_the_stored_results_as_numbers(app, demo):
     cycle_id = demo["2026 H1"]

@@ -384,9 +384,15 @@ def test_my_results_history_shows_closed_cycles_to_the_person(org_chart, run):
 
 def test_calendar_file(org_chart, run):
     interview = schedule(run.cycle, org_chart.staff, org_chart.head)
-    text = interviews.calendar_file(interview, NOW)
+    text = interviews.calendar_file(interview, NOW).decode()
     assert "BEGIN:VEVENT" in text and "DTSTART:20260918T090000Z" in text
     assert "LOCATION:Room 4" in text and text.endswith("\r\n")
+    assert f"UID:interview-{interview.id}@perfsite" in text and "SEQUENCE:0" in text
+    assert "METHOD:REQUEST" in text and "STATUS:CONFIRMED" in text
+    interviews.cancel(interview, org_chart.head, expected_version=interview.version, now=NOW)
+    text = interviews.calendar_file(interview, NOW).decode()
+    assert "METHOD:CANCEL" in text and "STATUS:CANCELLED" in text and "SEQUENCE:1" in text
+    assert f"UID:interview-{interview.id}@perfsite" in text
 
 
 def test_send_reminders_covers_interviews(org_chart, run):

@@ -493,3 +493,95 @@ def test_the_persons_own_comments_are_theirs_and_the_head_replies_beside_them(
     refused = staff.post_form(f"{run['page']}/notes/reply", {
         "note-reply-text": "x", "note-reply-version": ""}, token_from=run["page"])
     assert refused.status_code == 403
+
+
+# The calendar file ------------------------------------------------------------------------
+
+def _calendar(client, run):
+    """The interview's .ics as a calendar reads it: (METHOD, the one VEVENT)."""
+    from icalendar import Calendar
+
+    answer = client.get(f"{run['page']}/calendar.ics")
+    assert answer.status_code == 200 and answer.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(answer.get_data())
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 1
+    return str(calendar["METHOD"]), events[0]
+
+
+def _import(held: dict, method: str, event) -> None:
+    """What a calendar does with an imported file (RFC 5546): an event is known by its UID;
+    a newer SEQUENCE replaces it, a CANCEL removes it."""
+    uid, sequence = str(event["UID"]), int(event["SEQUENCE"])
+    if uid in held and int(held[uid]["SEQUENCE"]) > sequence:
+        return
+    if method == "CANCEL":
+        held.pop(uid, None)
+    else:
+        held[uid] = event
+
+
+def test_an_interview_rescheduled_twice_stays_one_calendar_event(app, company, run, login_as):
+    from datetime import UTC, datetime
+
+    staff, head = login_as("staff"), login_as("head")
+    held: dict = {}
+    method, first = _calendar(staff, run)
+    assert method == "REQUEST" and int(first["SEQUENCE"]) == 0
+    assert str(first["ORGANIZER"]) == f"mailto:{company.head.email}"
+    assert first["ORGANIZER"].params["CN"] == company.head.display_name
+    assert str(first["ATTENDEE"]) == f"mailto:{company.staff.email}"
+    assert first["ATTENDEE"].params["CN"] == company.staff.display_name
+    _import(held, method, first)
+    url = f"/interviews/cycles/{run['cycle']}/people/{company.staff.id}/schedule"
+    # The head reads and types times in their zone (the site's: Asia/Shanghai, UTC+8).
+    for day, at, utc_hour in (("2026-09-21", "10:00", 2), ("2026-09-22", "15:30", 7)):
+        answer = head.form(url, "schedule-form").submit({"day": day, "at": at})
+        assert answer.status_code == 302
+        method, event = _calendar(staff, run)
+        assert str(event["UID"]) == str(first["UID"])
+        assert event["DTSTART"].dt == datetime.fromisoformat(day).replace(
+            hour=utc_hour, minute=int(at[3:]), tzinfo=UTC)
+        _import(held, method, event)
+    assert len(held) == 1
+    (event,) = held.values()
+    assert int(event["SEQUENCE"]) == 2
+    assert event["DTSTART"].dt == datetime(2026, 9, 22, 7, 30, tzinfo=UTC)
+    assert head.get(url).get_data(as_text=True).count('value="15:30"') == 1  # shown back local
+    # Saving the same time again changes nothing a calendar holds: same SEQUENCE.
+    assert head.form(url, "schedule-form").submit().status_code == 302
+    assert int(_calendar(staff, run)[1]["SEQUENCE"]) == 2
+
+
+def test_a_cancelled_interview_gives_a_cancellation_and_can_be_scheduled_again(
+        app, company, run, login_as):
+    staff, head = login_as("staff"), login_as("head")
+    held: dict = {}
+    _import(held, *_calendar(staff, run))
+    assert 'id="cancel-form"' not in staff.get(run["page"]).get_data(as_text=True)
+    assert staff.post_form(f"{run['page']}/cancel", {"cancel-version": "1"}).status_code == 403
+    answer = head.form(run["page"], "cancel-form").submit()
+    assert answer.status_code == 302
+    page = staff.get(run["page"]).get_data(as_text=True)
+    assert "This interview was cancelled on" in page and "Remove it from my calendar" in page
+    method, event = _calendar(staff, run)
+    assert method == "CANCEL" and str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 1
+    _import(held, method, event)
+    assert held == {}
+    assert "cancelled your feedback interview" in staff.get(
+        "/coaching/notifications").get_data(as_text=True)
+    # Notes wait for a meeting (a state refusal: 409); scheduled again, the event is back.
+    refused = head.post_form(f"{run['page']}/notes/strengths",
+                             {"note-strengths-text": "x", "note-strengths-version": ""})
+    assert refused.status_code == 409
+    assert "strengths" not in _interview(app, run).texts
+    url = f"/interviews/cycles/{run['cycle']}/people/{company.staff.id}/schedule"
+    assert "Schedule the cancelled interview with" in head.get("/").get_data(as_text=True)
+    assert head.form(url, "schedule-form").submit({"day": "2026-09-25"}).status_code == 302
+    method, event = _calendar(staff, run)
+    assert method == "REQUEST" and str(event["STATUS"]) == "CONFIRMED"
+    assert int(event["SEQUENCE"]) == 2
+    _import(held, method, event)
+    assert len(held) == 1
+    assert _interview(app, run).status == "scheduled"

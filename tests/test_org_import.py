@@ -12,6 +12,7 @@ import json
 import re
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -878,6 +879,46 @@ def test_commit_runs_in_a_thread_while_the_page_polls_its_progress(app, login_as
         assert db.session.scalar(select(func.count(Person.id)).where(
             Person.username.like("p%"))) == 301  # and `peer`
         assert db.session.scalar(select(OrgImport.commit_state)) == "done"
+
+
+def test_the_writing_reports_its_progress_while_it_writes(app, login_as, monkeypatch):
+    """The count moves during the write phase (on SQLite through the side file, as its one
+    write lock is the job's), not frozen at 0 until the end."""
+    import threading
+
+    monkeypatch.setitem(app.config, "IMPORT_RUN_INLINE", False)
+    release, chunks = threading.Event(), []
+    insert_many = importer._insert_many
+
+    def held(table, rows):
+        if table is importer._person:
+            chunks.append(len(rows))
+            if len(chunks) == 2:  # the first tenth is written (and reported): wait here
+                assert release.wait(30), "the test never released the job"
+        return insert_many(table, rows)
+
+    monkeypatch.setattr(importer, "_insert_many", held)
+    hr = login_as("hr")
+    lines = [f"w{n},W {n},w{n}@example.com,W{n},,ENG,head,staff,yes" for n in range(300)]
+    preview_url = upload(hr, csv_file(*lines)).headers["Location"]
+    hr.post_form(preview_url + "/commit", {"fingerprint": fingerprint_of(hr, preview_url)},
+                 token_from=preview_url)
+    try:
+        seen = None
+        for _attempt in range(3000):
+            fragment = poll(hr, preview_url).get_data(as_text=True)
+            seen = re.search(r"Writing the changes: (\d+) of (\d+) people", fragment)
+            if seen and int(seen.group(1)) > 0:
+                break
+            import_jobs.wait_for_jobs(0.01)
+        assert seen and (int(seen.group(1)), int(seen.group(2))) == (30, 300), fragment
+        assert 'value="30"' in fragment and ">10%</progress>" in fragment
+    finally:
+        release.set()
+        import_jobs.wait_for_jobs()
+    assert "300 created, 0 updated, 0 unchanged." in hr.get(preview_url).get_data(as_text=True)
+    if "sqlite" in str(app.config["SQLALCHEMY_DATABASE_URI"]):
+        assert not list((Path(app.instance_path) / "import-progress").glob("*.json"))
 
 
 def test_a_double_click_on_commit_starts_one_job(app, login_as, threaded):

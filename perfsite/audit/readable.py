@@ -45,6 +45,7 @@ ACTIONS = {
     "person.deactivated": _l("Person deactivated"),
     "person.activated": _l("Person reactivated"),
     "person.password_changed": _l("Password changed"),
+    "person.time_zone_changed": _l("Time zone changed"),
     "person.password_reset": _l("Password reset by HR"),
     "department.created": _l("Department added"),
     "department.updated": _l("Department changed"),
@@ -103,6 +104,7 @@ ACTIONS = {
     "interview.scheduled": _l("Interview scheduled"),
     "interview.rescheduled": _l("Interview rescheduled"),
     "interview.time_proposed": _l("Another interview time proposed"),
+    "interview.cancelled": _l("Interview cancelled"),
     "interview.held": _l("Interview held"),
     "interview.completed": _l("Interview record completed"),
     "interview.acknowledged": _l("Interview record acknowledged"),
@@ -203,6 +205,7 @@ FIELDS = {
     "reports_weight": _l("Weight of the direct reports' average"),
     # notifications where people work
     "locale": _l("Language"), "address": _l("Address"), "signing_secret": _l("Signing secret"),
+    "time_zone": _l("Time zone"), "calendar_sequence": _l("Calendar version"),
     "delivery": _l("Delivery"), "attempts": _l("Attempts"),
 }
 

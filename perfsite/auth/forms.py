@@ -1,6 +1,8 @@
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -24,3 +26,16 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class AccountForm(FlaskForm):
+    """The person's own settings: the time zone they read times in."""
+
+    time_zone = SelectField(_l("Time zone"), validate_choice=False,
+                            description=_l("Every time on this site is shown in this zone."))
+
+    def fill_choices(self, site_zone: str, site_label: str) -> AccountForm:
+        from ..timezones import zone_names
+
+        self.time_zone.choices = [("", site_label)] + [(name, name) for name in zone_names()]
+        return self

@@ -318,3 +318,21 @@ def reset_password(person: Person, actor: Person) -> str:
     end_all_sessions(person)
     record("person.password_reset", person, actor=actor)
     return temporary
+
+
+def set_time_zone(person: Person, actor: Person, zone: str | None) -> None:
+    """A person chooses the time zone they read times in (an IANA zone), or none to read
+    them in the site's (timezones.zone_of)."""
+    from ..errors import Invalid
+    from ..timezones import is_zone
+
+    can.enforce(can.can_edit_account(actor, person))
+    zone = (zone or "").strip() or None
+    if zone is not None and not is_zone(zone):
+        raise Invalid(_l("Choose a time zone from the list."), "time_zone")
+    if zone == person.time_zone:
+        return
+    before = person.time_zone
+    person.time_zone = zone
+    record("person.time_zone_changed", person, actor=actor,
+           before={"time_zone": before or ""}, after={"time_zone": zone or ""})

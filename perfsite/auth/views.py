@@ -7,12 +7,15 @@ from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
+from .. import permissions as can
+from .. import timezones
 from ..extensions import db, limiter
+from ..models import utcnow
 from ..signin import oidc
 from ..signin import services as signin
-from ..web import is_safe_next, render
+from ..web import attempt, is_safe_next, render, status_of
 from . import bp, services
-from .forms import ChangePasswordForm, LoginForm
+from .forms import AccountForm, ChangePasswordForm, LoginForm
 
 
 @bp.after_app_request
@@ -187,3 +190,24 @@ def insist_on_new_password():
                                          "main.set_language"}):
         return redirect(url_for("auth.change_password"))
     return None
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    """The person's own account: the time zone they read times in (and where to change
+    their password and what they are e-mailed)."""
+    me = current_user._get_current_object()
+    can.ensure(can.can_edit_account(me, me))
+    site = timezones.site_zone()
+    form = AccountForm(data={"time_zone": me.time_zone or ""}).fill_choices(
+        site, _("The site's: %(zone)s", zone=site))
+    status = status_of(form)
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: services.set_time_zone(
+            me, me, form.time_zone.data))
+        if status == 200:
+            flash(_("Your time zone is saved: times are now shown in %(zone)s.",
+                    zone=timezones.zone_of(me)), "success")
+            return redirect(url_for("auth.account"))
+    return render("auth/account.html", form=form, status=status,
+                  zone=timezones.zone_of(me), now=utcnow())

@@ -23,12 +23,12 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import get_timezone, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
@@ -56,6 +56,7 @@ from ..models import (
 from ..models.planning import METRIC_LABELS
 from ..permissions import is_allowed
 from ..planning.services import progress
+from . import writers
 
 PARTITION = 1000
 
@@ -66,6 +67,15 @@ class Export:
     title: str  # the sheet's title
     header: list
     rows: Iterator[list]
+    # per column, what its values' types do not say (writers.PERCENT: 0-100); None: as typed
+    kinds: list = field(default_factory=list)
+    # the reader's time zone (a tzinfo): times are written in it, and the header names it
+    zone: object = None
+
+
+def _reader_zone():
+    """The reader's zone, asked now: the rows are written after the request is over."""
+    return get_timezone()
 
 
 def partitioned(stmt, key, size: int | None = None):
@@ -163,13 +173,17 @@ def goals(cycle: Cycle, scope: Scope) -> Export:
                    _percent(progress.measure_progress(metric, baseline, target_value, actual)),
                    labels.get(f"plan:{plan_status}", ""), labels[f"status:{status or ''}"]]
 
-    return Export(f"goals-{cycle.id}", _("Goals and KPIs"), header, rows())
+    kinds = [None] * len(header)
+    kinds[6] = kinds[12] = writers.PERCENT  # the weight and the progress
+    return Export(f"goals-{cycle.id}", _("Goals and KPIs"), header, rows(), kinds)
 
 
 def check_ins(cycle: Cycle, scope: Scope) -> Export:
     """Every check-in of the cycle, in the order they were posted."""
-    header = [_("When (UTC)"), _("Person"), _("Employee number"), _("Department"), _("KPI"),
-              _("Actual"), _("Unit"), _("Status"), _("Confidence"), _("Late"), _("Note")]
+    zone = _reader_zone()
+    header = [_("When (%(zone)s)", zone=zone.zone), _("Person"), _("Employee number"),
+              _("Department"), _("KPI"), _("Actual"), _("Unit"), _("Status"), _("Confidence"),
+              _("Late"), _("Note")]
     labels = _labels()
     found = partitioned(
         select(CheckIn.created_at, Person.display_name, Person.employee_number,
@@ -189,7 +203,7 @@ def check_ins(cycle: Cycle, scope: Scope) -> Export:
                    labels[f"status:{status}"], confidence, labels["yes" if late else "no"],
                    note]
 
-    return Export(f"check-ins-{cycle.id}", _("Check-ins"), header, rows())
+    return Export(f"check-ins-{cycle.id}", _("Check-ins"), header, rows(), zone=zone)
 
 
 def review_completion(cycle: Cycle, scope: Scope) -> Export:

@@ -23,9 +23,10 @@ def _answer(export: services.Export) -> Response:
     kind = request.args.get("format", "csv")
     kind = kind if kind in TYPES else "csv"
     if kind == "xlsx":
-        body = writers.xlsx_stream(export.title, export.header, export.rows)
+        body = writers.xlsx_stream(export.title, export.header, export.rows, export.kinds,
+                                   export.zone)
     else:
-        body = writers.csv_stream(export.header, export.rows)
+        body = writers.csv_stream(export.header, export.rows, export.zone)
     # Not stream_with_context: each partition opens its own short session (services.py).
     response = Response(body, content_type=TYPES[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="{export.name}.{kind}"'

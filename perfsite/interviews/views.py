@@ -9,6 +9,8 @@ Views stay thin: `load` with the access check (404/403), the service through `at
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Response,
     current_app,
@@ -18,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, to_user_timezone
 from flask_login import current_user
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
@@ -169,13 +171,16 @@ def schedule(cycle_id, person_id):
     if request.method == "POST":
         form = ScheduleForm()
     elif interview.id:
+        # The form takes the date and time in the reader's zone (forms.moment_of).
+        local = to_user_timezone(interview.starts_at)
         form = ScheduleForm(formdata=None, version=interview.version,
-                            day=interview.starts_at.date(), at=interview.starts_at.time(),
+                            day=local.date(), at=local.time().replace(second=0, microsecond=0),
                             duration_minutes=interview.duration_minutes, place=interview.place,
                             meeting_link=interview.meeting_link)
         if interview.proposed_starts_at:
-            form.day.data = interview.proposed_starts_at.date()
-            form.at.data = interview.proposed_starts_at.time()
+            proposed = to_user_timezone(interview.proposed_starts_at)
+            form.day.data = proposed.date()
+            form.at.data = proposed.time().replace(second=0, microsecond=0)
     else:
         form = ScheduleForm(formdata=None)
     status = status_of(form)
@@ -202,10 +207,33 @@ def schedule(cycle_id, person_id):
 
 @bp.get("/<int:interview_id>/calendar.ics")
 def calendar(interview_id):
+    """The interview for a calendar: an invitation, or once cancelled the cancellation of
+    the same event. The UID names the site's host (SITE_URL's, else the request's), so it
+    stays the same however often and wherever the file is downloaded."""
     interview = load_interview(interview_id)
-    body = service.calendar_file(interview, utcnow(), host=request.host.split(":")[0])
-    return Response(body, mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="interview-{interview.id}.ics"'})
+    host = (urlsplit(current_app.config.get("SITE_URL") or "").hostname
+            or request.host.split(":")[0])
+    body = service.calendar_file(interview, utcnow(), host=host)
+    method = "CANCEL" if interview.is_cancelled else "REQUEST"
+    return Response(body, content_type=f"text/calendar; charset=utf-8; method={method}",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="interview-{interview.id}.ics"'})
+
+
+@bp.post("/<int:interview_id>/cancel")
+def cancel(interview_id):
+    interview = load_interview(interview_id, can.can_cancel_interview)
+    form = VersionOnlyForm(prefix="cancel")
+    status = 422
+    if form.validate_on_submit():
+        status, _result = attempt(form, lambda: service.cancel(
+            interview, current_user, expected_version=form.version.data, now=utcnow()),
+            current=interview)
+        if status == 200:
+            flash(_("The interview with %(name)s is cancelled; they have been told.",
+                    name=interview.person.display_name), "success")
+            return redirect(interview_url(interview))
+    return _interview_page(interview, status, cancel_form=form)
 
 
 @bp.post("/<int:interview_id>/propose")
@@ -316,6 +344,9 @@ def _interview_context(interview: Interview, **extra) -> dict:
         "editing_item": None,
         "may_complete": can.can_complete_interview(me, interview),
         "may_schedule": can.can_schedule_interview(me, interview),
+        "may_cancel": can.can_cancel_interview(me, interview),
+        "cancel_form": VersionOnlyForm(formdata=None, prefix="cancel",
+                                       version=interview.version),
         "may_propose": can.can_propose_time(me, interview),
         "may_acknowledge": can.can_acknowledge_interview(me, interview),
         "may_resolve": can.can_resolve_appeal(me, interview),

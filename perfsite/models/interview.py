@@ -48,6 +48,7 @@ MULTIPLIER = Numeric(4, 2)
 
 class InterviewStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # by the head; scheduling it again makes it scheduled
     HELD = "held"
     COMPLETED = "completed"
     ACKNOWLEDGED = "acknowledged"
@@ -61,6 +62,7 @@ class InterviewStatus(enum.StrEnum):
 
 INTERVIEW_STATUS_LABELS = {
     InterviewStatus.SCHEDULED: _l("Scheduled"),
+    InterviewStatus.CANCELLED: _l("Cancelled"),
     InterviewStatus.HELD: _l("Being held"),
     InterviewStatus.COMPLETED: _l("Completed, to acknowledge"),
     InterviewStatus.ACKNOWLEDGED: _l("Acknowledged"),
@@ -125,8 +127,8 @@ class Interview(db.Model):
         # One interview per person and cycle: also what makes a double-clicked "schedule"
         # create one.
         UniqueConstraint("cycle_id", "person_id", name="uq_interview_cycle_id_person_id"),
-        CheckConstraint("status IN ('scheduled', 'held', 'completed', 'acknowledged', "
-                        "'appealed', 'resolved')", name="status_known"),
+        CheckConstraint("status IN ('scheduled', 'cancelled', 'held', 'completed', "
+                        "'acknowledged', 'appealed', 'resolved')", name="status_known"),
         CheckConstraint("agreement IS NULL OR agreement IN ('agree', 'disagree')",
                         name="agreement_known"),
         CheckConstraint("appeal_decision IS NULL OR appeal_decision IN ('upheld', 'changed')",
@@ -158,6 +160,10 @@ class Interview(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The calendar event's SEQUENCE (RFC 5545): rises each time the event as people's
+    # calendars hold it changes (moved, cancelled, scheduled again); its UID never changes.
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     cycle: Mapped[Cycle] = relationship()
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
@@ -189,6 +195,10 @@ class Interview(db.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.id is not None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == InterviewStatus.CANCELLED.value
 
     @property
     def is_appealed(self) -> bool:

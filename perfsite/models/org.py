@@ -87,6 +87,8 @@ class Person(UserMixin, db.Model):
     # directory login: they sign in with the directory's password, and the sync
     # deactivates them once the entry is gone or disabled.
     directory_dn: Mapped[str | None] = mapped_column(String(500))
+    # An IANA zone ("Europe/Berlin"); None reads times in the site's (timezones.zone_of).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

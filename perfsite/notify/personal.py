@@ -42,8 +42,10 @@ def on_notification(recipient: Person, notification) -> OutboxMessage | None:
         return None
     from flask_babel import force_locale
 
+    from ..timezones import zone_of
+
     with force_locale(locale_of(recipient)):
-        text = notifications.text_of(notification)
+        text = notifications.text_of(notification, zone=zone_of(recipient))
         target = notifications.target_of(notification)
         item = Item(text, site_link(target[0], **target[1]) if target else None)
     now = utcnow()

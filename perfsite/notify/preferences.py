@@ -53,10 +53,10 @@ KINDS = (
     Kind("reopened", _l("Your review or feedback was reopened"), modes=(NOW, DIGEST),
          members=("self_review_reopened", "manager_review_reopened", "feedback_reopened")),
     Kind("feedback", _l("360 feedback: a rater declined"), members=("feedback_declined",)),
-    Kind("interviews", _l("Feedback interviews: scheduled, another time proposed, the "
-                          "record to read, agreed or disagreed"),
-         members=("interview_scheduled", "interview_time_proposed", "interview_completed",
-                  "interview_agreed", "interview_disagreed")),
+    Kind("interviews", _l("Feedback interviews: scheduled or cancelled, another time "
+                          "proposed, the record to read, agreed or disagreed"),
+         members=("interview_scheduled", "interview_cancelled", "interview_time_proposed",
+                  "interview_completed", "interview_agreed", "interview_disagreed")),
     Kind("appeals", _l("Your appeal resolved"), modes=(NOW, DIGEST),
          members=("appeal_upheld", "appeal_changed")),
     Kind("other", _l("Other notifications")),

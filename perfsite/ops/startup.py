@@ -16,7 +16,7 @@ from ..models import Person
 from .backup import code_head, database_revision
 
 
-def prepare_demo(log: Callable[[str], None]) -> None:
+def prepare_demo(log: Callable[[str], None], lang: str = "en") -> None:
     head, current = code_head(), database_revision()
     if current != head:
         from flask_migrate import upgrade
@@ -26,7 +26,8 @@ def prepare_demo(log: Callable[[str], None]) -> None:
     if db.session.scalar(select(Person.id).limit(1)) is None:
         from ..demo import seed_demo_company
 
-        log("Adding the demo company (every demo login's password is perfsite-demo).")
-        seed_demo_company()
+        log(f"Adding the demo company in {lang} (every demo login's password is "
+            "perfsite-demo).")
+        seed_demo_company(lang)
         db.session.commit()
     db.session.remove()

@@ -22,8 +22,11 @@ Rules:
   gets a new token, and an old job that was merely slow cannot commit after it (its final
   UPDATE names its own token and finds none).
 - Progress is written on its own short transactions beside the job's. On SQLite, which
-  lets one connection write at a time, the job reports while it checks the rows and when
-  it starts writing, not during the writing itself (a few seconds for 10,000 rows).
+  lets one connection write at a time, the job's own transaction holds that lock while it
+  writes: there the writing's progress goes to a small file beside the database instead
+  (instance/import-progress/<id>.json, replaced whole at each report, removed when the job
+  ends), which the page reads while the row says "writing"; the file's time is the job's
+  heartbeat meanwhile. So the count moves while people are written on either database.
 - Under TESTING the request waits for the job's thread before it answers (the same code,
   finished when the test looks) unless IMPORT_RUN_INLINE is False; `wait_for_jobs()` lets
   a test join running threads.
@@ -31,10 +34,14 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
@@ -106,16 +113,54 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=current_app.config.get("IMPORT_JOB_STALE_SECONDS", STALE_SECONDS))
 
 
+def _side_progress_path(import_id: int) -> Path:
+    return Path(current_app.instance_path) / "import-progress" / f"{import_id}.json"
+
+
+def _write_side_progress(import_id: int, token: str, done: int, total: int) -> None:
+    """The writing's progress where SQLite's write lock does not reach (module rules)."""
+    path = _side_progress_path(import_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{token}.tmp")
+        partial.write_text(json.dumps({"token": token, "done": done, "total": total,
+                                       "at": utcnow().isoformat()}), encoding="utf-8")
+        os.replace(partial, path)  # readers see the old report or the new, whole
+    except OSError:
+        current_app.logger.warning("org import %s: progress not recorded", import_id,
+                                   exc_info=True)
+
+
+def _read_side_progress(org_import: OrgImport) -> dict | None:
+    try:
+        found = json.loads(_side_progress_path(org_import.id).read_text(encoding="utf-8"))
+        found["at"] = datetime.fromisoformat(found["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if found.get("token") == org_import.commit_token else None
+
+
+def _remove_side_progress(import_id: int) -> None:
+    with contextlib.suppress(OSError):
+        _side_progress_path(import_id).unlink()
+
+
 def status(org_import: OrgImport) -> JobStatus:
     state = org_import.commit_state
+    done, total = org_import.commit_done or 0, org_import.commit_total or 0
+    heartbeat = org_import.commit_heartbeat_at
+    if (org_import.committed_at is None and state == RUNNING
+            and org_import.commit_phase == importer.WRITING):
+        side = _read_side_progress(org_import)
+        if side is not None:
+            done, total = int(side["done"]), int(side["total"])
+            heartbeat = max(heartbeat, side["at"]) if heartbeat else side["at"]
     if org_import.committed_at is not None:
         state = DONE
     elif state in (QUEUED, RUNNING) and (
-            org_import.commit_heartbeat_at is None
-            or org_import.commit_heartbeat_at < utcnow() - _stale_after()):
+            heartbeat is None or heartbeat < utcnow() - _stale_after()):
         state = STALE
-    return JobStatus(state=state, phase=org_import.commit_phase,
-                     done=org_import.commit_done or 0, total=org_import.commit_total or 0,
+    return JobStatus(state=state, phase=org_import.commit_phase, done=done, total=total,
                      error=org_import.commit_error, started_at=org_import.commit_started_at)
 
 
@@ -181,7 +226,9 @@ class _Reporter:
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase == self.phase and phase == importer.WRITING and self.sqlite:
-            return  # SQLite: the job's own transaction holds the only write lock now
+            # SQLite: the job's own transaction holds the only write lock now.
+            _write_side_progress(self.import_id, self.token, done, total)
+            return
         self.phase = phase
         try:
             self.write(commit_state=RUNNING, commit_phase=phase, commit_done=done,
@@ -249,6 +296,8 @@ def run_commit(app: Flask, import_id: int, token: str, actor_id: int, fingerprin
                 app.logger.exception("org import %s: could not record the failure", import_id)
         finally:
             db.session.remove()
+            if report.sqlite:
+                _remove_side_progress(import_id)
 
 
 def _error_code(error: Exception) -> str:

@@ -1263,12 +1263,17 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
         people += changed_people
         fields = ("display_name", "email", "employee_number", "job_title", "department_id",
                   "manager_id", "active", "version")
-        written = _update_many(
-            _person, [{"b_id": after.id, "b_seen_version": before.version,
-                       **{f"b_{name}": getattr(after, name) for name in fields}}
-                      for before, after in changed_people],
-            match={"id": "b_id", "version": "b_seen_version"},
-            values={name: f"b_{name}" for name in fields})
+        # In PROGRESS_STEPS parts at most too, reporting after each.
+        step, written = _steps(len(changed_people)), 0
+        for first in range(0, len(changed_people), step):
+            part = _update_many(
+                _person, [{"b_id": after.id, "b_seen_version": before.version,
+                           **{f"b_{name}": getattr(after, name) for name in fields}}
+                          for before, after in changed_people[first:first + step]],
+                match={"id": "b_id", "version": "b_seen_version"},
+                values={name: f"b_{name}" for name in fields})
+            written = None if part is None or written is None else written + part
+            report(WRITING, len(creates) + min(first + step, len(changed_people)), total)
         if written is not None and written != len(updates):
             raise Conflict(_l("Someone changed people in the org chart while the import was "
                               "being written."))

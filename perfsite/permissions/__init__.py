@@ -84,6 +84,7 @@ from .feedback import (  # noqa: F401
 from .interviews import (  # noqa: F401
     can_acknowledge_interview,
     can_approve_outcomes,
+    can_cancel_interview,
     can_close_cycle,
     can_complete_interview,
     can_edit_improvement_plan,
@@ -115,6 +116,7 @@ from .org import (  # noqa: F401
     can_activate_person,
     can_administer_org,
     can_deactivate_person,
+    can_edit_account,
     can_edit_cycle,
     can_edit_department,
     can_edit_person,

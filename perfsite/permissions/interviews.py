@@ -46,6 +46,14 @@ def _holder(user, interview):
                   name=interview.person.display_name))
 
 
+def _interview_on(interview):
+    """Scheduled (saved) and not cancelled: there is a meeting to take notes of."""
+    if interview.id is None:
+        return state(False, _l("Schedule the interview first."))
+    return state(interview.state != "cancelled",
+                 _l("This interview is cancelled: schedule it again first."))
+
+
 def _interview_open(interview):
     return state(not interview.is_finished,
                  _l("This interview is completed: its record no longer changes."))
@@ -103,10 +111,20 @@ def can_read_prep_notes(user, interview) -> bool:
 
 
 def can_schedule_interview(user, interview):
-    """Schedule (or reschedule) the interview, until it is held."""
+    """Schedule (or reschedule, or schedule again once cancelled) the interview, until it
+    is held."""
     return (_holder(user, interview) and phase(interview.cycle, "hold_interviews")
-            and state(interview.id is None or interview.state == "scheduled",
+            and state(interview.id is None or interview.state in ("scheduled", "cancelled"),
                       _l("This interview has taken place already.")))
+
+
+def can_cancel_interview(user, interview):
+    """Call the interview off (its calendar file becomes a cancellation), until it is
+    held; the holder may schedule it again."""
+    return (_holder(user, interview) and phase(interview.cycle, "hold_interviews")
+            and state(interview.id is not None and interview.state == "scheduled",
+                      _l("Only a scheduled interview that has not taken place can be "
+                         "cancelled.")))
 
 
 def can_propose_time(user, interview):
@@ -131,15 +149,13 @@ def can_take_notes(user, interview, section: str = "strengths"):
     else:
         answer = _holder(user, interview)
     return (answer and phase(interview.cycle, "hold_interviews")
-            and state(interview.id is not None, _l("Schedule the interview first."))
-            and _interview_open(interview))
+            and _interview_on(interview) and _interview_open(interview))
 
 
 def can_edit_improvement_plan(user, interview):
     """Add, edit and remove improvement-plan items and next cycle's goal drafts."""
     return (_holder(user, interview) and phase(interview.cycle, "hold_interviews")
-            and state(interview.id is not None, _l("Schedule the interview first."))
-            and _interview_open(interview))
+            and _interview_on(interview) and _interview_open(interview))
 
 
 def can_complete_interview(user, interview):

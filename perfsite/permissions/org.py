@@ -213,6 +213,12 @@ def can_reset_password(user, person: Person):
 
 # Departments --------------------------------------------------------------------------------
 
+def can_edit_account(user, person: Person):
+    """Each person sets their own account (their time zone); nobody else's."""
+    return who(user.is_authenticated and user.id == person.id,
+               _l("Only %(name)s sets their own time zone.", name=person.display_name))
+
+
 def can_list_departments(user) -> bool:
     return sees_whole_company(user) or is_head(user)
 

@@ -47,6 +47,8 @@ MESSAGES = {
     # feedback interviews and outcomes
     "interview_scheduled": _l("%(actor)s scheduled your feedback interview for %(cycle)s "
                               "on %(when)s."),
+    "interview_cancelled": _l("%(actor)s cancelled your feedback interview for %(cycle)s "
+                              "on %(when)s."),
     "interview_time_proposed": _l("%(name)s proposes another time for their feedback "
                                   "interview (%(cycle)s): %(when)s."),
     "interview_completed": _l("%(actor)s completed the record of your feedback interview "
@@ -83,12 +85,22 @@ def notify(recipient: Person, kind: str, subject: str = "", **params) -> Notific
     return notification
 
 
-def text_of(notification: Notification) -> str:
-    """The notification in words, in the current language."""
+def text_of(notification: Notification, zone: str | None = None) -> str:
+    """The notification in words, in the current language; a time it names (stored as
+    `when_at`, UTC) in the reader's zone (`zone`, else the request's)."""
     message = MESSAGES.get(notification.kind)
     if message is None:
         return notification.kind
     params = {k: v for k, v in (notification.params or {}).items()}
+    if params.get("when_at"):
+        try:
+            moment = datetime.fromisoformat(params["when_at"])
+        except (TypeError, ValueError):
+            pass
+        else:
+            from ...timezones import local_time
+
+            params["when"] = local_time(moment, zone=True, tz=zone)
     try:
         return str(message) % params
     except (KeyError, TypeError, ValueError):  # a kind whose params changed since

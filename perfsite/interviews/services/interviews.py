@@ -25,7 +25,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
@@ -113,7 +113,13 @@ def interview_for(cycle: Cycle, person: Person) -> Interview:
 
 
 def _when(moment: datetime | None) -> str:
+    """A time as the audit log keeps it (and older notifications read it): UTC, named."""
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _iso(moment: datetime) -> str:
+    """A time as a notification stores it, to be shown in its reader's zone."""
+    return moment.astimezone(UTC).isoformat()
 
 
 # Scheduling ---------------------------------------------------------------------------------
@@ -153,18 +159,52 @@ def schedule(interview: Interview, actor, *, starts_at: datetime, duration_minut
     else:
         check_version(interview, expected_version)
         before = snapshot(interview, SCHEDULE_FIELDS)
+        was_cancelled = interview.is_cancelled
         for key, value in fields.items():
             setattr(interview, key, value)
         interview.proposed_starts_at = None
         interview.proposal_note = ""
         interview.updated_at = now
         old, new = changed(before, snapshot(interview, SCHEDULE_FIELDS))
+        if was_cancelled:
+            interview.status = InterviewStatus.SCHEDULED.value
+            interview.cancelled_at = None
+            old = {**old, "status": InterviewStatus.CANCELLED.value}
+            new = {**new, "status": InterviewStatus.SCHEDULED.value}
+        if old or new:
+            # The same calendar event, changed: people's calendars replace it in place.
+            interview.calendar_sequence = (interview.calendar_sequence or 0) + 1
         record("interview.rescheduled", interview, actor=actor, label=label_of(interview),
-               before=old, after=new)
+               before=_readable(old), after=_readable(new))
     notifications.notify(interview.person, "interview_scheduled", f"interview:{interview.id}",
                          actor=actor.display_name, cycle=interview.cycle.name,
-                         when=_when(starts_at))
+                         when=_when(starts_at), when_at=_iso(starts_at))
     return interview
+
+
+def _readable(values: dict) -> dict:
+    """Schedule fields as the audit log keeps them (a time as text, UTC named)."""
+    return {key: _when(value) if isinstance(value, datetime) else value
+            for key, value in values.items()}
+
+
+def cancel(interview: Interview, actor, *, expected_version, now: datetime) -> None:
+    """The head calls the interview off before it is held: the person is told, and the
+    calendar file becomes a cancellation of the same event (same UID, next SEQUENCE).
+    The head may schedule it again."""
+    can.enforce(can.can_cancel_interview(actor, interview))
+    check_version(interview, expected_version)
+    interview.status = InterviewStatus.CANCELLED.value
+    interview.cancelled_at = interview.updated_at = now
+    interview.proposed_starts_at = None
+    interview.proposal_note = ""
+    interview.calendar_sequence = (interview.calendar_sequence or 0) + 1
+    record("interview.cancelled", interview, actor=actor, label=label_of(interview),
+           before={"status": InterviewStatus.SCHEDULED.value},
+           after={"status": interview.status, "starts_at": _when(interview.starts_at)})
+    notifications.notify(interview.person, "interview_cancelled", f"interview:{interview.id}",
+                         actor=actor.display_name, cycle=interview.cycle.name,
+                         when=_when(interview.starts_at), when_at=_iso(interview.starts_at))
 
 
 def propose_time(interview: Interview, actor, *, starts_at: datetime | None, note: str,
@@ -182,7 +222,7 @@ def propose_time(interview: Interview, actor, *, starts_at: datetime | None, not
            after={"starts_at": _when(starts_at), "comment": note})
     notifications.notify(interview.head, "interview_time_proposed", f"interview:{interview.id}",
                          name=actor.display_name, cycle=interview.cycle.name,
-                         when=_when(starts_at))
+                         when=_when(starts_at), when_at=_iso(starts_at))
 
 
 def start(interview: Interview, actor, now: datetime) -> None:
@@ -506,28 +546,48 @@ def resolve_appeal(interview: Interview, actor, *, decision: str, band: str | No
                              band=interview.appeal_band or before_band or "")
 
 
-def calendar_file(interview: Interview, now: datetime, host: str = "perfsite") -> str:
-    """The interview as an iCalendar event (RFC 5545), for the person's or head's calendar."""
-    def stamp(moment: datetime) -> str:
-        return moment.strftime("%Y%m%dT%H%M%SZ")
+def calendar_file(interview: Interview, now: datetime, host: str = "perfsite") -> bytes:
+    """The interview as an iCalendar object (RFC 5545, with RFC 5546's METHOD): one event
+    whose UID never changes ("interview-<id>@<host>") and whose SEQUENCE rises with every
+    change (Interview.calendar_sequence), so a calendar that imports the file again moves
+    the event it has instead of adding another. The head organizes, the person attends.
+    A cancelled interview gives METHOD:CANCEL and STATUS:CANCELLED for the same UID."""
+    from icalendar import Calendar, Event, vCalAddress, vText
 
-    def escape(text: str) -> str:
-        return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-                .replace("\r", "").replace("\n", "\\n"))
-
-    ends = interview.starts_at + timedelta(minutes=interview.duration_minutes)
-    summary = str(_l("Feedback interview: %(name)s with %(head)s (%(cycle)s)",
-                     name=interview.person.display_name, head=interview.head.display_name,
-                     cycle=interview.cycle.name))
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//perfsite//interviews//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
-             f"UID:interview-{interview.id}-{interview.version}@{host}",
-             f"DTSTAMP:{stamp(now)}", f"DTSTART:{stamp(interview.starts_at)}",
-             f"DTEND:{stamp(ends)}", f"SUMMARY:{escape(summary)}"]
+    cancelled = interview.is_cancelled
+    calendar = Calendar()
+    calendar.add("prodid", "-//perfsite//interviews//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", f"interview-{interview.id}@{host}")
+    event.add("sequence", interview.calendar_sequence or 0)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", interview.starts_at.astimezone(UTC))
+    event.add("dtend", (interview.starts_at
+                        + timedelta(minutes=interview.duration_minutes)).astimezone(UTC))
+    if interview.updated_at:
+        event.add("last-modified", interview.updated_at.astimezone(UTC))
+    event.add("summary", str(_l("Feedback interview: %(name)s with %(head)s (%(cycle)s)",
+                                name=interview.person.display_name,
+                                head=interview.head.display_name,
+                                cycle=interview.cycle.name)))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{interview.head.email}")
+    organizer.params["cn"] = vText(interview.head.display_name)
+    organizer.params["role"] = vText("CHAIR")
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{interview.person.email}")
+    attendee.params["cn"] = vText(interview.person.display_name)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("NEEDS-ACTION")
+    attendee.params["rsvp"] = vText("FALSE")
+    event.add("attendee", attendee)
     if interview.place:
-        lines.append(f"LOCATION:{escape(interview.place)}")
+        event.add("location", interview.place)
     if interview.meeting_link:
-        lines.append(f"URL:{escape(interview.meeting_link)}")
-        lines.append(f"DESCRIPTION:{escape(interview.meeting_link)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(lines) + "\r\n"
+        event.add("url", interview.meeting_link)
+        event.add("description", interview.meeting_link)
+    calendar.add_component(event)
+    return calendar.to_ical()

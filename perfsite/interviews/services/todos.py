@@ -22,6 +22,7 @@ from ... import permissions as can
 from ...coaching.services.todos import Todo
 from ...extensions import db
 from ...models import Cycle, Interview, InterviewStatus, Outcome, Person, PersonalPlan
+from ...timezones import local_time, zone_of
 
 KINDS = ("appeal_resolve", "interview_schedule", "interview_reschedule",
          "interview_acknowledge", "interview_attend", "outcomes_approve")
@@ -31,8 +32,9 @@ def _todo(*args, **kwargs):
     return Todo(*args, **kwargs)
 
 
-def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _when(moment, reader: Person) -> str:
+    """The interview's time as `reader` reads it: their zone, named."""
+    return local_time(moment, zone=True, tz=zone_of(reader))
 
 
 def collect(people: dict, now):
@@ -53,7 +55,7 @@ def collect(people: dict, now):
             yield person.id, _todo(
                 "interview_attend", f"interview_attend:{interview.id}:{interview.version}",
                 _("Feedback interview with %(name)s on %(when)s", name=interview.head.display_name,
-                  when=_when(interview.starts_at)), "interviews.interview", values)
+                  when=_when(interview.starts_at, person)), "interviews.interview", values)
         if person is not None and can.can_acknowledge_interview(person, interview):
             yield person.id, _todo(
                 "interview_acknowledge", f"interview_acknowledge:{interview.id}",
@@ -67,8 +69,17 @@ def collect(people: dict, now):
                 f"{interview.version}",
                 _("%(name)s proposes another time for their interview: %(when)s",
                   name=interview.person.display_name,
-                  when=_when(interview.proposed_starts_at)),
+                  when=_when(interview.proposed_starts_at, head)),
                 "interviews.interview", values)
+        if (head is not None and interview.status == InterviewStatus.CANCELLED
+                and can.can_schedule_interview(head, interview)):
+            yield head.id, _todo(
+                "interview_reschedule", f"interview_reschedule:{interview.id}:"
+                f"{interview.version}",
+                _("Schedule the cancelled interview with %(name)s again (%(cycle)s)",
+                  name=interview.person.display_name, cycle=interview.cycle.name),
+                "interviews.schedule", {"cycle_id": interview.cycle_id,
+                                        "person_id": interview.person_id})
         if interview.status == InterviewStatus.APPEALED:
             for hr in people.values():
                 if can.can_resolve_appeal(hr, interview):
