@@ -380,14 +380,14 @@ def line_chart(*, chart_id: str, title: str, categories: Sequence[str],
 @dataclass(frozen=True)
 class GridCell:
     """One box of a 3 × 3 grid: its place (row 0 at the top, column 0 on the left), its
-    name, how many people are in it, and a CSS tone (grid-tone-low/medium/high)."""
+    name, how many people are in it, and a CSS tone (grid-tone-low/medium/high). No links
+    inside: an image (role="img") holds nothing focusable; the table beside it links."""
 
     row: int
     column: int
     name: str
     count: int
     tone: str
-    href: str = ""
 
 
 GRID_W, GRID_H, GRID_LEFT, GRID_BOTTOM = 480, 400, 64, 56
@@ -425,10 +425,7 @@ def grid_chart(*, chart_id: str, title: str, summary: str, cells: Sequence[GridC
                _grid_name(cell.name, x + size_w / 2, y + 24),
                _element("text", "grid-count", str(cell.count), x=_px(x + size_w / 2),
                         y=_px(y + size_h / 2 + 22), text_anchor="middle")]
-        if cell.href:
-            parts.append(f'<a href="{escape(cell.href)}">' + "".join(box) + "</a>")
-        else:
-            parts.extend(box)
+        parts.extend(box)
     for c, label in enumerate(column_labels):
         parts.append(_element("text", "chart-axis", label,
                               x=_px(GRID_LEFT + (c + Decimal("0.5")) * Decimal(size_w)),

@@ -24,7 +24,7 @@ from . import permissions as can
 from .auth.services import hash_password
 from .cycles import services as cycles
 from .extensions import db
-from .models import Cycle, Department, Person, PersonRole, Phase, Role
+from .models import Cycle, Department, KeyPosition, Person, PersonRole, Phase, Role
 from .org import services as org
 
 DEMO_PASSWORD = "perfsite-demo"
@@ -456,6 +456,13 @@ def seed_coaching() -> dict[str, int]:
                                        weight=Decimal(weight), target_id=target.id,
                                        supports_goal_id=None)
              for title, weight in RUNNING_GOALS]
+    # resource allocation: what the head decides Sam Okafor's request against
+    from .talent.services import allocations
+
+    allocation = allocations.allocate(target, executive, currency="CNY", budget="500000.00",
+                                      headcount=2, expected_version="", now=utcnow())
+    allocations.split(allocation, executive, shares={eng.id: ("400000.00", 2)},
+                      expected_version=allocation.version, now=utcnow())
     kpis = {}
     for username, rows in RUNNING_KPIS.items():
         person = people[username]
@@ -640,6 +647,7 @@ def seed_closed_cycle() -> dict[str, int]:
                 for kpi_title, kpi_metric, low, high, kpi_unit, weight in templates]
             plan_services.submit_plan(plan, person, expected_version=plan.version)
             plan_services.approve_plan(plan, approver, expected_version=plan.version)
+    seed_closed_allocation(target, people, departments, moment)  # resource allocation
     cycles.move_phase(cycle, hr, Phase.IN_PROGRESS)
     for username, person_kpis in kpis.items():
         manager_scores = PROFILES[CLOSED_PEOPLE[username]][0]
@@ -648,6 +656,7 @@ def seed_closed_cycle() -> dict[str, int]:
             checkins.post_check_in(kpi, people[username], actual_value=str(reached),
                                    status="on_track" if score >= 3 else "off_track",
                                    confidence=score, now=moment + timedelta(days=150))
+    seed_closed_requests(kpis, people, moment + timedelta(days=120))  # drawn on allocations
     cycles.move_phase(cycle, hr, Phase.REVIEW)
     written = moment + timedelta(days=185)
     for username in kpis:
@@ -668,9 +677,122 @@ def seed_closed_cycle() -> dict[str, int]:
                                 now=written + timedelta(days=10))
     cycles.move_phase(cycle, hr, Phase.INTERVIEWS)
     seed_closed_interviews(cycle, people, hr, written + timedelta(days=20))  # interviews
+    seed_talent_review(cycle, people, hr, written + timedelta(days=25))  # the talent review
     cycles.move_phase(cycle, hr, Phase.CLOSED)
     added["closed cycles"] += 1
     return added
+
+
+# Resource allocation and the talent review -------------------------------------------
+#
+# In "2026 H1" the executive allocated budget and headcount to the target and split it
+# across Engineering, Sales and Customer Operations; two requests were approved against the
+# shares, one beyond Sales' share by the executive, with a reason. After calibration the
+# heads assessed their people's potential, HR and an executive moved two people in the
+# grid, heads agreed development actions, and HR marked two key positions (one with a
+# successor). The running "2026 H2" has an allocation to decide Sam Okafor's request against.
+
+# department code -> budget (CNY), headcount
+CLOSED_SHARES = {"ENG": ("900000.00", 3), "SALES": ("600000.00", 2), "OPS": ("300000.00", 1)}
+# raiser, KPI index, kind, what, why, amount, headcount, decided by, reason beyond the share
+CLOSED_REQUESTS = [
+    ("priya.nair", 1, "tools", "Load-test environment", "The SLA target needs load tests "
+     "before each release.", "250000.00", 1, "head", ""),
+    ("tom.reyes", 0, "budget", "Trade fair stand in Shanghai", "Three of our key accounts "
+     "exhibit there.", "650000.00", 0, "exec", "The fair brings two renewals worth more "
+     "than the overrun."),
+]
+# username -> potential (the heads' assessments); the rest of the people rated are medium
+POTENTIALS = {
+    "sam.okafor": "high", "priya.nair": "high", "tom.reyes": "high", "shen.yu": "high",
+    "head": "high", "staff": "medium", "cao.ying": "high", "ali.demir": "low",
+    "lucas.meyer": "low", "sun.hao": "low", "kevin.obrien": "medium", "wu.xia": "low",
+}
+# username, moved by, to box (performance/potential), reason
+TALENT_MOVES = [
+    ("kevin.obrien", "hr", "medium/high", "Ran the support desk alone for three months; "
+     "ready for more."),
+    ("tom.reyes", "exec", "high/medium", "Two renewals slipped; his potential is to be "
+     "confirmed next cycle."),
+]
+AGREED_ACTIONS = {
+    "sam.okafor": "Nominate for the succession slate of Head of Engineering.",
+    "ali.demir": "Improvement plan: pair on code reviews for a quarter.",
+    "priya.nair": "Stretch assignment: lead the on-call rota redesign.",
+}
+# holder, position title, [(successor, readiness)]
+KEY_POSITIONS = [
+    ("head", "Head of Engineering", [("sam.okafor", "one_two_years")]),
+    ("li.na", "Head of Sales", []),
+]
+
+
+def seed_closed_allocation(target, people, departments, moment) -> None:
+    from .talent.services import allocations
+
+    executive = people["exec"]
+    allocation = allocations.allocate(target, executive, currency="CNY", budget="2000000.00",
+                                      headcount=6, expected_version="", now=moment)
+    allocations.split(allocation, executive, expected_version=allocation.version, now=moment,
+                      shares={departments[code].id: share
+                              for code, share in CLOSED_SHARES.items()})
+
+
+def seed_closed_requests(kpis, people, moment) -> None:
+    from .coaching.services import requests
+    from .talent.services import allocations
+
+    for (username, index, kind, what, why, amount, heads, decider, reason) in CLOSED_REQUESTS:
+        item = requests.raise_request(kpis[username][index], people[username], kind=kind,
+                                      what=what, why=why, now=moment)
+        share = allocations.drawable(item)[0].share
+        if reason:
+            requests.decide(item, people[approver_username(username)], decision="escalate",
+                            comment="More than our share.", escalate_to_id=people[decider].id,
+                            expected_version=item.version, now=moment)
+        requests.decide(item, people[decider], decision="approve", comment="Approved.",
+                        expected_version=item.version, now=moment, allocation_id=share.id,
+                        amount=amount, headcount=heads or None, over_reason=reason)
+
+
+def approver_username(username: str) -> str:
+    return next(p[4] for p in PEOPLE if p[0] == username)
+
+
+def seed_talent_review(cycle, people, hr, moment) -> None:
+    from .models import PersonalPlan
+    from .talent.services import review, succession
+
+    settings = review.settings_for(cycle)
+    review.update_settings(cycle, hr, columns=dict(settings.columns),
+                           guidance=review.DEFAULT_GUIDANCE, expected_version="", now=moment)
+    rated = list(db.session.scalars(
+        select(Person.username).join(PersonalPlan, PersonalPlan.person_id == Person.id)
+        .where(PersonalPlan.cycle_id == cycle.id).order_by(Person.username)))
+    assessments = {}
+    for username in rated:
+        assessment = review.assessment_for(cycle, people[username])
+        assessments[username] = review.assess(
+            assessment, people[approver_username(username)],
+            potential=POTENTIALS.get(username, "medium"),
+            comment="Assessed after calibration, against the guidance.",
+            expected_version="", now=moment)
+    for username, by, box, reason in TALENT_MOVES:
+        assessment = assessments[username]
+        review.move(assessment, people[by], to_box=box, reason=reason,
+                    expected_version=assessment.version, now=moment)
+    for username, action in AGREED_ACTIONS.items():
+        assessment = assessments[username]
+        review.agree_action(assessment, people[approver_username(username)], action=action,
+                            expected_version=assessment.version, now=moment)
+    for holder, title, successors in KEY_POSITIONS:
+        if db.session.scalar(select(KeyPosition.id).where(
+                KeyPosition.holder_id == people[holder].id)):
+            continue
+        position = succession.mark(people[holder], hr, title=title, now=moment)
+        for candidate, readiness in successors:
+            succession.name_successor(position, hr, candidate_id=people[candidate].id,
+                                      readiness=readiness, now=moment)
 
 
 # 360 feedback ------------------------------------------------------------------------

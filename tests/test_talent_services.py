@@ -96,7 +96,8 @@ def test_an_approved_request_draws_on_the_allocation_and_the_rest_is_what_remain
     assert row.figure.remaining_budget == Decimal("19999.50")
     assert row.figure.remaining_headcount == 1
     event = _actions("resource_request.approved")[-1]
-    assert event.after["allocation_id"] == row.share.id and event.after["amount"] == "40000.50"
+    assert event.after["draws_on"] == "Grow revenue · Engineering"
+    assert event.after["amount"] == "40000.50"
     # A share never drops below what was drawn on it.
     allocation = allocations.allocation_of(run.target)
     with pytest.raises(Invalid) as error:

@@ -30,7 +30,9 @@ CODE_COLUMNS = {"phase", "status", "kind", "locale", "source", "audit_event.acti
 KEPT_WORDS = {"perfsite", "KPI", "KPIs", "HR", "CSV", "XLSX", "Excel", "PDF", "ID", "URL",
               "DingTalk", "Feishu", "WeCom", "SMTP", "HTTPS", "HTTP", "iCalendar", "ics",
               "PM", "AM", "UTC", "English", "htmx", "JavaScript", "Webhook", "webhook", "Slack",
-              "Microsoft", "Teams", "CNY", "SEC", "MB", "UTF", "xlsx", "csv"}
+              "Microsoft", "Teams", "CNY", "SEC", "MB", "UTF", "xlsx", "csv",
+              # ISO 4217 currency codes, as Chinese finance teams write them too
+              "USD", "EUR", "HKD", "JPY", "GBP", "SGD"}
 VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 

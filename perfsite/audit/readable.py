@@ -16,9 +16,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
+    BOX_NAMES,
+    LEVEL_LABELS,
+    READINESS_LABELS,
     ROLE_LABELS,
     Department,
     DepartmentGoal,
+    KeyPosition,
     Kpi,
     Person,
     Phase,
@@ -138,6 +142,17 @@ ACTIONS = {
     "notify_channel.updated": _l("Chat channel changed"),
     "notify_channel.tested": _l("Chat channel sent a test message"),
     "delivery.retried": _l("Delivery retried"),
+    # resource allocation and the talent review
+    "allocation.created": _l("Budget and headcount allocated to a target"),
+    "allocation.changed": _l("Allocation of a target changed"),
+    "allocation.split": _l("Allocation split across departments"),
+    "talent_settings.changed": _l("Talent review settings changed"),
+    "potential.assessed": _l("Potential assessed"),
+    "talent.moved": _l("Moved in the talent review"),
+    "talent.action_agreed": _l("Development action agreed"),
+    "key_position.marked": _l("Key position marked"),
+    "successor.named": _l("Successor named"),
+    "successor.removed": _l("Successor removed"),
 }
 
 OBJECTS = {
@@ -154,6 +169,9 @@ OBJECTS = {
     "outcome": _l("Outcome"),
     "feedback_settings": _l("360 settings"), "feedback_request": _l("Feedback request"),
     "notify_channel": _l("Chat channel"), "outbox_message": _l("Delivery"),
+    "target_allocation": _l("Allocation"), "talent_settings": _l("Talent review settings"),
+    "potential_assessment": _l("Talent review"), "key_position": _l("Key position"),
+    "successor": _l("Successor"),
 }
 
 FIELDS = {
@@ -207,6 +225,15 @@ FIELDS = {
     "locale": _l("Language"), "address": _l("Address"), "signing_secret": _l("Signing secret"),
     "time_zone": _l("Time zone"), "calendar_sequence": _l("Calendar version"),
     "delivery": _l("Delivery"), "attempts": _l("Attempts"),
+    # resource allocation and the talent review
+    "currency": _l("Currency"), "budget": _l("Budget"), "headcount": _l("Headcount"),
+    "shares": _l("Departments' shares"), "amount": _l("Amount"),
+    "draws_on": _l("Draws on"), "over_allocation_reason": _l("Why beyond the allocation"),
+    "potential": _l("Potential"), "box": _l("Box"), "agreed_action": _l("Agreed action"),
+    "high": _l("High performance"), "medium": _l("Medium performance"),
+    "low": _l("Low performance"), "guidance": _l("Guidance"),
+    "holder_id": _l("Holder"), "candidate_id": _l("Successor candidate"),
+    "position_id": _l("Key position"), "readiness": _l("Readiness"),
 }
 
 # field -> the table its ids point at
@@ -215,6 +242,7 @@ REFERENCES = {
     "escalated_to_id": Person, "department_id": Department, "parent_id": Department,
     "contributors": Department, "goal_id": DepartmentGoal, "supports_goal_id": DepartmentGoal,
     "target_id": StrategyTarget, "kpi_id": Kpi, "copied_from": Kpi,
+    "holder_id": Person, "candidate_id": Person, "position_id": KeyPosition,
 }
 
 # (object type, field) or field -> the labels of its coded values
@@ -241,10 +269,13 @@ _CODES = {
     "because": {code: label for code, label in ACTIONS.items()},
     "review_kind": {k.value: k.label for k in ReviewKind},
     "rater_group": {g.value: g.label for g in FeedbackGroup},
+    "potential": {level.value: label for level, label in LEVEL_LABELS.items()},
+    "readiness": {r.value: label for r, label in READINESS_LABELS.items()},
+    "box": {f"{p.value}/{q.value}": name for (p, q), name in BOX_NAMES.items()},
 }
 _NAME_OF = {Person: Person.display_name, Department: Department.name,
             DepartmentGoal: DepartmentGoal.title, StrategyTarget: StrategyTarget.title,
-            Kpi: Kpi.title}
+            Kpi: Kpi.title, KeyPosition: KeyPosition.title}
 
 
 @dataclass

@@ -75,6 +75,7 @@ from .review import (  # reviews and calibration
 from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
 from .submission import FormSubmission
 from .talent import (  # resource allocation and the talent review
+    BOX_NAMES,
     CURRENCIES,
     LEVEL_LABELS,
     READINESS_LABELS,
@@ -172,6 +173,7 @@ __all__ = [
     "DirectoryRole",
     "DirectorySync",
     # resource allocation and the talent review
+    "BOX_NAMES",
     "CURRENCIES",
     "LEVEL_LABELS",
     "READINESS_LABELS",

@@ -92,6 +92,15 @@ READINESS_LABELS = {
 
 LEVELS_SQL = "('low', 'medium', 'high')"
 
+_H, _M, _L = Level.HIGH, Level.MEDIUM, Level.LOW
+# The talent review's nine boxes by (performance, potential), named.
+BOX_NAMES = {
+    (_H, _H): _l("Star"), (_M, _H): _l("High potential"), (_L, _H): _l("Rough diamond"),
+    (_H, _M): _l("High performer"), (_M, _M): _l("Core player"), (_L, _M): _l("Inconsistent"),
+    (_H, _L): _l("Trusted professional"), (_M, _L): _l("Effective"),
+    (_L, _L): _l("Under-performer"),
+}
+
 
 class TargetAllocation(db.Model):
     """What a strategy target gets for its cycle: budget (in `currency`) and headcount."""

@@ -254,8 +254,7 @@ def _tone(box: Box) -> str:
 def _grid_chart(grid, cycle) -> object:
     level_names = {Level.LOW: _("Low"), Level.MEDIUM: _("Medium"), Level.HIGH: _("High")}
     cells = [GridCell(ROWS.index(box.potential), COLUMNS.index(box.performance),
-                      str(box.name), grid.count(box), _tone(box),
-                      f"#box-{box.key.replace('/', '-')}")
+                      str(box.name), grid.count(box), _tone(box))
              for box in ALL_BOXES]
     return grid_chart(
         chart_id="talent-grid", title=_("Talent review · %(cycle)s", cycle=cycle.name),

@@ -319,6 +319,14 @@ def allocate(target: StrategyTarget, actor, *, currency, budget, headcount, expe
     return allocation
 
 
+def _shares_text(allocation: TargetAllocation, shares) -> dict:
+    """For the audit log: each department's share in words ("Engineering: CNY 60,000.00 ·
+    2"), by department name."""
+    return {"shares": sorted(f"{s.department.name}: {money(s.budget, allocation.currency)} · "
+                             f"{s.headcount}" for s in shares
+                             if s.budget or s.headcount)}
+
+
 def split(allocation: TargetAllocation, actor, *, shares: dict, expected_version,
           now: datetime) -> list[DepartmentAllocation]:
     """Split the target's allocation across its supporting departments: `shares` is
@@ -367,7 +375,7 @@ def split(allocation: TargetAllocation, actor, *, shares: dict, expected_version
             over=total_heads - allocation.headcount, allocated=allocation.headcount))
     if errors:
         raise Invalid(next(iter(errors.values())), errors=errors)
-    before = {str(d): [str(s.budget), s.headcount] for d, s in existing.items()}
+    before = _shares_text(allocation, existing.values())
     for department_id, (budget, headcount) in wanted.items():
         share = existing.get(department_id)
         if share is None:
@@ -387,7 +395,7 @@ def split(allocation: TargetAllocation, actor, *, shares: dict, expected_version
     allocation.updated_at = now
     allocation.updated_by_id = actor.id
     db.session.flush()
-    after = {str(d): [str(s.budget), s.headcount] for d, s in existing.items()}
+    after = _shares_text(allocation, existing.values())
     if after != before:
         record("allocation.split", allocation, actor=actor, label=target.title,
                before=before, after=after)
@@ -430,5 +438,6 @@ def draw(request: ResourceRequest, actor, *, allocation_id, amount, headcount,
     request.amount = amount
     request.headcount = headcount
     request.over_allocation_reason = reason
-    return {"allocation_id": share.id, "amount": str(amount) if amount is not None else None,
+    return {"draws_on": f"{share.target_allocation.target.title} · {share.department.name}",
+            "amount": str(amount) if amount is not None else None,
             "headcount": headcount, "over_allocation_reason": reason or None}

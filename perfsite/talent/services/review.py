@@ -32,6 +32,7 @@ from ...audit.services import record
 from ...errors import Invalid
 from ...extensions import db
 from ...models import (
+    BOX_NAMES,
     Cycle,
     Level,
     Person,
@@ -83,12 +84,7 @@ class Box:
 
 
 H, M, L = Level.HIGH, Level.MEDIUM, Level.LOW
-# (performance, potential) -> the box's name and its suggested development action
-BOX_NAMES = {
-    (H, H): _l("Star"), (M, H): _l("High potential"), (L, H): _l("Rough diamond"),
-    (H, M): _l("High performer"), (M, M): _l("Core player"), (L, M): _l("Inconsistent"),
-    (H, L): _l("Trusted professional"), (M, L): _l("Effective"), (L, L): _l("Under-performer"),
-}
+# (performance, potential) -> the box's suggested development action
 SUGGESTIONS = {
     (H, H): _l("Ready for promotion: nominate for a succession slate."),
     (M, H): _l("Develop: stretch assignment with a mentor."),
@@ -145,6 +141,16 @@ def guidance_in(settings: TalentSettings, level: Level | str, language: str) -> 
     return str(entry.get(language) or entry.get(other) or "")
 
 
+def _settings_text(columns: dict, guidance: dict) -> dict:
+    """For the audit log: the bands of each column, and the guidance texts."""
+    found = {level.value: ", ".join(code for code, value in columns.items()
+                                    if value == level.value) or "—"
+             for level in reversed(list(Level))}
+    found["guidance"] = " / ".join(text for entry in guidance.values()
+                                   for text in (entry or {}).values() if text)
+    return found
+
+
 def update_settings(cycle: Cycle, actor, *, columns: dict, guidance: dict, expected_version,
                     now: datetime) -> TalentSettings:
     """HR groups the bands into columns and writes the guidance (see the module's rules).
@@ -181,13 +187,14 @@ def update_settings(cycle: Cycle, actor, *, columns: dict, guidance: dict, expec
                 errors[name] = error.message
     if errors:
         raise Invalid(next(iter(errors.values())), errors=errors)
-    before = {"columns": dict(settings.columns or {}), "guidance": settings.guidance}
+    before = _settings_text(settings.columns or {}, settings.guidance or {}) \
+        if settings.id is not None else None
     settings.columns, settings.guidance, settings.updated_at = chosen, texts, now
     if settings.id is None:
         db.session.add(settings)
     db.session.flush()
     record("talent_settings.changed", settings, actor=actor, label=cycle.name,
-           before=before, after={"columns": chosen, "guidance": texts})
+           before=before, after=_settings_text(chosen, texts))
     return settings
 
 
