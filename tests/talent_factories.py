@@ -79,3 +79,20 @@ def matrix_value(name: str):
         return company._talent_matrix[name]
 
     return value
+
+
+def live_successor(company, app) -> int:
+    """The matrix's successor id; named again when an allowed request removed it, so that
+    each role asks about a successor that exists (a 404 never counts as allowed)."""
+    from perfsite.models import KeyPosition, Person, Successor
+
+    successor_id = matrix_value("successor_id")(company, app)
+    with app.app_context():
+        if db.session.get(Successor, successor_id) is None:
+            position = db.session.get(KeyPosition, company._talent_matrix["position_id"])
+            successor = succession.name_successor(
+                position, db.session.get(Person, company.hr.id),
+                candidate_id=company.staff.id, readiness="one_two_years", now=NOW)
+            db.session.commit()
+            company._talent_matrix["successor_id"] = successor.id
+    return company._talent_matrix["successor_id"]

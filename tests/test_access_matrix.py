@@ -32,6 +32,7 @@ from .feedback_factories import matrix_value as feedback_value  # 360 feedback
 from .interview_factories import matrix_value as interview_value  # feedback interviews
 from .planning_factories import matrix_value  # planning
 from .review_factories import matrix_value as review_value  # reviews
+from .talent_factories import live_successor  # (removed by the first role allowed to)
 from .talent_factories import matrix_value as talent_value  # allocation and talent review
 
 OK, DENY, LOGIN, MISSING = "ok", "deny", "login", "missing"
@@ -354,7 +355,7 @@ URL_VALUES = {
     "message_id": lambda company, app: _notify_objects(company, app)["message_id"],
     # resource allocation and the talent review
     "position_id": talent_value("position_id"),
-    "successor_id": talent_value("successor_id"),
+    "successor_id": live_successor,  # named again once an allowed role removed it
 }
 
 

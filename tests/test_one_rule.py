@@ -114,6 +114,100 @@ def test_no_phase_is_compared_outside_permissions_and_models():
     assert not offenders, "phases decided outside permissions/:\n" + "\n".join(offenders)
 
 
+# States: what a record's state allows is a predicate's or a model's to say (`plan.is_open`,
+# `review.is_submitted`, `can.can_submit_plan`). These modules still compare state codes
+# themselves (issue 17, left for the next change): the count per module may only go down,
+# and no other module may start. Lower a count when you remove some; drop the line at 0.
+STATE_COMPARISONS_LEFT = {
+    "perfsite/coaching/services/kept_todos.py": 1,
+    "perfsite/coaching/services/todos.py": 7,
+    "perfsite/dashboards/services/figures.py": 5,
+    "perfsite/dashboards/services/other_areas.py": 3,
+    "perfsite/feedback/services/answers.py": 1,
+    "perfsite/feedback/services/completion.py": 1,
+    "perfsite/feedback/services/nominations.py": 11,
+    "perfsite/feedback/services/report.py": 2,
+    "perfsite/feedback/services/todos.py": 4,
+    "perfsite/interviews/services/closing.py": 1,
+    "perfsite/interviews/services/interviews.py": 5,
+    "perfsite/interviews/services/todos.py": 4,
+    "perfsite/notify/group.py": 1,
+    "perfsite/notify/outbox.py": 4,
+    "perfsite/notify/personal.py": 1,
+    "perfsite/notify/views.py": 2,
+    "perfsite/planning/services/goals.py": 2,
+    "perfsite/planning/services/plans.py": 1,
+    "perfsite/planning/services/progress.py": 5,
+    "perfsite/planning/services/targets.py": 5,
+    "perfsite/reviews/services/completion.py": 3,
+    "perfsite/reviews/services/reviews.py": 1,
+    "perfsite/talent/services/allocations.py": 2,
+}
+STATE_ATTRIBUTES = {"status", "proposal_status", "state"}
+
+
+def _is_state_member(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id.endswith("Status"))
+
+
+def _speaks_of_state(node: ast.AST) -> bool:
+    """A state member, or a record's state attribute (not a form's field named `state`)."""
+    return any(_is_state_member(n) or (
+        isinstance(n, ast.Attribute) and n.attr in STATE_ATTRIBUTES
+        and not (isinstance(n.value, ast.Name) and n.value.id == "form"))
+        for n in ast.walk(node))
+
+
+def state_decisions(source: str) -> list[tuple[int, str]]:
+    """Where `source` compares a record's state code itself (`plan.status ==
+    PlanStatus.DRAFT`, `Review.status != ReviewStatus.SUBMITTED.value`,
+    `FeedbackRequest.status.in_(...)`). Setting a state is the service's job and no
+    comparison."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare) and _speaks_of_state(node) and any(
+                isinstance(n, ast.Constant) and isinstance(n.value, str)
+                or _is_state_member(n) or isinstance(n, ast.Name) and n.id.isupper()
+                for n in ast.walk(node)):
+            found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("in_", "notin_") \
+                and _speaks_of_state(node.func.value):
+            found.append((node.lineno, ast.unparse(node)[:80]))
+    return found
+
+
+def test_no_new_state_comparisons_outside_permissions_and_models():
+    counts = {}
+    for path in sorted((ROOT / "perfsite").rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[1] in ("permissions", "models") \
+                or relative.as_posix() in NOT_A_CYCLE_PHASE:
+            continue
+        found = state_decisions(path.read_text())
+        if found:
+            counts[relative.as_posix()] = len(found)
+    grown = {name: (n, STATE_COMPARISONS_LEFT.get(name, 0)) for name, n in counts.items()
+             if n > STATE_COMPARISONS_LEFT.get(name, 0)}
+    assert not grown, f"new state comparisons (found, allowed): {grown}; ask a predicate"
+    shrunk = {name: (counts.get(name, 0), n) for name, n in STATE_COMPARISONS_LEFT.items()
+              if counts.get(name, 0) < n}
+    assert not shrunk, f"fewer state comparisons than listed: lower the counts: {shrunk}"
+
+
+@pytest.mark.parametrize(("source", "decides"), [
+    ("ok = plan.status == PlanStatus.DRAFT", True),
+    ("q = select(Review).where(Review.status != 'submitted')", True),
+    ("q = select(F).where(F.status.in_(ACTIVE))", True),
+    ("plan.status = PlanStatus.SUBMITTED.value", False),
+    ("ok = error.status != 403", False),
+    ("ok = plan.is_open", False),
+])
+def test_the_state_guard_finds_what_it_should(source, decides):
+    assert bool(state_decisions(source)) is decides
+
+
 @pytest.mark.parametrize(("source", "decides"), [
     ("late = cycle.current_phase is Phase.REVIEW", True),
     ("if cycle.phase != 'draft': pass", True),

@@ -27,7 +27,6 @@ from ..models import (
     Obstacle,
     Person,
     PersonalPlan,
-    PlanStatus,
     ResourceRequest,
     utcnow,
 )
@@ -82,7 +81,7 @@ def index():
         select(Kpi).join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
         .where(PersonalPlan.person_id == current_user.id,
                PersonalPlan.cycle_id.in_(cycle_ids or [0]),
-               PersonalPlan.status == PlanStatus.APPROVED.value, Kpi.counts)
+               PersonalPlan.is_approved, Kpi.counts)
         .options(joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
         .order_by(PersonalPlan.cycle_id.desc(), Kpi.title)))
     team = list(db.session.scalars(

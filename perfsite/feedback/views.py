@@ -21,7 +21,7 @@ from sqlalchemy import select
 from .. import permissions as can
 from ..extensions import db
 from ..i18n import language
-from ..models import Cycle, FeedbackRequest, FeedbackStatus, Person, utcnow
+from ..models import Cycle, FeedbackRequest, Person, utcnow
 from ..org import picker
 from ..org.forms import PickerSearchForm
 from ..paging import window
@@ -86,7 +86,7 @@ def _raters_context(cycle: Cycle, person: Person, **forms) -> dict:
         "cycle": cycle, "person": person, "requests": requests, "is_self": is_self,
         "settings": settings_service.settings_of(cycle),
         "may_nominate": can.can_nominate_raters(me, target), "may_approve": may_approve,
-        "pending": sum(1 for r in requests if r.status == FeedbackStatus.NOMINATED),
+        "pending": sum(1 for r in requests if r.awaiting_approval),
         "may_remove": {r.id: bool(can.can_remove_rater(me, r)) for r in requests},
         "may_replace": may_replace, "may_reopen": may_reopen,
         "nominate_form": forms.get("nominate_form") or NominateForm(formdata=None),

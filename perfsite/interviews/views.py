@@ -318,7 +318,7 @@ def _interview_context(interview: Interview, **extra) -> dict:
         sections.insert(0, NoteSection.PREP)
     obstacles = list(db.session.scalars(
         select(Obstacle).where(Obstacle.raised_by_id == person.id,
-                               Obstacle.status != "resolved")
+                               Obstacle.is_open)
         .options(joinedload(Obstacle.kpi), joinedload(Obstacle.owner))
         .order_by(Obstacle.created_at)))
     may_plan = can.can_edit_improvement_plan(me, interview)

@@ -192,6 +192,11 @@ class FeedbackRequest(db.Model):
         return self.status == FeedbackStatus.SUBMITTED
 
     @property
+    def awaiting_approval(self) -> bool:
+        """Nominated: waiting for the head to approve the rater."""
+        return self.status == FeedbackStatus.NOMINATED
+
+    @property
     def is_open(self) -> bool:
         """Waiting for the rater's answer."""
         return self.status == FeedbackStatus.REQUESTED

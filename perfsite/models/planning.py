@@ -358,6 +358,16 @@ class PersonalPlan(db.Model):
         return self.return_comment if self.status == PlanStatus.RETURNED else ""
 
     @hybrid_property
+    def is_approved(self) -> bool:
+        """Approved: the plan the person works to (also a SQL expression)."""
+        return self.status == PlanStatus.APPROVED
+
+    @is_approved.inplace.expression
+    @classmethod
+    def _is_approved_expression(cls):
+        return cls.status == PlanStatus.APPROVED.value
+
+    @hybrid_property
     def is_open(self) -> bool:
         """Draft or returned: the person is still working on it (also a SQL expression)."""
         return self.status in self.OPEN_STATES
@@ -416,9 +426,15 @@ class Kpi(MeasuredMixin, db.Model):
     def is_proposal(self) -> bool:
         return self.origin == KpiOrigin.PROPOSED
 
-    @property
+    @hybrid_property
     def is_pending(self) -> bool:
+        """A proposal waiting for the head's decision (also a SQL expression)."""
         return self.proposal_status == ProposalStatus.PENDING
+
+    @is_pending.inplace.expression
+    @classmethod
+    def _is_pending_expression(cls):
+        return cls.proposal_status == ProposalStatus.PENDING.value
 
     @property
     def is_declined(self) -> bool:

@@ -10,8 +10,6 @@ admin can log in).
 
 from __future__ import annotations
 
-import re
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
@@ -20,9 +18,8 @@ from ..auth.services import hash_password, password_problems
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Person, PersonRole, Role
+from ..org import rules as org_rules
 from ..org import services as org
-
-USERNAME = re.compile(r"^[A-Za-z0-9._-]+$")  # as the person form (org/forms.py)
 
 
 def nobody_can_log_in() -> bool:
@@ -52,8 +49,8 @@ def check_details(display_name: str, username: str, email: str) -> None:
     errors = {}
     if not display_name.strip():
         errors["display_name"] = _l("A full name is required.")
-    if not USERNAME.match(username.strip()):
-        errors["username"] = _l("Use letters, digits, dots, dashes and underscores only.")
+    if not org_rules.USERNAME_PATTERN.match(username.strip()):
+        errors["username"] = org_rules.USERNAME_HINT
     elif username_taken(username):
         errors["username"] = _l("This username is taken.")
     try:

@@ -6,9 +6,9 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..forms import OnceForm, OptionalIntSelectField, VersionedForm
 from ..models import ROLE_LABELS
+from .rules import USERNAME_HINT, USERNAME_PATTERN
 
-USERNAME_RULE = Regexp(r"^[A-Za-z0-9._-]+$",
-                       message=_l("Use letters, digits, dots, dashes and underscores only."))
+USERNAME_RULE = Regexp(USERNAME_PATTERN, message=USERNAME_HINT)
 
 
 class MultiCheckboxField(SelectMultipleField):

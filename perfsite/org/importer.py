@@ -77,6 +77,7 @@ from ..models import (
     Role,
     utcnow,
 )
+from . import rules as org_rules
 
 COLUMNS = ("username", "display_name", "email", "employee_number", "job_title", "department",
            "manager", "roles", "active")
@@ -86,8 +87,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 # Characters in one cell; longer is a row error. MAX_LENGTHS is tighter where the database is.
 MAX_CELL = 500
-MAX_LENGTHS = {"username": 60, "display_name": 120, "email": 254, "employee_number": 30,
-               "job_title": 120}
+MAX_LENGTHS = org_rules.PERSON_LIMITS  # the services' limits (org/rules.py)
 # Cells read from each row: the header's columns must be among them; the rest is not read.
 MAX_COLUMNS = 20
 # Characters kept from all cells together (what the OrgImport row stores).
@@ -108,7 +108,6 @@ _BLANK_RUN_ENDS_SHEET = 1000
 ROLE_SEPARATORS = re.compile(r"[;；]")  # the full-width semicolon comes from Chinese IMEs
 ROLE_NAMES = frozenset(role.value for role in Role)
 STAFF, HR_ADMIN = Role.STAFF.value, Role.HR_ADMIN.value
-USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]+$")
 TRUE_WORDS = {"yes", "y", "true", "1", "是"}
 FALSE_WORDS = {"no", "n", "false", "0", "否"}
 # Cells starting with these are formulas to a spreadsheet; the export quotes them with "'".
@@ -835,8 +834,8 @@ def _read_row(row: RowPlan, org: _OrgNow, actor: Person | None) -> None:
     username = row.username
     if not username:
         row.error("username", _l("A username is required."))
-    elif existing is None and not USERNAME_PATTERN.match(username):
-        row.error("username", _l("Use letters, digits, dots, dashes and underscores only."))
+    elif existing is None and not org_rules.USERNAME_PATTERN.match(username):
+        row.error("username", org_rules.USERNAME_HINT)
 
     display_name = _one_line(values.get("display_name", ""))
     if not display_name:
@@ -931,25 +930,8 @@ def _check_duplicates(rows: list[RowPlan]) -> None:
                 row.error(column, _("The same value is also on row %(rows)s.", rows=shown))
 
 
-def _on_loops(managers: dict[int, int | None]) -> set[int]:
-    """Everyone who manages themselves through a chain of managers, in one pass over the
-    chart (each person has one manager, so every walk ends in nobody or in a loop)."""
-    finished: set[int] = set()
-    looped: set[int] = set()
-    for start in managers:
-        if start in finished:
-            continue
-        path: list[int] = []
-        on_path: set[int] = set()
-        current = start
-        while current is not None and current not in finished and current not in on_path:
-            path.append(current)
-            on_path.add(current)
-            current = managers.get(current)
-        if current is not None and current in on_path:
-            looped.update(path[path.index(current):])
-        finished.update(path)
-    return looped
+# Kept under its old name: the rule is org/rules.py's (managers_in_loops).
+_on_loops = org_rules.managers_in_loops
 
 
 def _check_managers(rows: list[RowPlan], org: _OrgNow) -> None:

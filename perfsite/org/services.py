@@ -27,6 +27,7 @@ from ..models import Department, Person, Role
 from ..permissions import people_scope, subtree_ids
 from ..rules import check_version, clean_text
 from ..signin.services import check_roles_by_hand
+from .rules import PERSON_LIMITS
 
 PERSON_FIELDS = ("username", "display_name", "email", "employee_number", "job_title",
                  "department_id", "manager_id", "active")
@@ -72,15 +73,20 @@ def _check_person(person: Person) -> None:
 
 
 def _check_person_fields(person: Person) -> None:
-    person.username = clean_text(person.username, field="username", limit=60,
+    person.username = clean_text(person.username, field="username",
+                                 limit=PERSON_LIMITS["username"],
                                  multiline=False,
                                  required=_l("A username is required.")).lower()
-    person.email = clean_text(person.email, field="email", limit=254, multiline=False).lower()
+    person.email = clean_text(person.email, field="email", limit=PERSON_LIMITS["email"],
+                              multiline=False).lower()
     person.employee_number = clean_text(person.employee_number, field="employee_number",
-                                        limit=30, multiline=False) or None
-    person.display_name = clean_text(person.display_name, field="display_name", limit=120,
+                                        limit=PERSON_LIMITS["employee_number"],
+                                        multiline=False) or None
+    person.display_name = clean_text(person.display_name, field="display_name",
+                                     limit=PERSON_LIMITS["display_name"],
                                      multiline=False, required=_l("A full name is required."))
-    person.job_title = clean_text(person.job_title, field="job_title", limit=120,
+    person.job_title = clean_text(person.job_title, field="job_title",
+                                  limit=PERSON_LIMITS["job_title"],
                                   multiline=False)
     others = select(Person.id).where(Person.id != (person.id or 0))
     # Usernames and e-mails are stored lower-case, so plain equality uses the unique indexes.

@@ -19,7 +19,6 @@ from ..models import (
     Kpi,
     Person,
     PersonalPlan,
-    ProposalStatus,
 )
 from ..org.services import department_names
 from ..rules import to_id
@@ -133,8 +132,7 @@ def _plan_rows(cycle: Cycle, people: list[Person]) -> list[dict]:
             for plan_id, count, weight, pending in db.session.execute(
                 select(Kpi.plan_id, func.count(Kpi.id).filter(Kpi.counts),
                        func.sum(Kpi.weight).filter(Kpi.counts),
-                       func.count(Kpi.id).filter(Kpi.proposal_status
-                                                 == ProposalStatus.PENDING.value))
+                       func.count(Kpi.id).filter(Kpi.is_pending))
                 .where(Kpi.plan_id.in_([plan.id for plan in plan_of.values()]))
                 .group_by(Kpi.plan_id))}
     rows = []
