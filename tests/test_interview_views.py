@@ -585,3 +585,15 @@ def test_a_cancelled_interview_gives_a_cancellation_and_can_be_scheduled_again(
     _import(held, method, event)
     assert len(held) == 1
     assert _interview(app, run).status == "scheduled"
+
+
+def test_the_interview_page_links_to_the_printable_review_for_who_may_print_it(
+        app, company, run, login_as):
+    """Issue 16, item 13 (interview): the head and the person reach the printable review
+    from the interview page."""
+    for who in ("head", "staff"):
+        client = login_as(who)
+        page = client.get(run["page"]).get_data(as_text=True)
+        link = re.search(r'<a href="(/reports/\d+/people/\d+)" id="print-link">', page)
+        assert link, who
+        assert client.get(link.group(1)).status_code == 200
