@@ -597,3 +597,25 @@ def test_the_interview_page_links_to_the_printable_review_for_who_may_print_it(
         link = re.search(r'<a href="(/reports/\d+/people/\d+)" id="print-link">', page)
         assert link, who
         assert client.get(link.group(1)).status_code == 200
+
+
+def test_a_notification_gives_the_interview_time_as_pages_do_in_the_readers_time_zone(
+        app, company, run, login_as):
+    """Issue 16, item 14: "scheduled ... on <when>" reads like the interview page (the
+    reader's time zone and language), not "2026-12-12 22:59 UTC"."""
+    babel = app.extensions["babel"]
+    before = babel.timezone_selector
+    babel.timezone_selector = lambda: "Asia/Shanghai"
+    try:
+        staff = login_as("staff")
+        page = staff.get(run["page"]).get_data(as_text=True)
+        shown = re.search(r'<time datetime="[^"]+">([^<]+)</time>', page).group(1)
+        assert "UTC" not in shown
+        told = staff.get("/coaching/notifications").get_data(as_text=True)
+        assert "scheduled your feedback interview" in told
+        assert shown in told and "UTC" not in told
+        home = staff.get("/").get_data(as_text=True)  # the to-do: attend the interview
+        assert "Feedback interview with Zhang Min on" in home and "UTC" not in home
+        assert shown in home
+    finally:
+        babel.timezone_selector = before
