@@ -674,10 +674,12 @@ def seed_closed_cycle() -> dict[str, int]:
         result = scores.get_result(cycle, people[username])
         calibration.move_rating(result, people[by], to_band=band, reason=reason,
                                 expected_version=result.version,
-                                now=written + timedelta(days=10))
+                                now=written + timedelta(days=4))
     cycles.move_phase(cycle, hr, Phase.INTERVIEWS)
-    seed_closed_interviews(cycle, people, hr, written + timedelta(days=20))  # interviews
-    seed_talent_review(cycle, people, hr, written + timedelta(days=25))  # the talent review
+    # Interviews a week ago (a closed cycle's meetings are behind us), after calibration;
+    # the talent review after them.
+    seed_closed_interviews(cycle, people, hr, written + timedelta(days=8))
+    seed_talent_review(cycle, people, hr, written + timedelta(days=10))  # the talent review
     cycles.move_phase(cycle, hr, Phase.CLOSED)
     added["closed cycles"] += 1
     return added
@@ -907,7 +909,7 @@ def seed_closed_interviews(cycle, people, hr, moment) -> None:
         for action, support, owner, status in CLOSED_ITEMS.get(person.username, []):
             interviews.add_item(interview, head, action=action, support=support,
                                 owner_id=(person if owner != "head" else head).id,
-                                due_date=cycle.end_date + timedelta(days=90), status=status)
+                                due_date=(moment + timedelta(days=90)).date(), status=status)
         if person.username == "staff":
             interviews.add_goal_draft(interview, head, title=_t("Lead the portal's public API"),
                                       description=_t("Design review passed; first partner live."))

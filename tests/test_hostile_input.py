@@ -174,3 +174,116 @@ def test_hostile_query_strings_never_answer_500(app, demo):
                 response = client.get(f"{page}?{urlencode({name: value})}")
                 assert response.status_code < 500, (page, name, value[:20],
                                                     response.status_code)
+
+
+# Interview notes and 360 answers and reports: versions no database can hold, and garbage --
+
+VERSIONS = [str(2**63), "1" + "0" * 30, str(2**31), "-1", "0", "abc", "²", "1e3", "NaN", "",
+            "x" * 100_000, "a\x00b"]
+
+
+def _running_to_interviews(app, demo) -> None:
+    """The demo's running "2026 H2" moved on to the feedback interviews, as HR would."""
+    from perfsite.cycles import services as cycles
+    from perfsite.models import Cycle, Person, Phase, ReviewKind
+
+    from .review_factories import write_review
+
+    with app.app_context():
+        cycle = db.session.get(Cycle, demo["2026 H2"])
+        people = {p.username: p for p in db.session.scalars(select(Person).where(
+            Person.username.in_(["staff", "head", "hr"])))}
+        write_review(cycle, people["staff"], people["staff"], ReviewKind.SELF, 4, 4)
+        write_review(cycle, people["staff"], people["head"], ReviewKind.MANAGER, 3, 3)
+        for phase in (Phase.CALIBRATION, Phase.INTERVIEWS):
+            cycles.move_phase(cycle, people["hr"], phase)
+        db.session.commit()
+        db.session.remove()
+
+
+def _report_paths(app, demo) -> list[str]:
+    """The 360 report page (and fragment) and CSV of `head` and `peer` in both demo cycles."""
+    from perfsite.models import Person
+
+    with app.app_context():
+        ids = dict(db.session.execute(select(Person.username, Person.id).where(
+            Person.username.in_(["head", "peer"]))).all())
+        db.session.remove()
+    return [f"/feedback/{demo[cycle]}/people/{ids[who]}/report{suffix}"
+            for cycle in ("2026 H1", "2026 H2") for who in ("head", "peer")
+            for suffix in ("", ".csv")]
+
+
+def _answer_never_500(response, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+
+
+def test_hostile_versions_on_360_answers_never_answer_500(app, demo):
+    """Issue 16, item 12: the 360 card's draft and submit with every bad version, as a
+    page and through htmx."""
+    staff = Browserless(app.test_client())
+    assert staff.login("staff").status_code == 302
+    give = f"/feedback/{demo['2026 H2']}/give"
+    cards = [f for f in FormParser.parse(staff.get(give).get_data(as_text=True))
+             if f.action and f.action.endswith("/submit")]
+    assert cards, "staff has no 360 card to fill in"
+    for card in cards:
+        card.client, card.page = staff, give
+        version = next(name for name in card.fields if name.endswith("version"))
+        draft = card.action.replace("/submit", "/draft")
+        for value in VERSIONS:
+            for action in (card.action, draft):
+                card.action = action
+                for htmx in (False, True):
+                    _answer_never_500(card.submit({version: value}, htmx=htmx),
+                                      f"{value[:20]!r} as the version of {action}")
+
+
+def test_hostile_versions_in_every_interview_note_section_never_answer_500(app, demo):
+    """Issue 16, item 12: every note section, as its writer and as the other party, with
+    every bad version (and "Save mine over it" with one), as a page and through htmx: a
+    409 or 422 (403 for who may not write it), the section's text unchanged."""
+    from perfsite.models import Interview, InterviewNote
+
+    _running_to_interviews(app, demo)
+    with app.app_context():
+        interview_id = db.session.scalar(select(Interview.id).where(
+            Interview.cycle_id == demo["2026 H2"]))
+        db.session.remove()
+    page = f"/interviews/{interview_id}"
+    writers = {}
+    for role in ("head", "staff"):
+        writers[role] = Browserless(app.test_client())
+        assert writers[role].login(role).status_code == 302
+    sections = ("prep", "strengths", "improve", "outcomes", "person", "reply")
+    for section in sections:
+        writer = writers["staff" if section == "person" else "head"]
+        other = writers["head" if section == "person" else "staff"]
+        field = f"note-{section}"
+        form = writer.form(page, f"/notes/{section}")
+        assert form.submit({f"{field}-text": "Kept"}).status_code == 302
+        for value in VERSIONS:
+            for name in (f"{field}-version", f"{field}-overwrite_version"):
+                for htmx in (False, True):
+                    answer = form.submit({f"{field}-text": "Crafted", name: value}, htmx=htmx)
+                    assert answer.status_code in (409, 422), (section, name, value[:20],
+                                                              answer.status_code)
+                    crafted = {f"{field}-text": "Crafted", name: value}
+                    refused = (other.htmx("POST", f"{page}/notes/{section}", crafted, page)
+                               if htmx else other.post_form(f"{page}/notes/{section}", crafted,
+                                                            token_from=page))
+                    assert refused.status_code == 403, (section, value[:20])
+        with app.app_context():
+            assert db.session.scalar(select(InterviewNote.text).where(
+                InterviewNote.interview_id == interview_id,
+                InterviewNote.section == section)) == "Kept"
+            db.session.remove()
+    # The 360 reports in the interviews phase, the subject reading theirs too.
+    paths = _report_paths(app, demo)
+    for role in ("head", "staff"):
+        for path in paths:
+            for value in VERSIONS[:6]:
+                query = {"version": value, "page": value}
+                _answer_never_500(writers[role].get(path, query_string=query), path)
+                if not path.endswith(".csv"):
+                    _answer_never_500(writers[role].htmx("GET", path, query), path)

@@ -434,3 +434,24 @@ def test_the_person_tracks_last_cycles_plan_in_the_next_cycle(org_chart, run):
     assert item.current_state.value == "in_progress"
     assert interviews.plan_to_track(c.staff, following).id == interview.id
     assert "improvement_item.tracked" in _actions("improvement_item.")
+
+
+def test_the_demos_closed_cycle_met_before_today_and_plans_are_due_after_their_meeting(
+        app, demo):
+    """Issue 16, item 14: in the demo's closed "2026 H1" every interview took place before
+    today, and every improvement-plan item is due after the interview that agreed it."""
+    from perfsite.models import ImprovementItem, Interview, utcnow
+
+    with app.app_context():
+        found = db.session.scalars(select(Interview).where(
+            Interview.cycle_id == demo["2026 H1"])).all()
+        assert found
+        now = utcnow()
+        for interview in found:
+            assert interview.starts_at < now, interview
+            assert interview.completed_at is None or interview.completed_at <= now
+        items = db.session.scalars(select(ImprovementItem).join(Interview).where(
+            Interview.cycle_id == demo["2026 H1"])).all()
+        assert items
+        for item in items:
+            assert item.due_date > item.interview.starts_at.date(), item.action

@@ -585,3 +585,37 @@ def test_a_cancelled_interview_gives_a_cancellation_and_can_be_scheduled_again(
     _import(held, method, event)
     assert len(held) == 1
     assert _interview(app, run).status == "scheduled"
+
+
+def test_the_interview_page_links_to_the_printable_review_for_who_may_print_it(
+        app, company, run, login_as):
+    """Issue 16, item 13 (interview): the head and the person reach the printable review
+    from the interview page."""
+    for who in ("head", "staff"):
+        client = login_as(who)
+        page = client.get(run["page"]).get_data(as_text=True)
+        link = re.search(r'<a href="(/reports/\d+/people/\d+)" id="print-link">', page)
+        assert link, who
+        assert client.get(link.group(1)).status_code == 200
+
+
+def test_a_notification_gives_the_interview_time_as_pages_do_in_the_readers_time_zone(
+        app, company, run, login_as):
+    """Issue 16, item 14: "scheduled ... on <when>" reads like the interview page (the
+    reader's time zone and language), not "2026-12-12 22:59 UTC"."""
+    babel = app.extensions["babel"]
+    before = babel.timezone_selector
+    babel.timezone_selector = lambda: "Asia/Shanghai"
+    try:
+        staff = login_as("staff")
+        page = staff.get(run["page"]).get_data(as_text=True)
+        shown = re.search(r'<time datetime="[^"]+">([^<]+)</time>', page).group(1)
+        assert "UTC" not in shown
+        told = staff.get("/coaching/notifications").get_data(as_text=True)
+        assert "scheduled your feedback interview" in told
+        assert shown in told and "UTC" not in told
+        home = staff.get("/").get_data(as_text=True)  # the to-do: attend the interview
+        assert "Feedback interview with Zhang Min on" in home and "UTC" not in home
+        assert shown in home
+    finally:
+        babel.timezone_selector = before

@@ -570,3 +570,15 @@ def test_moving_to_calibration_says_what_is_missing_and_calibration_lists_who_ha
     assert listed, "the people without a final score are not listed"
     assert "Sam Okafor" in listed.group(0) and "Liu Yang" not in listed.group(0)
     assert "Without a final score" in calibration and "(1)" in listed.group(0)
+
+
+def test_the_results_page_links_to_the_printable_review(app, company, run, login_as):
+    """Issue 16, item 13 (results): the printable review is one click from the results."""
+    _write(app, company, run, "staff", SELF, 4, 4)
+    _write(app, company, run, "head", MANAGER, 4, 4)
+    hr = login_as("hr")
+    page = hr.get(run["results"]).get_data(as_text=True)
+    link = re.search(r'<a href="(/reports/\d+/people/\d+)"[^>]*>Printable review</a>', page)
+    assert link, "no link to the printable review"
+    assert link.group(1) == f"/reports/{run['cycle']}/people/{company.staff.id}"
+    assert hr.get(link.group(1)).status_code == 200

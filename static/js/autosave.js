@@ -22,8 +22,10 @@
     var state = states.get(form);
     if (!state) {
       // typed: changes made; saved: how many of them a save carried; sending: htmx saves
-      // on their way; flushing: a flush on its way; failed: the last save was refused.
-      state = { typed: 0, saved: 0, sending: 0, flushing: false, failed: false };
+      // on their way; flushing: a flush on its way; failed: the last save was refused;
+      // submitted: sent by its own button since the last change.
+      state = { typed: 0, saved: 0, sending: 0, flushing: false, failed: false,
+                submitted: false };
       states.set(form, state);
     }
     return state;
@@ -40,13 +42,18 @@
 
   function atRisk(form) {
     var state = stateOf(form);
+    if (state.submitted) { return false; } // sent by its own button, nothing typed since
     return unsaved(form) || state.sending > 0 || state.flushing || state.failed ||
       form.getAttribute("data-autosave-state") === "conflict";
   }
 
   function typed(event) {
     var form = watchedForm(event.target);
-    if (form) { stateOf(form).typed += 1; }
+    if (form) {
+      var state = stateOf(form);
+      state.typed += 1;
+      state.submitted = false;
+    }
   }
   document.addEventListener("input", typed, true);
   document.addEventListener("change", typed, true);
@@ -58,6 +65,7 @@
     if (form.matches && form.matches(WATCHED)) {
       var state = stateOf(form);
       state.saved = state.typed;
+      state.submitted = true;
     }
   }, true);
 
@@ -84,6 +92,7 @@
       state.failed = false;
     } else {
       state.failed = true;
+      state.submitted = false;
     }
     if (document.visibilityState === "hidden") { flush(form, false); }
   });
