@@ -283,7 +283,7 @@ def test_the_settings_page_tests_the_directory_and_shows_no_secret(ldap_app, lda
     page = hr.get("/org/sign-in").get_data(as_text=True)
     assert ldap_directory.url in page and "cn=perfsite,ou=Services" in page
     tested = hr.form("/org/sign-in", "sign-in/test").submit().get_data(as_text=True)
-    assert "Works" in tested and "7 person entries" in tested and "1 member(s)" in tested
+    assert "Works" in tested and "7 person entries" in tested and "1 member" in tested
     assert "service-secret-1" not in page + tested
     ldap_directory.stop()
     tested = hr.form("/org/sign-in", "sign-in/test").submit().get_data(as_text=True)
@@ -357,3 +357,14 @@ def test_people_signed_in_by_the_directory_use_the_site_as_anyone(ldap_app):
     assert staff.get("/people").status_code == 403
     page = staff.get("/account/password").get_data(as_text=True)
     assert "company directory password" in page and 'name="new_password"' not in page
+
+
+def test_direct_bind_with_a_dn_template(ldap_app):
+    assert sync(ldap_app).exit_code == 0
+    ldap_app.config.update(
+        LDAP_BIND_MODE="direct",
+        LDAP_USER_DN="uid={username},ou=Engineering,ou=People,dc=example,dc=com")
+    assert client_for(ldap_app).login("wxia", PASSWORD).status_code == 302
+    assert client_for(ldap_app).login("wxia", "wrong-password-1").status_code == 401
+    # A username that would break out of the DN template is escaped, not obeyed.
+    assert client_for(ldap_app).login("wxia,ou=Sales", PASSWORD).status_code == 401

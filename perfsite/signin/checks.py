@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import requests
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from . import directory, oidc
 
@@ -39,8 +40,8 @@ def check_oidc() -> list[Check]:
         keys.raise_for_status()
         count = len(keys.json().get("keys", []))
         checks.append(Check(count > 0, _("The keys that sign ID tokens"),
-                            _("%(count)d key(s) at %(url)s", count=count,
-                              url=metadata["jwks_uri"])))
+                            ngettext("%(num)d key at %(url)s", "%(num)d keys at %(url)s",
+                                     count, url=metadata["jwks_uri"])))
     except (requests.RequestException, ValueError, KeyError) as error:
         checks.append(Check(False, _("The keys that sign ID tokens"), str(error)))
     checks.append(Check("code" in (metadata.get("response_types_supported") or ["code"]),
@@ -67,13 +68,15 @@ def check_ldap() -> list[Check]:
         try:
             people, disabled, members = directory.everyone()
             checks.append(Check(bool(people), _("People found under the base DN"),
-                                _("%(count)d person entries, %(disabled)d of them disabled",
-                                  count=len(people), disabled=len(disabled))))
+                                ngettext("%(num)d person entry, %(disabled)d of them disabled",
+                                         "%(num)d person entries, %(disabled)d of them "
+                                         "disabled", len(people), disabled=len(disabled))))
             for role, group_dn in directory.group_roles().items():
                 found = members.get(role, set())
                 checks.append(Check(bool(found), _("The group for %(role)s", role=role.label),
-                                    _("%(group)s: %(count)d member(s)", group=group_dn,
-                                      count=len(found))))
+                                    ngettext("%(group)s: %(num)d member",
+                                             "%(group)s: %(num)d members", len(found),
+                                             group=group_dn)))
         except directory.DirectoryDown as error:
             checks.append(Check(False, _("People found under the base DN"), str(error)))
     finally:
