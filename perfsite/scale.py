@@ -50,6 +50,7 @@ from .models import (
     StrategyTarget,
     TargetRevision,
 )
+from .permissions.org import bump_org_version
 from .planning.services.progress import refresh_goal_sums
 
 DIVISIONS = [  # code, name, teams beneath
@@ -344,6 +345,7 @@ def seed_scale(people: int = 10_000, audit_events: int | None = None,
     refresh_goal_sums(db.session.connection())  # what the ORM keeps on every KPI write
     refresh_latest(db.session.connection())  # what every check-in keeps on its KPI
     trends.refresh(db.session.connection())  # the dashboards' trend points, likewise
+    bump_org_version(db.session.connection())  # the departments written around the ORM
     writer.reset_sequences()
     counts = dict(writer.counts)
     counts["audit_event"] = total

@@ -2,13 +2,15 @@
 keeps its latest check-in's status and time, written by the check-in service in the same
 transaction) and target_trend_point (what each month's check-ins reported per target and
 department), so no dashboard reads check-ins; both backfilled from the check-ins;
-todo_count (each person's open to-dos counted by kind, what the badge reads)
+todo_count (each person's open to-dos counted by kind, what the badge reads); org_version
+(the department tree is kept across requests under it)
 
 Revision ID: p21speed0001
 Revises: p16draft0001
 Create Date: 2026-12-07 19:20:00.000000
 
 """
+import secrets
 from collections import defaultdict
 from datetime import UTC, date
 from decimal import ROUND_HALF_UP, Decimal
@@ -76,6 +78,14 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('person_id', name=op.f('pk_todo_count')))
 
+    # The org chart's version: processes keep the department tree across requests under it.
+    org_version = op.create_table(
+        'org_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_org_version')))
+    op.bulk_insert(org_version, [{'id': 1, 'version': secrets.randbits(62)}])
+
 
 WEIGHTED = sa.Numeric(20, 6)
 
@@ -131,6 +141,7 @@ def _backfill_trend_points():
 
 
 def downgrade():
+    op.drop_table('org_version')
     op.drop_table('todo_count')
     op.drop_table('target_trend_point')
     with op.batch_alter_table('kpi', schema=None) as batch_op:

@@ -129,8 +129,9 @@ def person_for_session_token(token: str) -> Person | None:
     """The person of a live session, or None. An expired session is revoked, and the
     reason kept in the cookie session for the login page (expired_message)."""
     # One statement for the session, the person and their roles: every request runs it.
+    # The org chart's version comes along: the department tree is kept under it.
     row = db.session.execute(
-        select(LoginSession, Person)
+        select(LoginSession, Person, can.org_version_column().label("org_version"))
         .join(Person, LoginSession.person_id == Person.id)
         .where(LoginSession.token_hash == _token_hash(token),
                LoginSession.revoked_at.is_(None),
@@ -140,6 +141,8 @@ def person_for_session_token(token: str) -> Person | None:
     if row is None:
         return None
     login, person = row.LoginSession, row.Person
+    if has_request_context():
+        g.org_version = row.org_version
     now = utcnow()
     reason = expiry_reason(login, now)
     if reason:

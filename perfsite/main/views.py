@@ -2,13 +2,14 @@
 
 from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import aliased
 
 from .. import permissions as can
 from ..coaching.services.todos import todos_for
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import utcnow
+from ..models import Department, Person, utcnow
 from ..ops.admin import company_is_empty
 from ..planning.services.plans import home_summary
 from ..web import is_safe_next, render
@@ -22,7 +23,19 @@ def home():
     if can.can_administer_org(current_user) and company_is_empty():
         return redirect(url_for("org.import_start"))
     return render("main/home.html", todos=todos_for(current_user, utcnow()),
-                  planning=home_summary(current_user))
+                  planning=home_summary(current_user), profile=_profile(current_user))
+
+
+def _profile(person):
+    """The names of the person's department and manager, in one statement (the template
+    loads nothing itself)."""
+    manager = aliased(Person)
+    return db.session.execute(
+        select(Department.name.label("department"), manager.display_name.label("manager"))
+        .select_from(Person)
+        .outerjoin(Department, Department.id == Person.department_id)
+        .outerjoin(manager, manager.id == Person.manager_id)
+        .where(Person.id == person.id)).one()
 
 
 @bp.get("/healthz")

@@ -44,7 +44,16 @@ from .notify import (  # notifications where people work
     NotifyChannel,
     OutboxMessage,
 )
-from .org import ROLE_LABELS, Department, LoginSession, OrgImport, Person, PersonRole, Role
+from .org import (
+    ROLE_LABELS,
+    Department,
+    LoginSession,
+    OrgImport,
+    OrgVersion,
+    Person,
+    PersonRole,
+    Role,
+)
 from .planning import (  # performance planning
     DepartmentGoal,
     DepartmentPlan,
@@ -98,6 +107,7 @@ __all__ = [
     "FormSubmission",
     "LoginSession",
     "OrgImport",
+    "OrgVersion",
     "PHASE_ORDER",
     "Person",
     "PersonRole",

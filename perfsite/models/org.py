@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -31,6 +31,18 @@ ROLE_LABELS = {
     Role.HEAD: _l("Department head"),
     Role.STAFF: _l("Staff"),
 }
+
+
+class OrgVersion(db.Model):
+    """One row whose value changes whenever a department is written: processes keep the
+    department tree across requests under it (permissions.org), and every request reads it
+    in its one login statement, so a change made in one worker is seen by the next request
+    in any other."""
+
+    __tablename__ = "org_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class Department(db.Model):

@@ -137,6 +137,7 @@ from .org import (  # noqa: F401
     managed_department_ids,
     managed_people_clause,
     manages,
+    org_version_column,
     people_scope,
     responsible_head_clause,
     responsible_head_id,
@@ -160,6 +161,7 @@ from .phases import (  # noqa: F401
 from .planning import (  # noqa: F401
     approved_by_clause,
     approver_id,
+    assignable_people,
     can_add_goal,
     can_add_kpi,
     can_approve_plan,

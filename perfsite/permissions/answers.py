@@ -15,10 +15,18 @@ from .phases import is_allowed
 class Refusal:
     """A "no" that says why. Falsy, so `if can_x(user, obj)` reads it as a plain no."""
 
-    __slots__ = ("error",)
+    __slots__ = ("_error", "_kind", "_args")
 
-    def __init__(self, error):
-        self.error = error
+    def __init__(self, error=None, *, kind=None, args=()):
+        # Most refusals are only asked whether they are a yes (a button hidden, a row left
+        # out): the error, whose message is translated as it is made, is made when read.
+        self._error, self._kind, self._args = error, kind, args
+
+    @property
+    def error(self):
+        if self._error is None:
+            self._error = self._kind(*self._args)
+        return self._error
 
     def __bool__(self) -> bool:
         return False
@@ -30,23 +38,25 @@ class Refusal:
     @property
     def forbidden(self) -> bool:
         """A "who" refusal: the person may never do this (403)."""
-        return isinstance(self.error, NotAllowed)
+        return issubclass(self._kind, NotAllowed) if self._error is None \
+            else isinstance(self._error, NotAllowed)
 
     def __repr__(self) -> str:
         return f"<Refusal {type(self.error).__name__}: {self.reason}>"
 
 
 def who(allowed: bool, message=None):
-    return True if allowed else Refusal(NotAllowed(message or _l("You may not do this.")))
+    return True if allowed else Refusal(kind=NotAllowed,
+                                        args=(message or _l("You may not do this."),))
 
 
 def phase(cycle, action: str):
     """The cycle's phase allows `action` (cycles.services.ALLOWED_PHASES decides)."""
-    return True if is_allowed(cycle, action) else Refusal(PhaseError(cycle, action))
+    return True if is_allowed(cycle, action) else Refusal(kind=PhaseError, args=(cycle, action))
 
 
 def state(allowed: bool, message):
-    return True if allowed else Refusal(StateError(message))
+    return True if allowed else Refusal(kind=StateError, args=(message,))
 
 
 def enforce(answer) -> None:

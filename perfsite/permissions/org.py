@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import g, has_app_context
+import secrets
+
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, false, or_, select
+from sqlalchemy import event, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Department, Person, Role
+from ..models import Department, OrgVersion, Person, Role
 from .answers import phase, state, who
 from .phases import is_allowed
 
@@ -21,28 +23,63 @@ def is_executive(user) -> bool:
     return user.is_authenticated and user.has_role(Role.EXECUTIVE)
 
 
-def _department_links() -> list[tuple[int, int | None, int | None]]:
-    """(id, parent_id, head_id) of every department, read once per request.
+def org_version_column():
+    """SQL: the org chart's version (models.OrgVersion), for the one login statement."""
+    return select(OrgVersion.version).where(OrgVersion.id == 1).scalar_subquery()
 
-    Kept in `g` only: each request (in any worker process) reads the tree afresh, so a
-    change made by another worker is seen on the next request.
+
+def _department_links() -> list[tuple[int, int | None, int | None]]:
+    """(id, parent_id, head_id) of every department.
+
+    Kept across requests in the process under the org chart's version, which every
+    request reads in its login statement (`g.org_version`, auth.services): a department
+    written anywhere changes the version, so the next request in any worker reads the tree
+    afresh. Without a version (no login, or none stored yet) the tree is read per request.
     """
     if "_department_links" not in g:
-        rows = db.session.execute(
-            select(Department.id, Department.parent_id, Department.head_id)
-        ).all()
-        g._department_links = [tuple(r) for r in rows]
+        version = g.get("org_version")
+        kept = current_app.extensions.get("perfsite_department_links")
+        if version is not None and kept is not None and kept[0] == version:
+            g._department_links = kept[1]
+        else:
+            rows = db.session.execute(
+                select(Department.id, Department.parent_id, Department.head_id)
+            ).all()
+            g._department_links = [tuple(r) for r in rows]
+            if version is not None:
+                current_app.extensions["perfsite_department_links"] = (
+                    version, g._department_links)
     return g._department_links
+
+
+def bump_org_version(connection) -> int:
+    """A new version for the org chart (a department was written), in the same
+    transaction: a random one, so that no two states of any database share one."""
+    table = OrgVersion.__table__
+    value = secrets.randbits(62)
+    if not connection.execute(update(table).where(table.c.id == 1)
+                              .values(version=value)).rowcount:
+        connection.execute(table.insert().values(id=1, version=value))
+    return value
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_department_links(session, flush_context):
-    # The per-request copy of the tree is stale once a department is written.
-    if has_app_context() and any(
-        isinstance(obj, Department) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
-        g.pop("_department_links", None)
-        g.pop("_managed_department_ids", None)
+    # The per-request copy of the tree is stale once a department is written, and so is
+    # every process's: the version moves on.
+    if any(isinstance(obj, Department)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        connection = session.connection()
+        version = bump_org_version(connection)
+        if has_app_context():
+            g.pop("_department_links", None)
+            g.pop("_managed_department_ids", None)
+            g.pop("org_version", None)
+            # This process keeps the new tree at once (read in this transaction: should it
+            # roll back, its version is never seen, and the entry never matches).
+            current_app.extensions["perfsite_department_links"] = (version, [
+                tuple(r) for r in connection.execute(
+                    select(Department.id, Department.parent_id, Department.head_id))])
 
 
 def subtree_ids(root_ids) -> frozenset[int]:

@@ -168,10 +168,12 @@ def _department_context(cycle: Cycle, department: Department, **extra) -> dict:
     per_page = current_app.config["PAGE_SIZE"]
     page = db.paginate(_people_in(cycle, department), page=to_id(request.args.get("page")) or 1,
                        per_page=per_page, max_per_page=per_page, error_out=False)
+    rows = _plan_rows(cycle, page.items)
     return {
         "cycle": cycle, "department": department, "goals": goal_list,
         "progress": progress.goal_progress([g.id for g in goal_list + contributed]),
-        "contributed": contributed, "people": _plan_rows(cycle, page.items),
+        "contributed": contributed, "people": rows,
+        "assignable": can.assignable_people(current_user, [row["plan"] for row in rows]),
         "people_page": page,
         "people_hidden": not can.can_view_department_people(current_user, department),
         "empty_plans": len(_plans_to_start(cycle, department)),
@@ -376,8 +378,9 @@ def copy_department_plans(cycle_id, department_id):
     form = EmptyForm()
     if form.validate_on_submit():
         everyone = db.session.scalars(_people_in(cycle, department)).all()
-        people = [row["person"] for row in _plan_rows(cycle, everyone)
-                  if can.can_assign_kpi(current_user, row["plan"])]
+        rows = _plan_rows(cycle, everyone)
+        assignable = can.assignable_people(current_user, [row["plan"] for row in rows])
+        people = [row["person"] for row in rows if row["person"].id in assignable]
         status, result = attempt(form, lambda: bulk.copy_previous_plans(
             cycle, current_user, people))
         if result is not None:
