@@ -746,15 +746,17 @@ def seed_closed_requests(kpis, people, moment) -> None:
 
     for (username, index, kind, what, why, amount, heads, decider, reason) in CLOSED_REQUESTS:
         item = requests.raise_request(kpis[username][index], people[username], kind=kind,
-                                      what=what, why=why, now=moment)
+                                      what=_t(what), why=_t(why), now=moment)
         share = allocations.drawable(item)[0].share
         if reason:
             requests.decide(item, people[approver_username(username)], decision="escalate",
-                            comment="More than our share.", escalate_to_id=people[decider].id,
+                            comment=_t("More than our share."),
+                            escalate_to_id=people[decider].id,
                             expected_version=item.version, now=moment)
-        requests.decide(item, people[decider], decision="approve", comment="Approved.",
+        requests.decide(item, people[decider], decision="approve", comment=_t("Approved."),
                         expected_version=item.version, now=moment, allocation_id=share.id,
-                        amount=amount, headcount=heads or None, over_reason=reason)
+                        amount=amount, headcount=heads or None,
+                        over_reason=_t(reason) if reason else "")
 
 
 def approver_username(username: str) -> str:
@@ -777,21 +779,21 @@ def seed_talent_review(cycle, people, hr, moment) -> None:
         assessments[username] = review.assess(
             assessment, people[approver_username(username)],
             potential=POTENTIALS.get(username, "medium"),
-            comment="Assessed after calibration, against the guidance.",
+            comment=_t("Assessed after calibration, against the guidance."),
             expected_version="", now=moment)
     for username, by, box, reason in TALENT_MOVES:
         assessment = assessments[username]
-        review.move(assessment, people[by], to_box=box, reason=reason,
+        review.move(assessment, people[by], to_box=box, reason=_t(reason),
                     expected_version=assessment.version, now=moment)
     for username, action in AGREED_ACTIONS.items():
         assessment = assessments[username]
-        review.agree_action(assessment, people[approver_username(username)], action=action,
+        review.agree_action(assessment, people[approver_username(username)], action=_t(action),
                             expected_version=assessment.version, now=moment)
     for holder, title, successors in KEY_POSITIONS:
         if db.session.scalar(select(KeyPosition.id).where(
                 KeyPosition.holder_id == people[holder].id)):
             continue
-        position = succession.mark(people[holder], hr, title=title, now=moment)
+        position = succession.mark(people[holder], hr, title=_t(title), now=moment)
         for candidate, readiness in successors:
             succession.name_successor(position, hr, candidate_id=people[candidate].id,
                                       readiness=readiness, now=moment)

@@ -230,4 +230,25 @@ TEXTS = {
     "The revised KPIs were agreed in May.": "调整后的指标已于 5 月经双方确认。",
     "Meeting room 3": "3 号会议室",
     "Meeting room 2": "2 号会议室",
+    # resource allocation and the talent review (2026 H1)
+    "Load-test environment": "压测环境",
+    "The SLA target needs load tests before each release.":
+        "为达到 SLA 目标，每次发布前都要做压测。",
+    "Trade fair stand in Shanghai": "上海展会展位",
+    "Three of our key accounts exhibit there.": "我们有三家重点客户在该展会参展。",
+    "The fair brings two renewals worth more than the overrun.":
+        "这次展会带来的两份续约，价值超过了超支的部分。",
+    "More than our share.": "超出了本部门的分配额度。",
+    "Approved.": "同意。",
+    "Assessed after calibration, against the guidance.": "校准后对照指引评估。",
+    "Ran the support desk alone for three months; ready for more.":
+        "独自支撑客服台三个月，可以承担更多职责。",
+    "Two renewals slipped; his potential is to be confirmed next cycle.":
+        "两份续约延期，其潜力待下个周期再确认。",
+    "Nominate for the succession slate of Head of Engineering.":
+        "提名进入研发部负责人的继任人选名单。",
+    "Improvement plan: pair on code reviews for a quarter.":
+        "改进计划：一个季度内结对进行代码评审。",
+    "Stretch assignment: lead the on-call rota redesign.":
+        "挑战性任务：主导值班轮换机制的重新设计。",
 }

@@ -93,17 +93,6 @@ def test_each_sense_of_target_has_its_own_chinese_word(app):
 # A count's variable that is a limit of the site (never 1): "at most %(max)d characters".
 LIMITS = {"limit", "max", "high", "low", "seconds", "rows", "cell", "mb", "line", "n"}
 COUNT_AND_NOUN = re.compile(r"%\((\w+)\)d (?:\w+ )?[A-Za-z-]+s\b")
-# Issue 23's talent and allocation strings (landed after this test): their owner turns them
-# into ngettext; any other message with a count before a plural noun fails.
-NOT_YET_PLURAL = {
-    "The departments share %(shared)d positions already: lower their shares first "
-    "(%(short)d short).",
-    "Requests drew %(drawn)d positions on %(department)s's share already.",
-    "%(count)d positions",
-    "The shares may not add up to more than the target's %(budget)s and %(headcount)d "
-    "positions.",
-    "Not split to a department yet: %(budget)s and %(headcount)d positions.",
-}
 
 
 def test_a_count_beside_a_noun_goes_through_ngettext():
@@ -111,7 +100,7 @@ def test_a_count_beside_a_noun_goes_through_ngettext():
     (with its singular) unless the count is a fixed limit of the site."""
     single = [f"{filename}:{lineno}: {message!r}"
               for filename, lineno, message, _comments, _context in _extracted()
-              if isinstance(message, str) and message not in NOT_YET_PLURAL
+              if isinstance(message, str)
               and any(name not in LIMITS for name in COUNT_AND_NOUN.findall(message))]
     assert not single, "\n".join(single)
     assert COUNT_AND_NOUN.findall("%(num)d things to do") == ["num"]

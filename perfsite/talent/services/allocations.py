@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -86,6 +87,11 @@ def clean_currency(value, field: str = "currency") -> str:
     if code not in CURRENCIES:
         raise Invalid(_l("Choose a currency."), field)
     return code
+
+
+def positions(count: int):
+    """"1 position", "3 positions": a headcount in words."""
+    return lazy_ngettext("%(num)d position", "%(num)d positions", count)
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -298,9 +304,10 @@ def allocate(target: StrategyTarget, actor, *, currency, budget, headcount, expe
                               shared=money(shared_budget, values["currency"]),
                               short=money(shared_budget - values["budget"], values["currency"]))
     if values["headcount"] < shared_heads:
-        errors["headcount"] = _l("The departments share %(shared)d positions already: lower "
-                                 "their shares first (%(short)d short).",
-                                 shared=shared_heads, short=shared_heads - values["headcount"])
+        errors["headcount"] = _l("The departments share %(shared)s of it already: lower their "
+                                 "shares first (%(short)s short).",
+                                 shared=positions(shared_heads),
+                                 short=positions(shared_heads - values["headcount"]))
     if values["currency"] != allocation.currency and committed(s.id for s in allocation.shares):
         errors["currency"] = _l("Requests have drawn on this allocation in %(currency)s: "
                                 "its currency stays.", currency=allocation.currency)
@@ -358,8 +365,8 @@ def split(allocation: TargetAllocation, actor, *, shares: dict, expected_version
                 drawn=money(amount, allocation.currency), department=name))
         if headcount < heads:
             errors.setdefault(f"headcount-{department_id}", _l(
-                "Requests drew %(drawn)d positions on %(department)s's share already.",
-                drawn=heads, department=name))
+                "Requests drew %(drawn)s on %(department)s's share already.",
+                drawn=positions(heads), department=name))
     total_budget = sum((b for b, _h in wanted.values()), ZERO)
     total_heads = sum(h for _b, h in wanted.values())
     if total_budget > allocation.budget:
@@ -429,7 +436,7 @@ def draw(request: ResourceRequest, actor, *, allocation_id, amount, headcount,
             if over_budget > 0:
                 parts.append(money(over_budget, row.figure.currency))
             if over_heads > 0:
-                parts.append(str(_l("%(count)d positions", count=over_heads)))
+                parts.append(str(positions(over_heads)))
             raise Invalid(_l("This is %(over)s more than the allocation has left; an "
                              "executive approves beyond it. Escalate the request.",
                              over=" + ".join(parts)), "amount")
