@@ -12,11 +12,11 @@ Rules:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_location, get_timezone_name
 from flask import current_app, has_request_context
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -25,34 +25,75 @@ UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Uni
                        "Etc/Zulu", "Zulu", "Etc/UCT", "UCT", "Etc/Greenwich", "Greenwich"})
 
 
-@lru_cache(maxsize=1)
+# The zones a person chooses from: where this site's companies and their colleagues work
+# (mainland China first). Any IANA zone works as the site's (SITE_TIMEZONE).
+COMMON_ZONES = (
+    "Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei",
+    "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Jakarta",
+    "Asia/Manila", "Asia/Tokyo", "Asia/Seoul", "Asia/Kolkata", "Asia/Dubai", "Asia/Riyadh",
+    "Europe/Moscow", "Europe/Istanbul", "Europe/Berlin", "Europe/Paris", "Europe/Madrid",
+    "Europe/Rome", "Europe/Amsterdam", "Europe/London", "Africa/Cairo", "Africa/Johannesburg",
+    "Africa/Lagos", "America/New_York", "America/Chicago", "America/Denver",
+    "America/Los_Angeles", "America/Toronto", "America/Vancouver", "America/Mexico_City",
+    "America/Sao_Paulo", "Australia/Sydney", "Australia/Perth", "Pacific/Auckland", "UTC",
+)
+
+
 def zone_names() -> tuple[str, ...]:
-    """Every IANA zone a person may choose (the tz database's, without its aliases of old)."""
-    return tuple(sorted(name for name in available_timezones()
-                        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
-                        and name not in ("posixrules", "localtime"))) + ("UTC",)
+    """The zones a person may choose."""
+    return COMMON_ZONES
 
 
-def is_zone(name: str | None) -> bool:
-    if not name:
-        return False
+def _exists(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return False
-    return name in zone_names() or name in UTC_NAMES
+    return True
+
+
+def is_zone(name: str | None) -> bool:
+    """One of the zones a person may choose."""
+    return bool(name) and name in COMMON_ZONES and _exists(name)
+
+
+def zone_place(name: str, locale=None) -> str:
+    """Where the zone is, in words ("China (Shanghai) Time", "中国（上海）时间"); UTC is "UTC"."""
+    if name in UTC_NAMES:
+        return "UTC"
+    return get_timezone_location(name, locale=str(locale or get_locale() or "en"))
+
+
+@lru_cache(maxsize=8)
+def _choices(locale: str, day: str) -> tuple[tuple[str, str], ...]:
+    now = datetime.fromisoformat(day)
+    rows = []
+    for name in COMMON_ZONES:
+        offset = now.astimezone(ZoneInfo(name)).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        label = f"(UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}) " + zone_place(
+            name, locale)
+        rows.append((minutes, label, name))
+    return tuple((name, label) for _minutes, label, name in sorted(rows))
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(zone, "(UTC+08:00) China (Shanghai) Time") in the reader's language, by offset today."""
+    today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return list(_choices(str(get_locale() or "en"), today.isoformat()))
 
 
 def site_zone() -> str:
-    """The site's time zone (TIMEZONE): everyone's until they choose another."""
+    """The site's time zone (TIMEZONE, any IANA zone): everyone's until they choose one."""
     name = current_app.config.get("TIMEZONE") or "UTC"
-    return name if is_zone(name) else "UTC"
+    return name if _exists(name) else "UTC"
 
 
 def zone_of(person) -> str:
     """The time zone `person` reads times in."""
     chosen = getattr(person, "time_zone", None)
-    return chosen if chosen and is_zone(chosen) else site_zone()
+    return chosen if chosen and _exists(chosen) else site_zone()
 
 
 def select_timezone() -> str:

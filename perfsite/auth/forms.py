@@ -34,8 +34,8 @@ class AccountForm(FlaskForm):
     time_zone = SelectField(_l("Time zone"), validate_choice=False,
                             description=_l("Every time on this site is shown in this zone."))
 
-    def fill_choices(self, site_zone: str, site_label: str) -> AccountForm:
-        from ..timezones import zone_names
+    def fill_choices(self, site_label: str) -> AccountForm:
+        from ..timezones import zone_choices
 
-        self.time_zone.choices = [("", site_label)] + [(name, name) for name in zone_names()]
+        self.time_zone.choices = [("", site_label)] + zone_choices()
         return self

@@ -198,16 +198,15 @@ def account():
     their password and what they are e-mailed)."""
     me = current_user._get_current_object()
     can.ensure(can.can_edit_account(me, me))
-    site = timezones.site_zone()
     form = AccountForm(data={"time_zone": me.time_zone or ""}).fill_choices(
-        site, _("The site's: %(zone)s", zone=site))
+        _("The site's: %(zone)s", zone=timezones.zone_place(timezones.site_zone())))
     status = status_of(form)
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: services.set_time_zone(
             me, me, form.time_zone.data))
         if status == 200:
             flash(_("Your time zone is saved: times are now shown in %(zone)s.",
-                    zone=timezones.zone_of(me)), "success")
+                    zone=timezones.zone_place(timezones.zone_of(me))), "success")
             return redirect(url_for("auth.account"))
     return render("auth/account.html", form=form, status=status,
                   zone=timezones.zone_of(me), now=utcnow())
