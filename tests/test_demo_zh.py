@@ -92,3 +92,27 @@ def test_every_demo_text_has_its_chinese():
                if t not in codes and not re.fullmatch(r"[\d.]+|[A-D]\+?", t)
                and t not in TEXTS}
     assert not missing, sorted(missing)
+
+
+def test_every_text_the_demo_words_in_place_has_its_chinese():
+    """The texts demo.py passes through _t() where it uses them (a literal, or a field of a
+    table such as CLOSED_REQUESTS) are in the Chinese table too."""
+    import ast
+    import inspect
+
+    from perfsite.demo_zh import TEXTS
+
+    tree = ast.parse(inspect.getsource(demo))
+    literal = {node.args[0].value for node in ast.walk(tree)
+               if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_t"
+               and node.args and isinstance(node.args[0], ast.Constant)
+               and isinstance(node.args[0].value, str)}
+    assert len(literal) > 20
+    worded = {text for row in getattr(demo, "CLOSED_REQUESTS", []) for text in row[3:5]}
+    worded |= {row[8] for row in getattr(demo, "CLOSED_REQUESTS", []) if row[8]}
+    worded |= {row[3] for row in getattr(demo, "TALENT_MOVES", [])}
+    worded |= set(getattr(demo, "AGREED_ACTIONS", {}).values())
+    worded |= {row[1] for row in getattr(demo, "KEY_POSITIONS", [])}
+    missing = sorted(t for t in literal | worded if t not in TEXTS)
+    assert not missing, missing
+
