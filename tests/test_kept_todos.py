@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from perfsite.coaching.services import checkins, kept_todos, notes, notifications, obstacles
 from perfsite.cycles import services as cycles
@@ -135,3 +136,31 @@ def test_rebuild_todos_counts_everyone(app, company):
         oracle = kept_todos.counted(people, utcnow())
         assert {pid: counts for pid, (counts, _s, _e) in rows.items()} == {
             pid: dict(found) for pid, found in oracle.items()}
+
+
+def test_the_badge_shows_a_fresh_count_when_the_database_is_busy(
+        app, company, login_as, monkeypatch):
+    """SQLite lets one writer in: when keeping the count meets a lock ("database is locked"),
+    the badge still answers with the count made afresh (never a 500), and keeps it later."""
+    staff = login_as("staff")
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.username == "staff"))
+        person_id = person.id
+        expected = sum(kept_todos.counted({person.id: person}, utcnow())[person.id].values())
+        db.session.execute(TodoCount.__table__.delete())
+        db.session.commit()
+    real = kept_todos.store
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO todo_count", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(kept_todos, "store", locked)
+    busy = staff.htmx("GET", "/coaching/todos/badge")
+    assert busy.status_code == 200, busy.status_code
+    assert f'id="todo-count">{expected}<' in busy.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(TodoCount.total)) is None  # nothing kept meanwhile
+    monkeypatch.setattr(kept_todos, "store", real)
+    assert staff.htmx("GET", "/coaching/todos/badge").status_code == 200
+    with app.app_context():
+        assert db.session.get(TodoCount, person_id).total == expected

@@ -447,11 +447,7 @@ def todo_list():
 @bp.get("/todos/badge")
 def todo_badge():
     """The kept count: one row read (counted afresh, and kept, when stale)."""
-    now = utcnow()
-    count = kept_todos.read(current_user, now)
-    if count is None:
-        count = kept_todos.recount(current_user, now)
-        db.session.commit()  # keeps the count made afresh; nothing else is written here
+    count = kept_todos.count_and_keep(current_user, utcnow())
     return render("coaching/_todo_badge.html", todo_count=count)
 
 

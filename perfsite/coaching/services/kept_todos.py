@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ... import permissions as can
@@ -111,6 +112,22 @@ def count(person, now: datetime) -> int:
     """What the badge shows: the kept total, counted afresh when it is not fresh."""
     found = read(person, now)
     return recount(person, now) if found is None else found
+
+
+def count_and_keep(person, now: datetime) -> int:
+    """The badge's read: the kept total, or counted afresh and kept (committed here).
+    Keeping is only a saving: when another writer holds the database (SQLite allows one),
+    the fresh count is still shown and kept by a later read, never a 500."""
+    found = read(person, now)
+    if found is not None:
+        return found
+    try:
+        total = recount(person, now)
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        total = sum(counted({person.id: person}, now)[person.id].values())
+    return total
 
 
 def _expiry(person_ids, now: datetime) -> dict[int, datetime]:
