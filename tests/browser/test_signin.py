@@ -39,7 +39,9 @@ def test_sign_in_with_the_company_provider_lands_on_home(sso_site, oidc_provider
     page.get_by_role("button", name="Authorize").click()
     expect(page).to_have_url(sso_site.url + "/")
     expect(page.locator("body")).to_contain_text("Liu Yang")
-    # Logging out ends the session here and signs out at the provider too.
+    # Logging out ends the session here and signs out at the provider too (once the page's
+    # own requests, the to-do badge, are done: the logout writes).
+    page.wait_for_load_state("networkidle")
     logout(page)
     expect(page).to_have_url(re.compile(re.escape(oidc_provider) + "/oauth2/end_session"))
     page.goto(sso_site.url + "/")
