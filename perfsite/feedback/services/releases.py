@@ -211,7 +211,7 @@ def publish(cycle: Cycle, actor, now: datetime, person_ids=None) -> set[int]:
         person = people[person_id]
         # Content-free: which groups were released; never whose answers went in.
         record("feedback.released", object_type="feedback_release", actor=actor,
-               label=f"{person.display_name} · {cycle.name}", after={"groups": groups})
+               label=f"{person.display_name} · {cycle.name}", after={"rater_group": groups})
         scores.refresh_result(cycle, person, actor, now)
     return set(released)
 
