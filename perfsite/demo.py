@@ -865,6 +865,11 @@ def seed_feedback() -> dict[str, int]:
             db.session.add(request)
             added["feedback requests"] += 1
         db.session.flush()
+        # Released as if the review phase had closed with them in (releases.py), and the
+        # head's stored scores take the released groups in: one figure everywhere.
+        from .feedback.services import releases
+
+        releases.publish(closed, people["hr"], moment)
     return added
 
 

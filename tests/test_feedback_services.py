@@ -39,6 +39,7 @@ from .feedback_factories import (
     colleagues,
     feedback_cycle,
     peers_answered,
+    release,
 )
 from .review_factories import write_review
 
@@ -279,6 +280,7 @@ def test_a_group_shows_only_from_the_threshold_on_everywhere(fb, group, answered
     # the manager review, so the competency score exists
     write_review(cycle, subject, c.exec if subject is c.head else c.head, ReviewKind.MANAGER,
                  3, 3) if subject is c.staff else None
+    cycles.move_phase(cycle, c.hr, Phase.CALIBRATION)  # review closes: groups are released
     db.session.commit()
     shown = answered >= 3
     label = str(FeedbackGroup(group).label)
@@ -292,7 +294,7 @@ def test_a_group_shows_only_from_the_threshold_on_everywhere(fb, group, answered
         assert ("1.00" in parts["csv"]) is shown  # the group's averages: 5.00 and 1.00
         assert (label in parts["chart"]) is shown
         assert "KEEP-" not in parts["chart"]
-        assert ("Not enough responses" in parts["csv"]) is (not shown)
+        assert ("fewer than 3 responses" in parts["csv"]) is (not shown)
         if subject is c.staff:
             assert (f"feedback_{group}" in parts["score"]) is shown
         for path in ("completion", "notifications", "todos"):
@@ -308,8 +310,11 @@ def test_below_the_threshold_the_group_is_left_out_of_the_competency_score(fb):
     without = scores.breakdown(cycle, c.staff)
     assert [i.key for i in without.competency_inputs] == ["manager"]
     assert without.competencies.value == D("3.00")
+    release(cycle)  # two answers: not released
+    assert [i.key for i in scores.breakdown(cycle, c.staff).competency_inputs] == ["manager"]
     extra, = ask_directly(cycle, c.staff, colleagues(c, 1, prefix="third"))
     answer(extra, 5)
+    release(cycle)
     with_peers = scores.breakdown(cycle, c.staff)
     assert [i.key for i in with_peers.competency_inputs] == ["manager", "feedback_peer"]
     # (100 × 3.00 + 50 × 5.00) / 150 = 550 / 150 = 3.666… -> 3.67
@@ -331,6 +336,7 @@ def test_the_peer_weight_comes_from_the_cycles_360_settings(org_chart):
     cycle = db.session.get(Cycle, cycle.id)
     write_review(cycle, c.staff, c.head, ReviewKind.MANAGER, 3, 3)
     peers_answered(c, cycle, c.staff, 3, ratings=5)
+    release(cycle)
     # (100 × 3.00 + 100 × 5.00) / 200 = 4.00
     assert scores.breakdown(cycle, c.staff).competencies.value == D("4.00")
 
@@ -343,6 +349,7 @@ def test_anonymous_comments_come_shuffled_without_dates_and_the_manager_is_named
         answer(request, 4, keep_doing=text, improve="")
     manager, = ask_directly(cycle, c.staff, [c.head], FeedbackGroup.MANAGER)
     answer(manager, 2, keep_doing="Own your releases", improve="")
+    release(cycle)
     found = report.report_for(c.head, c.staff, cycle)
     peers = found.groups[0]
     assert sorted(cm.text for cm in peers.comments) == sorted(texts)
@@ -417,6 +424,10 @@ def test_hr_stores_the_scores_again_with_answers_that_came_late(fb):
     assert scores.get_result(cycle, c.staff).competency_score == D("3.00")  # not per answer
     with pytest.raises(NotAllowed):
         completion.recompute_scores(cycle, c.head, NOW)
+    assert completion.recompute_scores(cycle, c.hr, NOW) == 1
+    # Before review closes the peers are not released: the stored score stays as it was.
+    assert scores.get_result(cycle, c.staff).competency_score == D("3.00")
+    cycles.move_phase(cycle, c.hr, Phase.CALIBRATION)
     assert completion.recompute_scores(cycle, c.hr, NOW) == 1
     # (100 × 3.00 + 50 × 5.00) / 150 = 3.67
     assert scores.get_result(cycle, c.staff).competency_score == D("3.67")

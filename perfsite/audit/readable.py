@@ -137,6 +137,7 @@ ACTIONS = {
     "feedback.submitted": _l("Feedback submitted"),
     "feedback.declined": _l("Feedback request declined"),
     "feedback.reopened": _l("Feedback reopened"),
+    "feedback.released": _l("360 results released"),
     # notifications where people work
     "notify_channel.created": _l("Chat channel added"),
     "notify_channel.updated": _l("Chat channel changed"),
@@ -168,6 +169,7 @@ OBJECTS = {
     "goal_draft": _l("Goal draft"), "outcome_rule": _l("Outcome rule"),
     "outcome": _l("Outcome"),
     "feedback_settings": _l("360 settings"), "feedback_request": _l("Feedback request"),
+    "feedback_release": _l("360 results"),
     "notify_channel": _l("Chat channel"), "outbox_message": _l("Delivery"),
     "target_allocation": _l("Allocation"), "talent_settings": _l("Talent review settings"),
     "potential_assessment": _l("Talent review"), "key_position": _l("Key position"),

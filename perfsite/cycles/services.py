@@ -1,7 +1,11 @@
 """Performance cycles: creating them, moving them through phases, and asking what a phase allows.
 
 Rules:
-- A cycle moves one phase at a time, forward or back, and each move is audited.
+- A cycle moves one phase at a time, forward or back, and each move is audited. It moves
+  back only while nothing of a later phase exists (permissions.can_move_back: no
+  submitted review, 360 answer or acknowledged interview), with the reason otherwise.
+- The anonymity threshold is fixed once the first 360 answer is in
+  (permissions.can_change_anonymity_threshold).
 - Cycles may overlap (one in interviews while the next is planned); the "current" cycle is
   the newest one between planning and interviews.
 - What each phase allows, and which phases are one step away, is permissions/phases.py's
@@ -90,6 +94,11 @@ def update_settings(cycle: Cycle, actor, *, expected_version, **settings) -> Non
 
     can.enforce(can.can_edit_cycle(actor, cycle))
     check_version(cycle, expected_version)
+    if "anonymity_threshold" in settings \
+            and settings["anonymity_threshold"] != cycle.anonymity_threshold:
+        allowed = can.can_change_anonymity_threshold(actor, cycle)
+        if not allowed:
+            raise Invalid(allowed.reason, "anonymity_threshold")
     before = snapshot(cycle, SETTINGS_FIELDS)
     for key, value in settings.items():
         if key not in SETTINGS_FIELDS:
@@ -111,6 +120,10 @@ def move_phase(cycle: Cycle, actor, to: Phase) -> None:
         raise Invalid(_l("Choose a phase."), "to") from None
     if not is_one_step(cycle, to):
         raise Invalid(_l("A cycle moves one phase at a time."), "to")
+    if to is previous_phase(cycle):
+        from .. import permissions as can
+
+        can.enforce(can.can_move_back(actor, cycle))
     before = cycle.phase
     cycle.phase = to.value
     direction = "advanced" if moves_forward(Phase(before), to) else "moved_back"

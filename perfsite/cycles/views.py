@@ -87,6 +87,13 @@ def move_phase(cycle_id):
     if can.closes_cycle(target):  # interviews: closing lists who is missing (perfsite/interviews)
         return redirect(url_for("interviews.close", cycle_id=cycle.id))
     status = status_of(form)
+    # Moving back over submitted work is refused with the reason, before and after posting.
+    refused = (can.can_move_back(current_user, cycle)
+               if target is services.previous_phase(cycle) else True)
+    if not refused:
+        form.form_errors.append(refused.reason)
+        return render("cycles/confirm_phase.html", cycle=cycle, target=target, form=form,
+                      status=409, refused=True)
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: services.move_phase(cycle, current_user,
                                                                      target))

@@ -179,9 +179,10 @@ def interview_chart(rows, interviews: dict, chart_id: str = "chart-interviews"):
 def feedback_chart(rows, chart_id: str = "chart-feedback"):
     """360 feedback answered, of the feedback requested, by department (counts only)."""
     names = [r.name for r in rows]
-    answered = [figures.share(r.submitted, r.requested) for r in rows]
+    # Rows whose counts are below the anonymity threshold for this reader have no bar.
+    answered = [figures.share(r.submitted, r.requested) if r.exact else None for r in rows]
     return horizontal_bar_chart(
         chart_id=chart_id, title=_("360 feedback answered, by department"),
-        summary="; ".join(f"{r.name}: {r.submitted}/{r.requested}" for r in rows),
+        summary="; ".join(f"{r.name}: {r.shown('submitted')}/{r.requested}" for r in rows),
         categories=names, series=[Series(_("Answered"), answered)], unit="%", max_value=100,
         category_heading=_("Department"))

@@ -89,7 +89,7 @@ def team():
     if cycle is not None:
         per_page = current_app.config["PAGE_SIZE"]
         board = boards.team(cycle, scope, utcnow(), to_id(request.args.get("page")) or 1,
-                            per_page)
+                            per_page, current_user._get_current_object())
         drawn = {"statuses": charts.status_chart(board.statuses, board.names)
                  if board.statuses else None,
                  "completion": charts.completion_chart(board.completion)

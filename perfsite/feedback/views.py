@@ -435,6 +435,9 @@ def _report(cycle_id: int, person_id: int):
 @bp.get("/<int:cycle_id>/people/<int:person_id>/report")
 def report_page(cycle_id, person_id):
     cycle, person, found, allowed = _report(cycle_id, person_id)
+    if found is None and is_htmx():
+        # The fragment has no report to show: refused, with the reason (never a 500).
+        return render("feedback/_report_refused.html", status=403, refusal=allowed)
     return render("feedback/report.html", "feedback/_report.html", cycle=cycle, person=person,
                   report=found, refusal=allowed if found is None else None, lang=language())
 

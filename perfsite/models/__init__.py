@@ -20,6 +20,7 @@ from .cycle import PHASE_ORDER, Cycle, Phase
 from .feedback import (  # 360-degree feedback
     FeedbackGroup,
     FeedbackRating,
+    FeedbackRelease,
     FeedbackRequest,
     FeedbackSettings,
     FeedbackStatus,
@@ -170,6 +171,7 @@ __all__ = [
     # 360-degree feedback
     "FeedbackGroup",
     "FeedbackRating",
+    "FeedbackRelease",
     "FeedbackRequest",
     "FeedbackSettings",
     "FeedbackStatus",

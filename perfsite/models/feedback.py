@@ -12,6 +12,10 @@
   declines with a reason, or drafts and submits their answer: a rating per competency
   (FeedbackRating) and two comments. Submitted is final (only HR reopens it, logged).
 
+- FeedbackRelease: an anonymous group's results (averages, comments, how many answered) as
+  published, frozen: reports read releases, never the live answers
+  (perfsite/feedback/services/releases.py says when a group is released).
+
 Anonymity lives in the services (perfsite/feedback/services/report.py): nothing outside a
 rater's own card reads one request's answers; pages get group aggregates only.
 """
@@ -226,3 +230,41 @@ class FeedbackRating(db.Model):
 
     request: Mapped[FeedbackRequest] = relationship(back_populates="ratings")
     competency: Mapped[Competency] = relationship()
+
+
+class FeedbackRelease(db.Model):
+    """One anonymous group's results about one person in one cycle, as published: frozen.
+
+    `averages` maps a competency id (as text) to its average ("4.33") or None; `comments`
+    is the list of {"kind", "text"} in the report's order (no author, no date). `basis`
+    holds, per answer that went in, a keyed fingerprint of its content, so that the next
+    release can tell how many answers changed since; it is never shown."""
+
+    __tablename__ = "feedback_release"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "subject_id", "rater_group", "number",
+                         name="uq_feedback_release_cycle_id_subject_id_rater_group_number"),
+        CheckConstraint("rater_group IN ('peer', 'report')", name="anonymous_group"),
+        CheckConstraint("responses >= 2", name="never_below_two"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    rater_group: Mapped[str] = mapped_column(String(10))
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    threshold: Mapped[int] = mapped_column(Integer)
+    responses: Mapped[int] = mapped_column(Integer)
+    averages: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    comments: Mapped[list] = mapped_column(db.JSON, default=list)
+    basis: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    @property
+    def group(self) -> FeedbackGroup:
+        return FeedbackGroup(self.rater_group)
+
+    def __repr__(self) -> str:
+        return (f"<FeedbackRelease {self.rater_group} on {self.subject_id} in {self.cycle_id} "
+                f"#{self.number}>")

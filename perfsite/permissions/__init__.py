@@ -51,6 +51,7 @@ from .coaching import (  # noqa: F401
     can_view_overview,
     can_write_private_note,
 )
+from .cycles import can_move_back, later_phase_records  # noqa: F401
 from .dashboards import (  # noqa: F401
     can_export,
     can_export_completion,
@@ -63,7 +64,9 @@ from .dashboards import (  # noqa: F401
     dashboard_scope,
 )
 from .feedback import (  # noqa: F401
+    answered_clause,
     can_approve_nominations,
+    can_change_anonymity_threshold,
     can_decline_feedback,
     can_edit_feedback_settings,
     can_give_feedback,
@@ -73,13 +76,18 @@ from .feedback import (  # noqa: F401
     can_recompute_scores,
     can_remove_rater,
     can_reopen_feedback,
+    can_see_declines,
+    can_see_exact_feedback_counts,
     can_see_who_answered,
     can_view_feedback_admin,
     can_view_feedback_report,
     can_view_nominations,
     feedback_cycles_clause,
     feedback_open,
+    prime_raters_fixed,
     rater_state_shown,
+    raters_fixed,
+    threshold_fixed,
 )
 from .interviews import (  # noqa: F401
     can_acknowledge_interview,

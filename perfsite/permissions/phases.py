@@ -65,6 +65,9 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "list_feedback": frozenset(PHASE_ORDER[PHASE_ORDER.index(Phase.IN_PROGRESS):]),
     # the interviews pages list the cycles in or past their feedback interviews
     "list_interviews": frozenset({Phase.INTERVIEWS, Phase.CLOSED}),
+    # 360: the anonymous groups' results are released as the review phase closes
+    # (perfsite/feedback/services/releases.py); before that the report says they are due
+    "read_feedback_releases": frozenset({Phase.CALIBRATION, Phase.INTERVIEWS, Phase.CLOSED}),
     # HR folds late 360 answers into the stored scores before calibration is done
     "recompute_scores": frozenset({Phase.REVIEW, Phase.CALIBRATION}),
     # resource allocation (perfsite/talent): allocations change until the cycle closes

@@ -1,8 +1,10 @@
 """The 360 feedback journey in Chromium: `staff` nominates three peers (one from Sales, picked
 by searching); `head` approves them; `peer` (Wang Fang, Sales) fills in the card, which saves
 as they type and turns into a submitted card in place; the report shows nothing of the peer
-group until three peers have answered, then the averages without names; in Chinese too. An
-axe check on every page.
+group while review runs, however many answered (groups are released as review closes); HR
+advances the cycle to calibration, cannot move it back over the answers (the page says
+why), and the report then shows the averages without names; in Chinese too. An axe check on
+every page.
 
 Runs on the demo company: "2026 H2" is in review (perfsite.demo), where `staff` has not
 nominated anyone yet and has two feedback requests of their own waiting.
@@ -78,7 +80,8 @@ def test_nominate_approve_answer_in_place_and_a_report_that_waits_for_three(
     expect(page.locator("table")).to_contain_text("Zhang Min")
     report_url = raters_url.replace("/raters", "/report")
     page.goto(report_url)
-    expect(page.locator(".feedback-hidden")).to_contain_text("Peers: not enough responses")
+    expect(page.locator(".feedback-hidden")).to_contain_text(
+        "Peers: results are shown once the review phase has closed")
     check_accessibility(page)
     logout(page)
 
@@ -107,12 +110,34 @@ def test_nominate_approve_answer_in_place_and_a_report_that_waits_for_three(
     check_accessibility(page)
     logout(page)
 
-    # one peer of three: still nothing; three: the averages, without names
+    # one peer of three: nothing; three, while review runs: still nothing
     login(page, "head", then=report_url.replace(live_server.url, ""))
     expect(page.locator(".feedback-hidden")).to_contain_text("Peers")
     expect(page.locator("main")).not_to_contain_text("Clear, early updates")
     _answer_as_service(live_server, ["sam.okafor", "wu.xia"])
     page.reload()
+    expect(page.locator(".feedback-hidden")).to_contain_text("Peers")
+    expect(page.locator("main")).not_to_contain_text("Clear, early updates")
+    logout(page)
+
+    # HR closes review (the groups are released) and cannot move the cycle back over answers
+    login(page, "hr", then="/cycles/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="2026 H2").first.click()
+    cycle_url = page.url
+    expect(page.locator("#move-back-refused")).to_contain_text("cannot move back")
+    expect(page.get_by_role("link", name="Back to “In progress”")).to_have_count(0)
+    check_accessibility(page)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Advance to “Calibration”").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, move to “Calibration”").click()
+    page.goto(cycle_url)
+    expect(page.locator(".phases [aria-current=step]")).to_contain_text("Calibration")
+    expect(page.locator("#move-back-refused")).to_contain_text("cannot move back")
+    logout(page)
+
+    login(page, "head", then=report_url.replace(live_server.url, ""))
     expect(page.locator(".feedback-hidden")).to_have_count(0)
     report = page.locator(".feedback-report")
     expect(report).to_contain_text("Clear, early updates on the portal.")

@@ -82,7 +82,8 @@ class Team:
     feedback: list  # feedback.services.completion's rows for the scope
 
 
-def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: int) -> Team:
+def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: int,
+         viewer=None) -> Team:
     people_stmt = (select(Person).join(PersonalPlan, PersonalPlan.person_id == Person.id)
                    .outerjoin(Department, Department.id == Person.department_id)
                    .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
@@ -99,7 +100,7 @@ def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: 
                 figures.obstacles(cycle, scope, now), figures.requests(cycle, scope, now),
                 figures.review_completion(cycle, scope),
                 figures.ratings(cycle, scope, str(_l("My departments"))),
-                other_areas.feedback_by_department(cycle, scope))
+                other_areas.feedback_by_department(cycle, scope, viewer))
 
 
 @dataclass

@@ -27,9 +27,10 @@ FINISHED = [s.value for s in (InterviewStatus.COMPLETED, InterviewStatus.ACKNOWL
                               InterviewStatus.APPEALED, InterviewStatus.RESOLVED)]
 
 
-def feedback_by_department(cycle: Cycle, scope: Scope) -> list:
-    """feedback.services.completion for the departments of the scope."""
-    return feedback_completion.completion(cycle, scope.ids)
+def feedback_by_department(cycle: Cycle, scope: Scope, viewer=None) -> list:
+    """feedback.services.completion for the departments of the scope, as `viewer` may see
+    the counts (below the threshold: "fewer than N", unless HR)."""
+    return feedback_completion.completion(cycle, scope.ids, viewer)
 
 
 @dataclass

@@ -6,6 +6,6 @@ change, flush and never commit. The anonymity rule lives in report.py: every pag
 chart, aggregate and score reads answers through it.
 """
 
-from . import answers, completion, nominations, report, settings, todos
+from . import answers, completion, nominations, releases, report, settings, todos
 
-__all__ = ["answers", "completion", "nominations", "report", "settings", "todos"]
+__all__ = ["answers", "completion", "nominations", "releases", "report", "settings", "todos"]

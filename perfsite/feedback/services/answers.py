@@ -11,7 +11,8 @@ Rules:
 - A rater declines with a reason (can_decline_feedback); the subject's head is told and
   picks a replacement.
 - HR reopens a submitted answer with a reason (can_reopen_feedback), audited; the rater is
-  told and may change it and submit it again.
+  told and may change it and submit it again. Reports read released groups only
+  (releases.py), so a reopen shows no before and after.
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from ... import permissions as can
 from ...extensions import db
 from ...models import Cycle, Department, FeedbackRequest, FeedbackStatus, Person, utcnow
+from .settings import threshold_of
 
 
 @dataclass(frozen=True)
@@ -19,15 +22,37 @@ class DepartmentCounts:
     requested: int  # asked (approved), whether answered, declined or not yet
     submitted: int
     declined: int
+    # Counts below this are shown as "fewer than N" (0: exact, for HR).
+    floor: int = 0
 
     @property
     def waiting(self) -> int:
         return self.requested - self.submitted - self.declined
 
+    @property
+    def exact(self) -> bool:
+        """Are the answered, declined and waiting counts shown as they are? Only when each
+        reaches the floor: otherwise one would follow from the others."""
+        return not self.floor or min(self.submitted, self.declined, self.waiting) >= self.floor
 
-def completion(cycle: Cycle, department_ids=None) -> list[DepartmentCounts]:
+    def shown(self, name: str) -> str:
+        """A count as this reader sees it: exact, or "fewer than N" / "N or more"."""
+        value = getattr(self, name)
+        if self.exact or name == "requested":
+            return str(value)
+        if value < self.floor:
+            return _("fewer than %(n)d", n=self.floor)
+        return _("%(n)d or more", n=self.floor)
+
+
+def completion(cycle: Cycle, department_ids=None, viewer=None) -> list[DepartmentCounts]:
     """Requested / submitted / declined feedback per department (of the person the feedback
-    is on), by department name; one query. `department_ids` narrows to those departments."""
+    is on), by department name; one query. `department_ids` narrows to those departments.
+
+    For a `viewer` other than HR (permissions.can_see_exact_feedback_counts) the counts
+    leave out the feedback on the viewer themselves, and answered and declined counts below
+    the cycle's threshold read "fewer than N": nobody but HR watches a count of answers
+    about themselves or their team move one by one."""
     status = FeedbackRequest.status
 
     def count_of(*statuses):
@@ -46,7 +71,12 @@ def completion(cycle: Cycle, department_ids=None) -> list[DepartmentCounts]:
             .order_by(Department.name))
     if department_ids is not None:
         stmt = stmt.where(Person.department_id.in_(list(department_ids) or [0]))
-    return [DepartmentCounts(dept_id, name or "—", int(asked), int(done), int(declined))
+    floor = 0
+    if viewer is not None and not can.can_see_exact_feedback_counts(viewer):
+        stmt = stmt.where(FeedbackRequest.subject_id != viewer.id)
+        floor = threshold_of(cycle)
+    return [DepartmentCounts(dept_id, name or "—", int(asked), int(done), int(declined),
+                             floor)
             for dept_id, name, asked, done, declined in db.session.execute(stmt)]
 
 
@@ -56,10 +86,9 @@ def totals(rows: list[DepartmentCounts]) -> DepartmentCounts:
 
 
 def recompute_scores(cycle: Cycle, actor, now) -> int:
-    """HR stores everyone's scores again (reviews/services/scores.refresh_result), now with
-    the 360 groups that pass the threshold: one batch, audited as HR's, so that no change of
+    """HR stores everyone's scores again (reviews/services/scores.refresh_result), with the
+    360 groups as released (releases.py): one batch, audited as HR's, so that no change of
     a stored score follows one rater's answer. Returns how many results were refreshed."""
-    from ... import permissions as can
     from ...models import Review, ReviewKind, ReviewStatus
     from ...reviews.services import scores
 
@@ -76,7 +105,11 @@ def recompute_scores(cycle: Cycle, actor, now) -> int:
 
 
 def fold_in_late_answers(cycle: Cycle, actor) -> int:
-    """As calibration opens (feedback is closed then; a phase hook, perfsite/areas.py),
-    the stored scores take in every 360 answer that came after a manager review was
-    submitted: one batch, like HR's button."""
-    return recompute_scores(cycle, actor, utcnow())
+    """As calibration opens (review has closed, feedback with it; a phase hook,
+    perfsite/areas.py), the anonymous groups that are due are released (releases.py) and
+    everyone's stored scores take them in: one batch, like HR's button."""
+    from .releases import publish
+
+    now = utcnow()
+    publish(cycle, actor, now)
+    return recompute_scores(cycle, actor, now)

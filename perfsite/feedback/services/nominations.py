@@ -10,8 +10,11 @@ Rules:
   asks the head themselves (the manager group, attributed) and the person's direct reports
   (upward feedback, anonymous). The head adds raters (asked at once) and removes raters who
   have not answered (can_remove_rater).
-- A rater who declined (answers.decline) is replaced by the head, once
-  (can_pick_replacement): the replacement is asked in the same group.
+- Once the first anonymous answer about the person is in, their raters are fixed
+  (permissions.raters_fixed): nobody is nominated, approved, added or removed any more, so
+  nobody can compare the results before and after a rater came or went. A rater who
+  declined (answers.decline) is still replaced by the head, once (can_pick_replacement):
+  the replacement is asked in the same group.
 - Every change is audited; nothing here reads or writes an answer.
 """
 

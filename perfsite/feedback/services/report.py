@@ -3,12 +3,15 @@
 Rules (domain.md, "360 anonymity"):
 - Rater groups: the manager (attributed), peers and direct reports (anonymous), beside the
   person's own ratings from their submitted self-review.
-- An anonymous group shows only when it has at least the cycle's threshold of submitted
-  answers (Cycle.anonymity_threshold, never below 2: settings.threshold_of). Below it,
-  nothing of the group is given out: no average, no comment, no count; the report keeps
-  only a note that there are not enough responses, and the group counts for nothing in
-  the competency score. Every output (the page, its fragment, the CSV export, the chart,
-  the competency score) is built from `group_results`, so the rule holds everywhere.
+- An anonymous group shows only its latest release (releases.py: made as the review phase
+  closes, when at least the cycle's threshold of answers are in, Cycle.anonymity_threshold,
+  never below 2; released again only in steps that isolate no answer). Live answers of
+  peers and direct reports are never read here. Without a release nothing of the group is
+  given out: no average, no comment, no count; the report keeps only a note (results due
+  when review closes, or fewer than the threshold answered), and the group counts for
+  nothing in the competency score. Every output (the page, its fragment, the CSV export,
+  the chart, the competency score, the final score, the printable review, the interview
+  page) is built from `group_results`, so the rule holds everywhere.
 - Nothing pairs an anonymous answer with its author: averages per competency, comments
   without names or dates in an order that follows neither time nor id (shuffled by their
   text's hash), no request ids.
@@ -22,7 +25,6 @@ Rules (domain.md, "360 anonymity"):
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,20 +51,14 @@ from ...models import (
 )
 from ...reviews.services import scores
 from ...reviews.services import settings as review_settings
+from . import releases
+from .releases import Comment, is_shown, mean, shuffled
 from .settings import settings_of, threshold_of
 
+__all__ = ["Comment", "GroupResult", "Report", "build", "feedback_groups", "group_results",
+           "is_shown", "mean", "report_for", "shuffled"]
+
 ANONYMOUS = (FeedbackGroup.PEER, FeedbackGroup.REPORT)
-
-
-@dataclass(frozen=True)
-class Comment:
-    kind: str  # "keep_doing" or "improve"
-    text: str
-    author: Person | None = None  # the manager's only
-
-    @property
-    def kind_label(self):
-        return _l("Keep doing") if self.kind == "keep_doing" else _l("Improve")
 
 
 @dataclass
@@ -82,60 +78,49 @@ class GroupResult:
         return self.group.label
 
 
-def mean(values: Iterable[int]) -> Decimal | None:
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    return scores.rounded(Decimal(sum(values)) / len(values))
-
-
-def shuffled(comments: list[Comment]) -> list[Comment]:
-    """An order unrelated to who wrote what or when: by a hash of the text."""
-    return sorted(comments, key=lambda c: hashlib.sha256(
-        f"{c.kind}:{c.text}".encode()).hexdigest())
-
-
-def is_shown(group: FeedbackGroup, submitted: int, threshold: int) -> bool:
-    """The anonymity rule: the manager when they answered; an anonymous group from the
-    threshold (never below 2) on."""
-    if group is FeedbackGroup.MANAGER:
-        return submitted >= 1
-    return submitted >= max(threshold, 2)
-
-
 def group_results(cycle: Cycle, person: Person,
                   competencies: list[Competency]) -> dict[FeedbackGroup, GroupResult]:
-    """Each rater group asked about `person` in `cycle`, with the anonymity rule applied
-    (three queries, however many raters)."""
-    threshold = threshold_of(cycle)
+    """Each rater group asked about `person` in `cycle`: the manager's answer as it stands
+    (attributed), the anonymous groups as last released (three queries, however many
+    raters)."""
     asked = dict(db.session.execute(
         select(FeedbackRequest.rater_group, func.count(FeedbackRequest.id))
         .where(FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id == person.id,
                FeedbackRequest.status != FeedbackStatus.REMOVED.value)
         .group_by(FeedbackRequest.rater_group)).all())
-    answers = list(db.session.scalars(
+    managers = list(db.session.scalars(
         select(FeedbackRequest).where(FeedbackRequest.cycle_id == cycle.id,
                                       FeedbackRequest.subject_id == person.id,
+                                      FeedbackRequest.rater_group == FeedbackGroup.MANAGER.value,
                                       FeedbackRequest.status == FeedbackStatus.SUBMITTED.value)
         .options(selectinload(FeedbackRequest.ratings), joinedload(FeedbackRequest.rater))))
+    released = releases.latest(cycle, person)
     results: dict[FeedbackGroup, GroupResult] = {}
     for group in FeedbackGroup:
-        if not asked.get(group.value):
+        if not asked.get(group.value) and group not in released:
             continue
-        mine = [a for a in answers if a.rater_group == group.value]
-        if not is_shown(group, len(mine), threshold):
+        if group.anonymous:
+            release = released.get(group)
+            if release is None:
+                results[group] = GroupResult(group, shown=False)
+                continue
+            averages, comments = releases.release_figures(release)
+            results[group] = GroupResult(
+                group, shown=True,
+                averages={c.id: averages.get(c.id) for c in competencies if c.id is not None},
+                comments=comments, responses=release.responses)
+            continue
+        if not is_shown(group, len(managers), threshold_of(cycle)):
             results[group] = GroupResult(group, shown=False)
             continue
-        averages = {c.id: mean(r.rating for a in mine for r in a.ratings
+        averages = {c.id: mean(r.rating for a in managers for r in a.ratings
                                if r.competency_id == c.id)
                     for c in competencies if c.id is not None}
-        author = mine[0].rater if group is FeedbackGroup.MANAGER else None
-        comments = [Comment(kind, getattr(a, kind), author) for a in mine
+        author = managers[0].rater
+        comments = [Comment(kind, getattr(a, kind), author) for a in managers
                     for kind in ("keep_doing", "improve") if getattr(a, kind)]
-        results[group] = GroupResult(
-            group, shown=True, averages=averages,
-            comments=comments if author is not None else shuffled(comments),
-            responses=len(mine), author=author)
+        results[group] = GroupResult(group, shown=True, averages=averages, comments=comments,
+                                     responses=len(managers), author=author)
     return results
 
 
@@ -156,11 +141,20 @@ class Report:
     threshold: int
     competencies: list[Competency]
     groups: list[GroupResult]  # shown anonymous groups
-    hidden: list[FeedbackGroup]  # anonymous groups below the threshold: a note only
+    hidden: list[FeedbackGroup]  # anonymous groups not released: a note only
     manager: GroupResult | None
     own: dict[int, Decimal | None]
     manager_ratings: dict[int, Decimal | None]
     manager_source: str  # "feedback", "review" or ""
+    pending: bool = False  # review has not closed: no anonymous group is released yet
+
+    def hidden_note(self, group: FeedbackGroup) -> str:
+        """Why a group shows nothing, the same words on the page and in the CSV."""
+        if self.pending:
+            return _("%(group)s: results are shown once the review phase has closed, if at "
+                     "least %(n)d have answered.", group=group.label, n=self.threshold)
+        return _("%(group)s: fewer than %(n)d responses, so none is shown.",
+                 group=group.label, n=self.threshold)
 
     @property
     def rows(self) -> list[Row]:
@@ -201,7 +195,7 @@ class Report:
                              _num(row.manager), *[_num(row.groups[g.group])
                                                   for g in self.groups]])
         for group in self.hidden:
-            writer.writerow([str(group.label), _("Not enough responses to show.")])
+            writer.writerow([str(group.label), self.hidden_note(group)])
         writer.writerow([])
         writer.writerow([_("Group"), _("Comment"), _("Text")])
         for result in ([self.manager] if self.manager else []) + self.groups:
@@ -244,7 +238,8 @@ def build(cycle: Cycle, person: Person) -> Report:
         groups=[results[g] for g in ANONYMOUS if g in results and results[g].shown],
         hidden=[g for g in ANONYMOUS if g in results and not results[g].shown],
         manager=manager, own=ratings_of(reviews.get(ReviewKind.SELF.value)),
-        manager_ratings=manager_ratings, manager_source=source)
+        manager_ratings=manager_ratings, manager_source=source,
+        pending=not releases.released_phase(cycle))
 
 
 def report_for(viewer, person: Person, cycle: Cycle) -> Report | None:
