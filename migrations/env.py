@@ -87,14 +87,34 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite alters a table by copying it and dropping the old one (batch mode), which
+        # its foreign keys refuse while other tables' rows refer to it (a populated database,
+        # e.g. a restored backup). Alembic's advice: keep them off while migrating, then
+        # check the rows and turn them on again (the pooled connection is reused).
+        # The pragma is ignored inside a transaction, and SQLAlchemy would begin one:
+        # it goes to the driver's connection directly, before anything else.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.connection.dbapi_connection.execute(
+                    "PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys "
+                                       f"point nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
