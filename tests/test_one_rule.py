@@ -135,8 +135,6 @@ STATE_COMPARISONS_LEFT = {
     "perfsite/notify/outbox.py": 4,
     "perfsite/notify/personal.py": 1,
     "perfsite/notify/views.py": 2,
-    "perfsite/reviews/services/completion.py": 3,
-    "perfsite/reviews/services/reviews.py": 1,
     "perfsite/talent/services/allocations.py": 2,
 }
 STATE_ATTRIBUTES = {"status", "proposal_status", "state"}
