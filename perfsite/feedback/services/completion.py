@@ -60,14 +60,14 @@ def recompute_scores(cycle: Cycle, actor, now) -> int:
     the 360 groups that pass the threshold: one batch, audited as HR's, so that no change of
     a stored score follows one rater's answer. Returns how many results were refreshed."""
     from ... import permissions as can
-    from ...models import Review, ReviewKind, ReviewStatus
+    from ...models import Review, ReviewKind
     from ...reviews.services import scores
 
     can.enforce(can.can_recompute_scores(actor, cycle))
     people = list(db.session.scalars(
         select(Person).join(Review, Review.person_id == Person.id)
         .where(Review.cycle_id == cycle.id, Review.kind == ReviewKind.MANAGER.value,
-               Review.status == ReviewStatus.SUBMITTED.value)
+               Review.is_submitted)
         .order_by(Person.id)))
     for person in people:
         scores.refresh_result(cycle, person, actor, now)

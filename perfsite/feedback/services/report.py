@@ -43,7 +43,6 @@ from ...models import (
     Cycle,
     FeedbackGroup,
     FeedbackRequest,
-    FeedbackStatus,
     Person,
     ReviewKind,
 )
@@ -111,12 +110,12 @@ def group_results(cycle: Cycle, person: Person,
     asked = dict(db.session.execute(
         select(FeedbackRequest.rater_group, func.count(FeedbackRequest.id))
         .where(FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id == person.id,
-               FeedbackRequest.status != FeedbackStatus.REMOVED.value)
+               ~FeedbackRequest.is_removed)
         .group_by(FeedbackRequest.rater_group)).all())
     answers = list(db.session.scalars(
         select(FeedbackRequest).where(FeedbackRequest.cycle_id == cycle.id,
                                       FeedbackRequest.subject_id == person.id,
-                                      FeedbackRequest.status == FeedbackStatus.SUBMITTED.value)
+                                      FeedbackRequest.is_submitted)
         .options(selectinload(FeedbackRequest.ratings), joinedload(FeedbackRequest.rater))))
     results: dict[FeedbackGroup, GroupResult] = {}
     for group in FeedbackGroup:
