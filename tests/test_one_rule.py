@@ -121,9 +121,6 @@ def test_no_phase_is_compared_outside_permissions_and_models():
 STATE_COMPARISONS_LEFT = {
     "perfsite/dashboards/services/figures.py": 5,
     "perfsite/dashboards/services/other_areas.py": 3,
-    "perfsite/interviews/services/closing.py": 1,
-    "perfsite/interviews/services/interviews.py": 5,
-    "perfsite/interviews/services/todos.py": 4,
     "perfsite/notify/group.py": 1,
     "perfsite/notify/outbox.py": 4,
     "perfsite/notify/personal.py": 1,
