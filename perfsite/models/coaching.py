@@ -281,6 +281,36 @@ class ResourceRequest(_TrackedItem, db.Model):
     def _is_open_expression(cls):
         return cls.status.in_(cls.OPEN_STATES)
 
+    @hybrid_property
+    def is_with_owner(self) -> bool:
+        """Open and with its owner to decide (also a SQL expression)."""
+        return self.status == RequestStatus.OPEN
+
+    @is_with_owner.inplace.expression
+    @classmethod
+    def _is_with_owner_expression(cls):
+        return cls.status == RequestStatus.OPEN.value
+
+    @hybrid_property
+    def is_escalated(self) -> bool:
+        """Escalated: with the executive to decide (also a SQL expression)."""
+        return self.status == RequestStatus.ESCALATED
+
+    @is_escalated.inplace.expression
+    @classmethod
+    def _is_escalated_expression(cls):
+        return cls.status == RequestStatus.ESCALATED.value
+
+    @hybrid_property
+    def is_approved(self) -> bool:
+        """Approved: it draws on its allocation (also a SQL expression)."""
+        return self.status == RequestStatus.APPROVED
+
+    @is_approved.inplace.expression
+    @classmethod
+    def _is_approved_expression(cls):
+        return cls.status == RequestStatus.APPROVED.value
+
 
 class CoachingComment(db.Model):
     """A head's reply to a check-in; the person sees it until they mark it read."""

@@ -37,8 +37,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -191,19 +194,88 @@ class FeedbackRequest(db.Model):
     def state(self) -> FeedbackStatus:
         return FeedbackStatus(self.status)
 
-    @property
+    @hybrid_property
     def is_submitted(self) -> bool:
+        """Answered (also a SQL expression)."""
         return self.status == FeedbackStatus.SUBMITTED
 
-    @property
+    @is_submitted.inplace.expression
+    @classmethod
+    def _is_submitted_expression(cls):
+        return cls.status == FeedbackStatus.SUBMITTED.value
+
+    @hybrid_property
     def awaiting_approval(self) -> bool:
-        """Nominated: waiting for the head to approve the rater."""
+        """Nominated: waiting for the head to approve the rater (also a SQL expression)."""
         return self.status == FeedbackStatus.NOMINATED
 
-    @property
+    @awaiting_approval.inplace.expression
+    @classmethod
+    def _awaiting_approval_expression(cls):
+        return cls.status == FeedbackStatus.NOMINATED.value
+
+    @hybrid_property
     def is_open(self) -> bool:
-        """Waiting for the rater's answer."""
+        """Waiting for the rater's answer (also a SQL expression)."""
         return self.status == FeedbackStatus.REQUESTED
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status == FeedbackStatus.REQUESTED.value
+
+    @hybrid_property
+    def is_asked(self) -> bool:
+        """Asked of the rater: waiting for the answer, or answered (also a SQL expression)."""
+        return self.status in (FeedbackStatus.REQUESTED, FeedbackStatus.SUBMITTED)
+
+    @is_asked.inplace.expression
+    @classmethod
+    def _is_asked_expression(cls):
+        return cls.status.in_([FeedbackStatus.REQUESTED.value, FeedbackStatus.SUBMITTED.value])
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        """Counts towards the subject's raters: nominated, asked or answered (also a SQL
+        expression)."""
+        return self.status in ACTIVE_STATUSES
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return cls.status.in_(ACTIVE_STATUSES)
+
+    @hybrid_property
+    def is_declined(self) -> bool:
+        """The rater declined (also a SQL expression)."""
+        return self.status == FeedbackStatus.DECLINED
+
+    @is_declined.inplace.expression
+    @classmethod
+    def _is_declined_expression(cls):
+        return cls.status == FeedbackStatus.DECLINED.value
+
+    @hybrid_property
+    def is_removed(self) -> bool:
+        """Taken off the list (also a SQL expression)."""
+        return self.status == FeedbackStatus.REMOVED
+
+    @is_removed.inplace.expression
+    @classmethod
+    def _is_removed_expression(cls):
+        return cls.status == FeedbackStatus.REMOVED.value
+
+    @hybrid_property
+    def awaits_head(self) -> bool:
+        """The head's to act: a nomination to approve, or a declined rater not yet replaced
+        (also a SQL expression)."""
+        return self.awaiting_approval or (self.is_declined and not self.replaced)
+
+    @awaits_head.inplace.expression
+    @classmethod
+    def _awaits_head_expression(cls):
+        return or_(cls.status == FeedbackStatus.NOMINATED.value,
+                   and_(cls.status == FeedbackStatus.DECLINED.value, cls.replaced.is_(False)))
 
     def rating_for(self, competency_id: int) -> FeedbackRating | None:
         return next((r for r in self.ratings if r.competency_id == competency_id), None)

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -196,18 +197,65 @@ class Interview(db.Model):
     def is_scheduled(self) -> bool:
         return self.id is not None
 
-    @property
+    @hybrid_property
     def is_cancelled(self) -> bool:
-        return self.status == InterviewStatus.CANCELLED.value
+        """Cancelled by the head (also a SQL expression)."""
+        return self.status == InterviewStatus.CANCELLED
 
-    @property
+    @is_cancelled.inplace.expression
+    @classmethod
+    def _is_cancelled_expression(cls):
+        return cls.status == InterviewStatus.CANCELLED.value
+
+    @hybrid_property
     def is_appealed(self) -> bool:
-        """Appealed and not yet resolved by HR."""
-        return self.status == InterviewStatus.APPEALED.value
+        """Appealed and not yet resolved by HR (also a SQL expression)."""
+        return self.status == InterviewStatus.APPEALED
 
-    @property
+    @is_appealed.inplace.expression
+    @classmethod
+    def _is_appealed_expression(cls):
+        return cls.status == InterviewStatus.APPEALED.value
+
+    @hybrid_property
+    def is_booked(self) -> bool:
+        """Scheduled and not held yet (also a SQL expression)."""
+        return self.status == InterviewStatus.SCHEDULED
+
+    @is_booked.inplace.expression
+    @classmethod
+    def _is_booked_expression(cls):
+        return cls.status == InterviewStatus.SCHEDULED.value
+
+    @hybrid_property
+    def is_under_way(self) -> bool:
+        """Booked or being held: neither finished nor cancelled (also a SQL expression)."""
+        return self.status in (InterviewStatus.SCHEDULED, InterviewStatus.HELD)
+
+    @is_under_way.inplace.expression
+    @classmethod
+    def _is_under_way_expression(cls):
+        return cls.status.in_([InterviewStatus.SCHEDULED.value, InterviewStatus.HELD.value])
+
+    @hybrid_property
+    def is_acknowledged(self) -> bool:
+        """The person acknowledged the record (also a SQL expression)."""
+        return self.status == InterviewStatus.ACKNOWLEDGED
+
+    @is_acknowledged.inplace.expression
+    @classmethod
+    def _is_acknowledged_expression(cls):
+        return cls.status == InterviewStatus.ACKNOWLEDGED.value
+
+    @hybrid_property
     def is_finished(self) -> bool:
+        """The record is finished: the notes no longer change (also a SQL expression)."""
         return self.id is not None and self.state in FINISHED
+
+    @is_finished.inplace.expression
+    @classmethod
+    def _is_finished_expression(cls):
+        return cls.status.in_([s.value for s in FINISHED])
 
     def note(self, section) -> InterviewNote | None:
         return next((n for n in self.notes if n.section == NoteSection(section).value), None)

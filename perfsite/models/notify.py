@@ -19,7 +19,18 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -54,6 +65,9 @@ DELIVERY_STATUS_LABELS = {
     DeliveryStatus.BUNDLED: _l("Sent in a digest"),
     DeliveryStatus.CANCELLED: _l("Cancelled"),
 }
+
+# A delivery that failed and may be tried again.
+RETRYABLE_STATES = (DeliveryStatus.QUEUED.value, DeliveryStatus.GIVEN_UP.value)
 
 
 class NotifyChannel(db.Model):
@@ -119,6 +133,61 @@ class OutboxMessage(db.Model):
 
     channel: Mapped[NotifyChannel | None] = relationship()
     recipient: Mapped[Person | None] = relationship()
+
+    @hybrid_property
+    def is_sending(self) -> bool:
+        """Claimed by a worker (also a SQL expression)."""
+        return self.status == DeliveryStatus.SENDING
+
+    @is_sending.inplace.expression
+    @classmethod
+    def _is_sending_expression(cls):
+        return cls.status == DeliveryStatus.SENDING.value
+
+    @hybrid_property
+    def is_held(self) -> bool:
+        """Held for the person's daily digest (also a SQL expression)."""
+        return self.status == DeliveryStatus.HELD
+
+    @is_held.inplace.expression
+    @classmethod
+    def _is_held_expression(cls):
+        return cls.status == DeliveryStatus.HELD.value
+
+    @hybrid_property
+    def is_sent(self) -> bool:
+        """Arrived (also a SQL expression)."""
+        return self.status == DeliveryStatus.SENT
+
+    @is_sent.inplace.expression
+    @classmethod
+    def _is_sent_expression(cls):
+        return cls.status == DeliveryStatus.SENT.value
+
+    @hybrid_property
+    def is_retryable(self) -> bool:
+        """Failed and may be tried again: waiting for its next attempt, or given up (also a
+        SQL expression)."""
+        return self.status in RETRYABLE_STATES
+
+    @is_retryable.inplace.expression
+    @classmethod
+    def _is_retryable_expression(cls):
+        return cls.status.in_(RETRYABLE_STATES)
+
+    @hybrid_method
+    def is_due(self, now: datetime) -> bool:
+        """A worker may claim it at `now`: queued and its next attempt is due, or claimed
+        by a worker whose claim expired (also a SQL expression)."""
+        return ((self.status == DeliveryStatus.QUEUED and self.next_attempt_at <= now)
+                or (self.is_sending and self.claim_expires_at < now))
+
+    @is_due.inplace.expression
+    @classmethod
+    def _is_due_expression(cls, now: datetime):
+        return or_(and_(cls.status == DeliveryStatus.QUEUED.value, cls.next_attempt_at <= now),
+                   and_(cls.status == DeliveryStatus.SENDING.value,
+                        cls.claim_expires_at < now))
 
     @property
     def next_try(self) -> datetime | None:

@@ -179,13 +179,35 @@ class StrategyTarget(MeasuredMixin, db.Model):
     def state(self) -> TargetStatus:
         return TargetStatus(self.status)
 
-    @property
+    @hybrid_property
     def is_draft(self) -> bool:
+        """Not published yet: only planners see it (also a SQL expression)."""
         return self.status == TargetStatus.DRAFT
 
-    @property
+    @is_draft.inplace.expression
+    @classmethod
+    def _is_draft_expression(cls):
+        return cls.status == TargetStatus.DRAFT.value
+
+    @hybrid_property
+    def is_published(self) -> bool:
+        """Published: goals may align to it (also a SQL expression)."""
+        return self.status == TargetStatus.PUBLISHED
+
+    @is_published.inplace.expression
+    @classmethod
+    def _is_published_expression(cls):
+        return cls.status == TargetStatus.PUBLISHED.value
+
+    @hybrid_property
     def is_retired(self) -> bool:
+        """Retired: still shown, last, but no longer aligned to (also a SQL expression)."""
         return self.status == TargetStatus.RETIRED
+
+    @is_retired.inplace.expression
+    @classmethod
+    def _is_retired_expression(cls):
+        return cls.status == TargetStatus.RETIRED.value
 
     def __repr__(self) -> str:
         return f"<StrategyTarget {self.id} {self.title!r} r{self.revision}>"
@@ -348,9 +370,20 @@ class PersonalPlan(db.Model):
 
     OPEN_STATES = (PlanStatus.DRAFT.value, PlanStatus.RETURNED.value)
 
-    @property
+    @hybrid_property
     def awaiting_approval(self) -> bool:
+        """Submitted: waiting for the approver (also a SQL expression)."""
         return self.status == PlanStatus.SUBMITTED
+
+    @awaiting_approval.inplace.expression
+    @classmethod
+    def _awaiting_approval_expression(cls):
+        return cls.status == PlanStatus.SUBMITTED.value
+
+    @property
+    def is_returned(self) -> bool:
+        """Sent back by the approver: the person revises and resubmits it."""
+        return self.status == PlanStatus.RETURNED
 
     @property
     def returned_comment(self) -> str:

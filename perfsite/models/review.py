@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -233,9 +234,15 @@ class Review(db.Model):
     def is_self(self) -> bool:
         return self.kind == ReviewKind.SELF
 
-    @property
+    @hybrid_property
     def is_submitted(self) -> bool:
+        """Submitted: final (also a SQL expression)."""
         return self.status == ReviewStatus.SUBMITTED
+
+    @is_submitted.inplace.expression
+    @classmethod
+    def _is_submitted_expression(cls):
+        return cls.status == ReviewStatus.SUBMITTED.value
 
     @property
     def is_started(self) -> bool:

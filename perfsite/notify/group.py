@@ -35,7 +35,6 @@ from ..models import (
     Person,
     PersonalPlan,
     Phase,
-    PlanStatus,
 )
 from . import outbox
 from .links import site_link, site_name
@@ -155,8 +154,7 @@ def _counts(cycle: Cycle) -> dict[str, dict[int | None, tuple[int, int]]]:
     if can.is_allowed(cycle, "edit_plans"):  # plans are agreed: how many are approved
         rows = db.session.execute(
             select(Person.department_id, func.count(PersonalPlan.id),
-                   func.sum(case((PersonalPlan.status == PlanStatus.APPROVED.value, 1),
-                                 else_=0)))
+                   func.sum(case((PersonalPlan.is_approved, 1), else_=0)))
             .join(Person, Person.id == PersonalPlan.person_id)
             .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True))
             .group_by(Person.department_id)).all()

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import DeliveryStatus, OutboxMessage, utcnow
@@ -81,11 +81,7 @@ def already_written(dedupe_key: str) -> bool:
 # Claiming ------------------------------------------------------------------------------------
 
 def _due(now: datetime):
-    return or_(
-        and_(OutboxMessage.status == DeliveryStatus.QUEUED.value,
-             OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == DeliveryStatus.SENDING.value,
-             OutboxMessage.claim_expires_at < now))
+    return OutboxMessage.is_due(now)
 
 
 def claim(now: datetime, token: str, *, limit: int = BATCH,
@@ -112,7 +108,7 @@ def claim(now: datetime, token: str, *, limit: int = BATCH,
     db.session.execute(claiming.execution_options(synchronize_session=False))
     won = list(db.session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.claimed_by == token,
-                                       OutboxMessage.status == DeliveryStatus.SENDING.value)
+                                       OutboxMessage.is_sending)
         .order_by(OutboxMessage.id)))
     db.session.commit()
     return won
@@ -157,7 +153,7 @@ def _finish(message_id: int, token: str, **values) -> bool:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token,
-               OutboxMessage.status == DeliveryStatus.SENDING.value)
+               OutboxMessage.is_sending)
         .values(claimed_by=None, claim_expires_at=None, **values)
         .execution_options(synchronize_session=False))
     db.session.commit()

@@ -69,7 +69,7 @@ def queue_digests(now: datetime, log=print) -> int:
         return 0
     held: dict[int, list[OutboxMessage]] = defaultdict(list)
     for message in db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == DeliveryStatus.HELD.value)
+            select(OutboxMessage).where(OutboxMessage.is_held)
             .order_by(OutboxMessage.id)):
         held[message.recipient_id].append(message)
     todo_digests = {d.person.id: d for d in pending_digests(now)}

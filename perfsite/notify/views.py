@@ -19,7 +19,6 @@ from ..extensions import db
 from ..models import DeliveryStatus, Department, NotifyChannel, OutboxMessage, utcnow
 from ..models.notify import DELIVERY_STATUS_LABELS
 from ..paging import window
-from ..permissions.notifications import RETRYABLE
 from ..rules import to_id
 from ..submissions import submit_once
 from ..web import attempt, load, render, status_of
@@ -118,15 +117,17 @@ def test_channel(channel_id):
         for error in form.form_errors:
             flash(error, "error")
         return redirect(url_for("notify.channel_list"))
-    _tell(outbox.deliver_now(message.id), message.id)
+    outbox.deliver_now(message.id)
+    _tell(message.id)
     return redirect(url_for("notify.deliveries"))
 
 
-def _tell(result: str | None, message_id: int) -> None:
-    if result == DeliveryStatus.SENT.value:
+def _tell(message_id: int) -> None:
+    """Say how the attempt just made went, by the message as it now is."""
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is not None and message.is_sent:
         flash(_("The message arrived."), "success")
         return
-    message = db.session.get(OutboxMessage, message_id)
     if message is not None and message.last_error:
         flash(_("It did not arrive: %(error)s. It will be tried again.",
                 error=message.last_error), "error")
@@ -144,7 +145,7 @@ def deliveries():
     status = request.args.get("status", "")
     if status == "failed":
         stmt = stmt.where(OutboxMessage.last_error != "",
-                          OutboxMessage.status.in_(RETRYABLE))
+                          OutboxMessage.is_retryable)
     elif status in {s.value for s in DeliveryStatus}:
         stmt = stmt.where(OutboxMessage.status == status)
     page = window(stmt.options(joinedload(OutboxMessage.recipient)),
@@ -162,7 +163,8 @@ def retry_delivery(message_id):
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: outbox.retry(message, _me(), utcnow()))
         if status == 200:
-            _tell(outbox.deliver_now(message_id), message_id)
+            outbox.deliver_now(message_id)
+            _tell(message_id)
         else:
             for error in form.form_errors:
                 flash(error, "error")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import DeliveryStatus
 from .answers import state, who
 from .org import is_hr
 
@@ -28,13 +27,10 @@ def can_view_deliveries(user):
     return who(is_hr(user), _l("Only HR reads the delivery log."))
 
 
-RETRYABLE = (DeliveryStatus.QUEUED.value, DeliveryStatus.GIVEN_UP.value)
-
-
 def can_retry_delivery(user, message):
     """Retry now: HR, a delivery that failed (waiting for its next attempt, or given up)."""
     return (can_view_deliveries(user)
-            and state(message.status in RETRYABLE and bool(message.last_error),
+            and state(message.is_retryable and bool(message.last_error),
                       _l("Only a delivery that failed can be retried.")))
 
 

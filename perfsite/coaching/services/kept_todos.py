@@ -46,7 +46,6 @@ from ...models import (
     Person,
     PersonalPlan,
     PersonRole,
-    PlanStatus,
     ResourceRequest,
     Review,
     ReviewSettings,
@@ -138,7 +137,7 @@ def _expiry(person_ids, now: datetime) -> dict[int, datetime]:
         .join(Kpi, Kpi.plan_id == PersonalPlan.id)
         .join(Cycle, Cycle.id == PersonalPlan.cycle_id)
         .where(PersonalPlan.person_id.in_(list(person_ids)),
-               PersonalPlan.status == PlanStatus.APPROVED.value, Kpi.counts,
+               PersonalPlan.is_approved, Kpi.counts,
                Kpi.last_check_in_at.is_not(None),
                can.phase_clause("check_in")))
     found: dict[int, datetime] = {}

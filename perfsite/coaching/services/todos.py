@@ -45,12 +45,9 @@ from ...models import (
     Obstacle,
     Person,
     PersonalPlan,
-    PlanStatus,
-    RequestStatus,
     ResourceRequest,
     Review,
     ReviewKind,
-    ReviewStatus,
 )
 from .common import is_overdue
 
@@ -115,7 +112,7 @@ def _plans_to_submit(people, now):
         if not can.can_submit_plan(person, plan):
             continue
         text = (_("Submit your plan for %(cycle)s", cycle=plan.cycle.name)
-                if plan.status == PlanStatus.DRAFT else
+                if not plan.is_returned else
                 _("Your plan for %(cycle)s was returned: revise and resubmit it",
                   cycle=plan.cycle.name))
         yield person.id, Todo("plan_submit", f"plan_submit:{plan.id}:{plan.version}", text,
@@ -127,7 +124,7 @@ def _plans_to_approve(people, now):
     rows = db.session.scalars(
         select(PersonalPlan).join(Cycle, Cycle.id == PersonalPlan.cycle_id)
         .join(Person, Person.id == PersonalPlan.person_id)
-        .where(PersonalPlan.status == PlanStatus.SUBMITTED.value,
+        .where(PersonalPlan.awaiting_approval,
                # approver_id: the manager, or (without one) the responsible head
                or_(Person.manager_id.in_(people), Person.manager_id.is_(None)),
                can.phase_clause("edit_plans", "revise_plans"))
@@ -156,7 +153,7 @@ def _check_ins_due(people, now):
         .join(Cycle, Cycle.id == PersonalPlan.cycle_id)
         .outerjoin(last, last.c.kpi_id == Kpi.id)
         .where(PersonalPlan.person_id.in_(people),
-               PersonalPlan.status == PlanStatus.APPROVED.value, Kpi.counts,
+               PersonalPlan.is_approved, Kpi.counts,
                can.phase_clause("check_in"))
         .options(joinedload(Kpi.plan).joinedload(PersonalPlan.cycle))
         .order_by(Kpi.title)).all()
@@ -200,15 +197,15 @@ def _requests_to_decide(people, now):
         select(ResourceRequest).join(Cycle, Cycle.id == ResourceRequest.cycle_id)
         .where(or_(
             ResourceRequest.owner_id.in_(people)
-            & (ResourceRequest.status == RequestStatus.OPEN.value),
+            & ResourceRequest.is_with_owner,
             ResourceRequest.escalated_to_id.in_(people)
-            & (ResourceRequest.status == RequestStatus.ESCALATED.value)),
+            & ResourceRequest.is_escalated),
             can.phase_clause("handle_items"))
         .options(joinedload(ResourceRequest.cycle), joinedload(ResourceRequest.raised_by),
                  joinedload(ResourceRequest.owner))
         .order_by(ResourceRequest.created_at)).all()
     for item in items:
-        person = people[item.escalated_to_id if item.status == RequestStatus.ESCALATED
+        person = people[item.escalated_to_id if item.is_escalated
                         else item.owner_id]
         if not can.can_decide_request(person, item):
             continue
@@ -260,7 +257,7 @@ def _unsubmitted_reviews(kind: ReviewKind, where):
                                 Review.person_id == PersonalPlan.person_id,
                                 Review.kind == kind.value))
         .where(where, Person.active.is_(True), can.phase_clause("write_reviews"),
-               or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED.value))
+               or_(Review.id.is_(None), ~Review.is_submitted))
         .options(joinedload(PersonalPlan.cycle), joinedload(PersonalPlan.person))
         .order_by(Cycle.start_date, PersonalPlan.id)).all()
 

@@ -40,10 +40,8 @@ from ...models import (
     Obstacle,
     Person,
     PersonalPlan,
-    PlanStatus,
     ResourceRequest,
     StrategyTarget,
-    TargetStatus,
     TargetTrendPoint,
 )
 from ...permissions import is_allowed
@@ -86,8 +84,8 @@ def shown_targets(cycle: Cycle) -> list[StrategyTarget]:
     return list(db.session.scalars(
         select(StrategyTarget)
         .where(StrategyTarget.cycle_id == cycle.id,
-               StrategyTarget.status != TargetStatus.DRAFT.value)
-        .order_by(StrategyTarget.status == TargetStatus.RETIRED.value, StrategyTarget.title)))
+               ~StrategyTarget.is_draft)
+        .order_by(StrategyTarget.is_retired, StrategyTarget.title)))
 
 
 def targets(cycle: Cycle, scope: Scope) -> list[TargetFigure]:
@@ -218,7 +216,7 @@ def _overdue_query(cycle: Cycle, scope: Scope, now: datetime, by, person_ids=Non
             .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
             .join(Person, Person.id == PersonalPlan.person_id)
             .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
-                   PersonalPlan.status == PlanStatus.APPROVED.value,
+                   PersonalPlan.is_approved,
                    or_(Kpi.last_check_in_at.is_(None), Kpi.last_check_in_at <= cutoff),
                    in_scope(Person.department_id, scope), *narrow)
             .group_by(by)), overdue
@@ -382,7 +380,7 @@ def phase_progress(cycle: Cycle, scope: Scope) -> list[DepartmentProgress]:
     def row(department_id) -> DepartmentProgress:
         return rows.setdefault(department_id, DepartmentProgress(department_id, ""))
 
-    approved = func.sum(case((PersonalPlan.status == PlanStatus.APPROVED.value, 1), else_=0))
+    approved = func.sum(case((PersonalPlan.is_approved, 1), else_=0))
     for department_id, people, done in db.session.execute(
             select(Person.department_id, func.count(PersonalPlan.id), approved)
             .join(PersonalPlan, PersonalPlan.person_id == Person.id)
@@ -426,7 +424,7 @@ class Laggard:
 def plans_not_approved(cycle: Cycle, scope: Scope, limit: int):
     """People whose plan in the cycle is not approved yet (and how many)."""
     where = [PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
-             PersonalPlan.status != PlanStatus.APPROVED.value,
+             ~PersonalPlan.is_approved,
              in_scope(Person.department_id, scope)]
     total = db.session.scalar(select(func.count(PersonalPlan.id))
                               .join(Person, Person.id == PersonalPlan.person_id).where(*where))

@@ -20,11 +20,8 @@ from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...feedback.services import completion as feedback_completion
-from ...models import Cycle, Interview, InterviewStatus, Person
+from ...models import Cycle, Interview, Person
 from .common import Scope, in_scope
-
-FINISHED = [s.value for s in (InterviewStatus.COMPLETED, InterviewStatus.ACKNOWLEDGED,
-                              InterviewStatus.APPEALED, InterviewStatus.RESOLVED)]
 
 
 def feedback_by_department(cycle: Cycle, scope: Scope, viewer=None) -> list:
@@ -42,8 +39,8 @@ class InterviewCounts:
 
 
 def interviews_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, InterviewCounts]:
-    finished = func.sum(case((Interview.status.in_(FINISHED), 1), else_=0))
-    acknowledged = func.sum(case((Interview.status == InterviewStatus.ACKNOWLEDGED.value, 1),
+    finished = func.sum(case((Interview.is_finished, 1), else_=0))
+    acknowledged = func.sum(case((Interview.is_acknowledged, 1),
                                  else_=0))
     return {dept: InterviewCounts(dept, count, int(done or 0), int(agreed or 0))
             for dept, count, done, agreed in db.session.execute(
@@ -56,7 +53,7 @@ def interviews_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, Int
 def open_appeals(cycle: Cycle, scope: Scope, limit: int = 10) -> tuple[int, list[Interview]]:
     """How many appeals are open in the cycle, and the oldest few (person, head loaded)."""
     where = [Interview.cycle_id == cycle.id,
-             Interview.status == InterviewStatus.APPEALED.value,
+             Interview.is_appealed,
              in_scope(Person.department_id, scope)]
     total = db.session.scalar(select(func.count(Interview.id))
                               .join(Person, Person.id == Interview.person_id).where(*where))

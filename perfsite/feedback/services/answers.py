@@ -60,8 +60,7 @@ def requests_of_rater(cycle: Cycle, rater: Person) -> list[FeedbackRequest]:
     return list(db.session.scalars(
         select(FeedbackRequest).where(
             FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.rater_id == rater.id,
-            FeedbackRequest.status.in_([FeedbackStatus.REQUESTED.value,
-                                        FeedbackStatus.SUBMITTED.value]))
+            FeedbackRequest.is_asked)
         .options(joinedload(FeedbackRequest.subject).joinedload(Person.department),
                  selectinload(FeedbackRequest.ratings))
         .join(Person, Person.id == FeedbackRequest.subject_id)

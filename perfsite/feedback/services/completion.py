@@ -89,14 +89,14 @@ def recompute_scores(cycle: Cycle, actor, now) -> int:
     """HR stores everyone's scores again (reviews/services/scores.refresh_result), with the
     360 groups as released (releases.py): one batch, audited as HR's, so that no change of
     a stored score follows one rater's answer. Returns how many results were refreshed."""
-    from ...models import Review, ReviewKind, ReviewStatus
+    from ...models import Review, ReviewKind
     from ...reviews.services import scores
 
     can.enforce(can.can_recompute_scores(actor, cycle))
     people = list(db.session.scalars(
         select(Person).join(Review, Review.person_id == Person.id)
         .where(Review.cycle_id == cycle.id, Review.kind == ReviewKind.MANAGER.value,
-               Review.status == ReviewStatus.SUBMITTED.value)
+               Review.is_submitted)
         .order_by(Person.id)))
     for person in people:
         scores.refresh_result(cycle, person, actor, now)

@@ -38,7 +38,6 @@ from ...models import (
     FeedbackStatus,
     Person,
 )
-from ...models.feedback import ACTIVE_STATUSES
 from ...org import picker
 from .settings import settings_of
 
@@ -66,7 +65,7 @@ def _peer_count(cycle: Cycle, person: Person) -> int:
     return db.session.scalar(select(func.count(FeedbackRequest.id)).where(
         FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id == person.id,
         FeedbackRequest.rater_group == FeedbackGroup.PEER.value,
-        FeedbackRequest.status.in_(ACTIVE_STATUSES))) or 0
+        FeedbackRequest.is_active)) or 0
 
 
 def _existing(cycle: Cycle, person: Person, raters) -> dict[int, FeedbackRequest]:
@@ -86,10 +85,10 @@ def _ask(cycle: Cycle, person: Person, actor, usernames, *, status: FeedbackStat
     existing = _existing(cycle, person, raters)
     for rater in raters:
         found = existing.get(rater.id)
-        if found is not None and found.status in ACTIVE_STATUSES:
+        if found is not None and found.is_active:
             raise Invalid(_l("%(name)s is on the list already.", name=rater.display_name),
                           field)
-        if found is not None and found.status == FeedbackStatus.DECLINED:
+        if found is not None and found.is_declined:
             raise Invalid(_l("%(name)s declined already; pick someone else.",
                              name=rater.display_name), field)
     limit = settings_of(cycle).max_raters
@@ -111,7 +110,7 @@ def _ask(cycle: Cycle, person: Person, actor, usernames, *, status: FeedbackStat
         made.append(request)
     db.session.flush()
     for request in made:
-        record("feedback_request.nominated" if status is FeedbackStatus.NOMINATED
+        record("feedback_request.nominated" if request.awaiting_approval
                else "feedback_request.added", request, actor=actor, label=_label(request),
                after={"status": request.status, "rater_group": request.rater_group})
     return made
@@ -175,7 +174,7 @@ def approve(cycle: Cycle, person: Person, actor, *, now: datetime) -> int:
             "%(name)s needs at least %(num)d peer on the list; add one first.",
             "%(name)s needs at least %(num)d peers on the list; add some first.",
             minimum, name=person.display_name))
-    pending = [r for r in requests_on(cycle, person) if r.status == FeedbackStatus.NOMINATED]
+    pending = [r for r in requests_on(cycle, person) if r.awaiting_approval]
     for request in pending:
         request.status = FeedbackStatus.REQUESTED.value
         request.updated_at = now
@@ -210,7 +209,7 @@ def replace(request: FeedbackRequest, actor, *, username: str,
     if rater.id == person.id:
         raise Invalid(_l("Nobody gives 360 feedback on themselves."), "username")
     found = _existing(cycle, person, [rater]).get(rater.id)
-    if found is not None and found.status != FeedbackStatus.REMOVED:
+    if found is not None and not found.is_removed:
         raise Invalid(_l("%(name)s has been asked already.", name=rater.display_name),
                       "username")
     if found is None:
@@ -241,16 +240,14 @@ def waiting_for_approval(cycle: Cycle, subject_ids: list[int]) -> dict[int, dict
     declines wait for a replacement (one query)."""
     waiting: dict[int, dict[str, int]] = {}
     rows = db.session.execute(
-        select(FeedbackRequest.subject_id, FeedbackRequest.status, func.count())
+        select(FeedbackRequest.subject_id,
+               func.count().filter(FeedbackRequest.awaiting_approval),
+               func.count().filter(~FeedbackRequest.awaiting_approval))
         .where(FeedbackRequest.cycle_id == cycle.id,
-               FeedbackRequest.subject_id.in_(subject_ids),
-               (FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
-               | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
-                  & FeedbackRequest.replaced.is_(False)))
-        .group_by(FeedbackRequest.subject_id, FeedbackRequest.status))
-    for subject_id, status, count in rows:
-        entry = waiting.setdefault(subject_id, {"nominated": 0, "declined": 0})
-        entry["nominated" if status == FeedbackStatus.NOMINATED.value else "declined"] = count
+               FeedbackRequest.subject_id.in_(subject_ids), FeedbackRequest.awaits_head)
+        .group_by(FeedbackRequest.subject_id))
+    for subject_id, nominated, declined in rows:
+        waiting[subject_id] = {"nominated": nominated, "declined": declined}
     return waiting
 
 
@@ -260,9 +257,7 @@ def stuck_query(cycle: Cycle, department_ids=None):
     name of the person they are on, for paging."""
     stmt = (select(FeedbackRequest).join(Person, Person.id == FeedbackRequest.subject_id)
             .where(FeedbackRequest.cycle_id == cycle.id,
-                   ((FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
-                    | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
-                       & FeedbackRequest.replaced.is_(False))))
+                   FeedbackRequest.awaits_head)
             .options(joinedload(FeedbackRequest.subject), joinedload(FeedbackRequest.rater),
                      joinedload(FeedbackRequest.cycle))
             .order_by(Person.display_name, FeedbackRequest.id))

@@ -42,7 +42,6 @@ from ...models import (
     FeedbackGroup,
     FeedbackRelease,
     FeedbackRequest,
-    FeedbackStatus,
     Person,
 )
 from ...permissions.phases import is_allowed
@@ -169,7 +168,7 @@ def latest(cycle: Cycle, person: Person) -> dict[FeedbackGroup, FeedbackRelease]
 def _submitted(cycle: Cycle, person_ids=None) -> dict[tuple[int, str], list[FeedbackRequest]]:
     stmt = (select(FeedbackRequest)
             .where(FeedbackRequest.cycle_id == cycle.id,
-                   FeedbackRequest.status == FeedbackStatus.SUBMITTED.value,
+                   FeedbackRequest.is_submitted,
                    FeedbackRequest.rater_group.in_([g.value for g in ANONYMOUS]))
             .options(selectinload(FeedbackRequest.ratings)).order_by(FeedbackRequest.id))
     if person_ids is not None:

@@ -45,7 +45,6 @@ from ...models import (
     Cycle,
     FeedbackGroup,
     FeedbackRequest,
-    FeedbackStatus,
     Person,
     ReviewKind,
 )
@@ -86,13 +85,13 @@ def group_results(cycle: Cycle, person: Person,
     asked = dict(db.session.execute(
         select(FeedbackRequest.rater_group, func.count(FeedbackRequest.id))
         .where(FeedbackRequest.cycle_id == cycle.id, FeedbackRequest.subject_id == person.id,
-               FeedbackRequest.status != FeedbackStatus.REMOVED.value)
+               ~FeedbackRequest.is_removed)
         .group_by(FeedbackRequest.rater_group)).all())
     managers = list(db.session.scalars(
         select(FeedbackRequest).where(FeedbackRequest.cycle_id == cycle.id,
                                       FeedbackRequest.subject_id == person.id,
                                       FeedbackRequest.rater_group == FeedbackGroup.MANAGER.value,
-                                      FeedbackRequest.status == FeedbackStatus.SUBMITTED.value)
+                                      FeedbackRequest.is_submitted)
         .options(selectinload(FeedbackRequest.ratings), joinedload(FeedbackRequest.rater))))
     released = releases.latest(cycle, person)
     results: dict[FeedbackGroup, GroupResult] = {}

@@ -42,7 +42,7 @@ class Missing:
     def why(self):
         if self.interview is None:
             return _l("Not scheduled")
-        if self.interview.status == InterviewStatus.APPEALED:
+        if self.interview.is_appealed:
             return _l("Appeal open")
         return self.interview.state.label
 

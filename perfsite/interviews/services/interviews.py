@@ -51,7 +51,6 @@ from ...models import (
     Person,
     PersonalPlan,
 )
-from ...models.interview import FINISHED as FINISHED_STATES
 from ...rules import check_version, clean_text, require_reason, to_version
 
 NOTE_LIMIT = 20000
@@ -228,7 +227,7 @@ def propose_time(interview: Interview, actor, *, starts_at: datetime | None, not
 def start(interview: Interview, actor, now: datetime) -> None:
     """scheduled -> held: the meeting has begun (the head's first note marks it too)."""
     can.enforce(can.can_complete_interview(actor, interview))
-    if interview.state is InterviewStatus.SCHEDULED:
+    if interview.is_booked:
         interview.status = InterviewStatus.HELD.value
         interview.held_at = now
         record("interview.held", interview, actor=actor, label=label_of(interview),
@@ -285,7 +284,7 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
             text=text, based_on_version=based_on, saved_by_id=actor.id, saved_at=now))
         db.session.flush()
     if (section not in (NoteSection.PREP, NoteSection.PERSON)
-            and interview.state is InterviewStatus.SCHEDULED):
+            and interview.is_booked):
         start(interview, actor, now)
     return NoteSave(note)
 
@@ -383,7 +382,7 @@ def plan_to_track(person: Person, cycle: Cycle) -> Interview | None:
     return db.session.scalar(
         select(Interview).join(Cycle, Cycle.id == Interview.cycle_id)
         .where(Interview.person_id == person.id, Cycle.start_date < cycle.start_date,
-               Interview.status.in_([s.value for s in FINISHED_STATES]))
+               Interview.is_finished)
         .options(selectinload(Interview.items).selectinload(ImprovementItem.updates),
                  selectinload(Interview.items).joinedload(ImprovementItem.owner))
         .order_by(Cycle.start_date.desc()).limit(1))
@@ -423,9 +422,7 @@ def propose_goal_drafts(cycle: Cycle, actor) -> int:
         .join(Cycle, Cycle.id == Interview.cycle_id)
         .where(GoalDraft.proposed_cycle_id.is_(None), Cycle.id != cycle.id,
                Cycle.start_date < cycle.start_date,
-               Interview.status.in_([s.value for s in InterviewStatus
-                                     if s not in (InterviewStatus.SCHEDULED,
-                                                  InterviewStatus.HELD)]))
+               ~Interview.is_under_way)
         .options(selectinload(GoalDraft.interview).joinedload(Interview.person))).all()
     told = set()
     for draft in rows:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from ... import permissions as can
 from ...coaching.services.todos import Todo
 from ...extensions import db
-from ...models import Cycle, Interview, InterviewStatus, Outcome, Person, PersonalPlan
+from ...models import Cycle, Interview, Outcome, Person, PersonalPlan
 from ...timezones import local_time, zone_of
 
 KINDS = ("appeal_resolve", "interview_schedule", "interview_reschedule",
@@ -44,14 +44,14 @@ def collect(people: dict, now):
         select(Interview).join(Cycle, Cycle.id == Interview.cycle_id)
         .where(can.phase_clause("hold_interviews"),
                or_(Interview.person_id.in_(people), Interview.head_id.in_(people),
-                   Interview.status == InterviewStatus.APPEALED.value))
+                   Interview.is_appealed))
         .options(joinedload(Interview.cycle), joinedload(Interview.person),
                  joinedload(Interview.head))).all()
     for interview in interviews:
         person = people.get(interview.person_id)
         head = people.get(interview.head_id)
         values = {"interview_id": interview.id}
-        if person is not None and interview.status == InterviewStatus.SCHEDULED:
+        if person is not None and interview.is_booked:
             yield person.id, _todo(
                 "interview_attend", f"interview_attend:{interview.id}:{interview.version}",
                 _("Feedback interview with %(name)s on %(when)s", name=interview.head.display_name,
@@ -71,7 +71,7 @@ def collect(people: dict, now):
                   name=interview.person.display_name,
                   when=_when(interview.proposed_starts_at, head)),
                 "interviews.interview", values)
-        if (head is not None and interview.status == InterviewStatus.CANCELLED
+        if (head is not None and interview.is_cancelled
                 and can.can_schedule_interview(head, interview)):
             yield head.id, _todo(
                 "interview_reschedule", f"interview_reschedule:{interview.id}:"
@@ -80,7 +80,7 @@ def collect(people: dict, now):
                   name=interview.person.display_name, cycle=interview.cycle.name),
                 "interviews.schedule", {"cycle_id": interview.cycle_id,
                                         "person_id": interview.person_id})
-        if interview.status == InterviewStatus.APPEALED:
+        if interview.is_appealed:
             for hr in people.values():
                 if can.can_resolve_appeal(hr, interview):
                     yield hr.id, _todo(

@@ -34,7 +34,6 @@ from ...models import (
     GoalContributor,
     Kpi,
     StrategyTarget,
-    TargetStatus,
     utcnow,
 )
 from ...rules import check_version, clean_text, require_reason
@@ -65,7 +64,7 @@ def _check_alignment(goal: DepartmentGoal) -> None:
     if goal.target_id is not None:
         target = db.session.get(StrategyTarget, goal.target_id)
         if (target is None or target.cycle_id != goal.cycle_id
-                or target.status != TargetStatus.PUBLISHED.value):
+                or not target.is_published):
             raise Invalid(_l("Choose a published target of this cycle."), "alignment")
     if goal.supports_goal_id is not None:
         supported = db.session.get(DepartmentGoal, goal.supports_goal_id)
@@ -262,7 +261,7 @@ def mark_plan_ready(cycle: Cycle, department: Department, actor,
 def sync_department_plan(cycle: Cycle, department: Department, actor) -> None:
     """A ready plan whose goal weights no longer add up to 100 is a draft again."""
     plan = department_plan(cycle.id, department.id)
-    if plan is None or plan.state is not DepartmentPlanStatus.READY:
+    if plan is None or not plan.is_ready:
         return
     totals = goal_weight_total(cycle.id, department)
     if totals.complete:

@@ -331,7 +331,7 @@ def plans_waiting_for(user, cycle: Cycle | None = None) -> list[PersonalPlan]:
     # In SQL, the plans whose approver `user` may be; approver_id then decides exactly.
     headed = can.managed_department_ids(user)
     stmt = (select(PersonalPlan).join(Person, Person.id == PersonalPlan.person_id)
-            .where(PersonalPlan.status == PlanStatus.SUBMITTED.value,
+            .where(PersonalPlan.awaiting_approval,
                    PersonalPlan.person_id != user.id,
                    or_(Person.manager_id == user.id,
                        Person.manager_id.is_(None) & Person.department_id.in_(headed)))

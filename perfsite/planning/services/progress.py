@@ -43,9 +43,7 @@ from ...models import (
     MetricType,
     Person,
     PersonalPlan,
-    ProposalStatus,
     StrategyTarget,
-    TargetStatus,
 )
 
 ZERO = Decimal(0)
@@ -139,9 +137,7 @@ def _goal_rollup(goal_filter) -> Rollup:
 
 def _goal_sums(goals, kpis) -> dict:
     """Correlated subqueries: each goal's counting KPIs, summed (see DepartmentGoal)."""
-    counting = and_(kpis.c.goal_id == goals.c.id,
-                    or_(kpis.c.proposal_status.is_(None),
-                        kpis.c.proposal_status != ProposalStatus.DECLINED.value))
+    counting = and_(kpis.c.goal_id == goals.c.id, Kpi.counts)  # kpis is Kpi's table
     return {
         "kpi_count": select(func.count(kpis.c.id)).where(counting).scalar_subquery(),
         "kpi_weight_sum": select(func.coalesce(func.sum(kpis.c.weight), 0))
@@ -376,8 +372,8 @@ def alignment_tree(cycle: Cycle, viewer, department_id: int | None = None) -> Tr
     targets = list(db.session.scalars(
         select(StrategyTarget)
         .where(StrategyTarget.cycle_id == cycle.id,
-               StrategyTarget.status != TargetStatus.DRAFT.value)
-        .order_by(StrategyTarget.status == TargetStatus.RETIRED.value, StrategyTarget.title)))
+               ~StrategyTarget.is_draft)
+        .order_by(StrategyTarget.is_retired, StrategyTarget.title)))
     target_values = target_progress([t.id for t in targets])
     target_nodes = {t.id: TargetNode(target=t, progress=target_values.get(t.id))
                     for t in targets}
@@ -442,8 +438,8 @@ def collapsed_tree(cycle: Cycle, viewer) -> CollapsedTree:
     targets = list(db.session.scalars(
         select(StrategyTarget)
         .where(StrategyTarget.cycle_id == cycle.id,
-               StrategyTarget.status != TargetStatus.DRAFT.value)
-        .order_by(StrategyTarget.status == TargetStatus.RETIRED.value, StrategyTarget.title)))
+               ~StrategyTarget.is_draft)
+        .order_by(StrategyTarget.is_retired, StrategyTarget.title)))
     by_department: dict[int, list] = {}
     by_target: dict[int, list] = {}
     for department_id, target_id, weight, *values in db.session.execute(stmt):

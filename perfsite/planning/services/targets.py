@@ -92,7 +92,7 @@ def update_target(target: StrategyTarget, actor, *, expected_version, reason: st
         if key not in TARGET_FIELDS:
             raise KeyError(key)
         setattr(target, key, value)
-    if target.state is TargetStatus.PUBLISHED:
+    if target.is_published:
         # Ask for the reason before anything else so the form says it first.
         reason = require_reason(reason)
     _check_target(target)
@@ -100,7 +100,7 @@ def update_target(target: StrategyTarget, actor, *, expected_version, reason: st
     old, new = changed(before, after)
     if not new:
         return
-    if target.state is TargetStatus.DRAFT:
+    if target.is_draft:
         record("target.updated", target, actor=actor, before=old, after=new)
         return
     _add_revision(target, actor, reason, after)
@@ -161,8 +161,8 @@ def visible_targets(cycle: Cycle, viewer):
     """A select() of the cycle's targets `viewer` may see, by title."""
     stmt = select(StrategyTarget).where(StrategyTarget.cycle_id == cycle.id)
     if not can.can_view_draft_targets(viewer):
-        stmt = stmt.where(StrategyTarget.status != TargetStatus.DRAFT.value)
-    return stmt.order_by(StrategyTarget.status == TargetStatus.RETIRED.value,
+        stmt = stmt.where(~StrategyTarget.is_draft)
+    return stmt.order_by(StrategyTarget.is_retired,
                          StrategyTarget.title)
 
 
@@ -170,7 +170,7 @@ def published_targets(cycle_id: int) -> list[StrategyTarget]:
     """Targets goals may align to: published (not draft, not retired)."""
     return list(db.session.scalars(
         select(StrategyTarget).where(StrategyTarget.cycle_id == cycle_id,
-                                     StrategyTarget.status == TargetStatus.PUBLISHED.value)
+                                     StrategyTarget.is_published)
         .order_by(StrategyTarget.title)))
 
 

@@ -35,7 +35,6 @@ from ...models import (
     ReviewKind,
     ReviewResult,
     ReviewState,
-    ReviewStatus,
 )
 
 
@@ -94,7 +93,7 @@ def _participants(cycle: Cycle):
 
 
 def _submitted(alias):
-    return func.sum(case((alias.status == ReviewStatus.SUBMITTED.value, 1), else_=0))
+    return func.sum(case((alias.is_submitted, 1), else_=0))
 
 
 def _review_join(alias, cycle: Cycle, kind: ReviewKind):
@@ -152,7 +151,7 @@ def people_query(cycle: Cycle, department_id: int | None = None, late_only: bool
     if late_only:
         submitted_both = (select(func.count(Review.id))
                           .where(Review.cycle_id == cycle.id, Review.person_id == Person.id,
-                                 Review.status == ReviewStatus.SUBMITTED.value)
+                                 Review.is_submitted)
                           .scalar_subquery())
         stmt = stmt.where(submitted_both < 2)
     return stmt
@@ -167,7 +166,7 @@ def rows_of(cycle: Cycle, people: list[Person]) -> list[PersonRow]:
 def _state_order(alias):
     """ReviewState.order in SQL: not started, draft, submitted."""
     return case((alias.id.is_(None), ReviewState.NOT_STARTED.order),
-                (alias.status == ReviewStatus.SUBMITTED.value, ReviewState.SUBMITTED.order),
+                (alias.is_submitted, ReviewState.SUBMITTED.order),
                 else_=ReviewState.DRAFT.order)
 
 

@@ -47,7 +47,6 @@ from ...models import (
     Kpi,
     Person,
     PersonalPlan,
-    PlanStatus,
     Review,
     ReviewCompetencyRating,
     ReviewKind,
@@ -100,7 +99,7 @@ class Subject:
 
     @property
     def plan_approved(self) -> bool:
-        return self.plan is not None and self.plan.status == PlanStatus.APPROVED
+        return self.plan is not None and self.plan.is_approved
 
 
 def subject_of(cycle: Cycle, person: Person) -> Subject:

@@ -40,7 +40,6 @@ from ...models import (
     Department,
     DepartmentAllocation,
     DepartmentGoal,
-    RequestStatus,
     ResourceRequest,
     StrategyTarget,
     TargetAllocation,
@@ -126,7 +125,7 @@ def committed(allocation_ids) -> dict[int, tuple[Decimal, int]]:
                func.coalesce(func.sum(ResourceRequest.amount), 0),
                func.coalesce(func.sum(ResourceRequest.headcount), 0))
         .where(ResourceRequest.allocation_id.in_(ids),
-               ResourceRequest.status == RequestStatus.APPROVED.value)
+               ResourceRequest.is_approved)
         .group_by(ResourceRequest.allocation_id)).all()
     return {alloc_id: (Decimal(amount).quantize(CENT), int(heads))
             for alloc_id, amount, heads in rows}
@@ -183,7 +182,7 @@ def overview(cycle: Cycle, department_ids=None) -> list[TargetRow]:
     `department_ids`), in three queries whatever the size of the company."""
     targets = list(db.session.scalars(
         select(StrategyTarget).where(StrategyTarget.cycle_id == cycle.id,
-                                     StrategyTarget.status != "draft")
+                                     ~StrategyTarget.is_draft)
         .order_by(StrategyTarget.title)))
     allocations = {a.target_id: a for a in db.session.scalars(
         select(TargetAllocation).where(TargetAllocation.cycle_id == cycle.id))}
