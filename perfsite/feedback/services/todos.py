@@ -56,8 +56,7 @@ def collect(people, now):
         | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
            & FeedbackRequest.replaced.is_(False)))
     approvals = {}
-    can.prime_raters_fixed({(r.subject_id, r.cycle_id) for r in pending
-                            if r.status == FeedbackStatus.NOMINATED})
+    can.prime_raters_fixed({(r.subject_id, r.cycle_id) for r in pending})
     for request in pending:
         head_id = can.approver_id(request.subject)
         head = people.get(head_id)
