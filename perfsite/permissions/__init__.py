@@ -87,6 +87,7 @@ from .feedback import (  # noqa: F401
     prime_raters_fixed,
     rater_state_shown,
     raters_fixed,
+    submitted_clause,
     threshold_fixed,
 )
 from .interviews import (  # noqa: F401

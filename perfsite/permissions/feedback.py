@@ -62,6 +62,11 @@ def _feedback_head(user, person) -> bool:
 
 # Answers given -------------------------------------------------------------------------------
 
+def submitted_clause():
+    """SQL: a feedback answer submitted as it stands (what a release is made from)."""
+    return FeedbackRequest.status == "submitted"
+
+
 def answered_clause():
     """SQL: an anonymous answer that is, or has been, submitted (a reopened one counts)."""
     return (FeedbackRequest.rater_group.in_(("peer", "report"))

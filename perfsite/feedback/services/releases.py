@@ -35,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ... import permissions as can
 from ...audit.services import record
 from ...extensions import db
 from ...models import (
@@ -168,7 +169,7 @@ def latest(cycle: Cycle, person: Person) -> dict[FeedbackGroup, FeedbackRelease]
 def _submitted(cycle: Cycle, person_ids=None) -> dict[tuple[int, str], list[FeedbackRequest]]:
     stmt = (select(FeedbackRequest)
             .where(FeedbackRequest.cycle_id == cycle.id,
-                   FeedbackRequest.is_submitted,
+                   can.submitted_clause(),
                    FeedbackRequest.rater_group.in_([g.value for g in ANONYMOUS]))
             .options(selectinload(FeedbackRequest.ratings)).order_by(FeedbackRequest.id))
     if person_ids is not None:

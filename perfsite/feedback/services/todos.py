@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from ... import permissions as can
 from ...coaching.services.todos import Todo
 from ...extensions import db
-from ...models import Cycle, FeedbackRequest
+from ...models import Cycle, FeedbackRequest, FeedbackStatus
 
 
 def _requests(where):
@@ -39,7 +39,7 @@ def collect(people, now):
     waiting: dict[tuple[int, int], int] = defaultdict(int)
     cycles = {}
     for request in _requests(FeedbackRequest.rater_id.in_(list(people))
-                             & FeedbackRequest.is_open):
+                             & (FeedbackRequest.status == FeedbackStatus.REQUESTED.value)):
         if can.can_give_feedback(people[request.rater_id], request):
             waiting[(request.rater_id, request.cycle_id)] += 1
             cycles[request.cycle_id] = request.cycle
@@ -52,16 +52,17 @@ def collect(people, now):
             "feedback.give", {"cycle_id": cycle_id})
     # Nominations to approve and raters to replace, for the heads among `people`.
     pending = _requests(
-        FeedbackRequest.awaits_head)
+        (FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
+        | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
+           & FeedbackRequest.replaced.is_(False)))
     approvals = {}
-    can.prime_raters_fixed({(r.subject_id, r.cycle_id) for r in pending
-                            if r.awaiting_approval})
+    can.prime_raters_fixed({(r.subject_id, r.cycle_id) for r in pending})
     for request in pending:
         head_id = can.approver_id(request.subject)
         head = people.get(head_id)
         if head is None:
             continue
-        if request.awaiting_approval:
+        if request.status == FeedbackStatus.NOMINATED:
             key = (head.id, request.cycle_id, request.subject_id)
             if key not in approvals and can.can_approve_nominations(
                     head, (request.subject, request.cycle)):
