@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from ... import permissions as can
 from ...coaching.services.todos import Todo
 from ...extensions import db
-from ...models import Cycle, FeedbackRequest, FeedbackStatus
+from ...models import Cycle, FeedbackRequest
 
 
 def _requests(where):
@@ -39,7 +39,7 @@ def collect(people, now):
     waiting: dict[tuple[int, int], int] = defaultdict(int)
     cycles = {}
     for request in _requests(FeedbackRequest.rater_id.in_(list(people))
-                             & (FeedbackRequest.status == FeedbackStatus.REQUESTED.value)):
+                             & FeedbackRequest.is_open):
         if can.can_give_feedback(people[request.rater_id], request):
             waiting[(request.rater_id, request.cycle_id)] += 1
             cycles[request.cycle_id] = request.cycle
@@ -52,9 +52,7 @@ def collect(people, now):
             "feedback.give", {"cycle_id": cycle_id})
     # Nominations to approve and raters to replace, for the heads among `people`.
     pending = _requests(
-        (FeedbackRequest.status == FeedbackStatus.NOMINATED.value)
-        | ((FeedbackRequest.status == FeedbackStatus.DECLINED.value)
-           & FeedbackRequest.replaced.is_(False)))
+        FeedbackRequest.awaits_head)
     approvals = {}
     can.prime_raters_fixed({(r.subject_id, r.cycle_id) for r in pending})
     for request in pending:
@@ -62,7 +60,7 @@ def collect(people, now):
         head = people.get(head_id)
         if head is None:
             continue
-        if request.status == FeedbackStatus.NOMINATED:
+        if request.awaiting_approval:
             key = (head.id, request.cycle_id, request.subject_id)
             if key not in approvals and can.can_approve_nominations(
                     head, (request.subject, request.cycle)):
