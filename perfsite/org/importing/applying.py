@@ -35,16 +35,16 @@ from .checking import (
     STAFF,
     UPDATE,
     WRITING,
+    Existing,
     ImportPlan,
     Progress,
     RowPlan,
-    _Existing,
-    _no_progress,
-    _steps,
+    no_progress,
     plan_import,
+    progress_every,
     read_org,
 )
-from .reading import _CONTROL, parse_file
+from .reading import CONTROL, parse_file
 
 # Applying --------------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ _audit_event = AuditEvent.__table__
 _login_session = LoginSession.__table__
 
 
-def _snapshot(person: _Existing) -> dict:
+def _snapshot(person: Existing) -> dict:
     """A person as the org services' audit events show one (before/after)."""
     return {"username": person.username, "display_name": person.display_name,
             "email": person.email, "employee_number": person.employee_number,
@@ -63,8 +63,8 @@ def _snapshot(person: _Existing) -> dict:
             "roles": sorted(person.roles)}
 
 
-def _after(row: RowPlan, before: _Existing | None, person_id: int,
-           ids: dict[str, int]) -> _Existing:
+def _after(row: RowPlan, before: Existing | None, person_id: int,
+           ids: dict[str, int]) -> Existing:
     """The person as the row leaves them."""
     wanted = row.wanted
 
@@ -72,7 +72,7 @@ def _after(row: RowPlan, before: _Existing | None, person_id: int,
         return wanted[key] if key in wanted else default
 
     manager = given("manager", None)
-    return _Existing(
+    return Existing(
         id=person_id, username=row.username, display_name=wanted["display_name"],
         email=wanted["email"],
         employee_number=given("employee_number", before.employee_number if before else None),
@@ -182,7 +182,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
     """
     if plan.has_errors:
         raise ImportRejected(plan)
-    report = progress or _no_progress
+    report = progress or no_progress
     org = plan.org if plan.org is not None else read_org()
     creates = [r for r in plan.rows if r.action == CREATE]
     updates = [r for r in plan.rows if r.action == UPDATE]
@@ -193,7 +193,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
     kept_todos.touch_everyone()  # bulk writes to the org chart: no flush tells the to-dos
     now = utcnow()
     ids = {username: p.id for username, p in org.people.items()}
-    people: list[tuple[_Existing | None, _Existing]] = []  # (before, after) per person
+    people: list[tuple[Existing | None, Existing]] = []  # (before, after) per person
 
     if creates:
         # Everyone first, with the managers already in the org chart; managers the file
@@ -208,7 +208,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
             "must_change_password": False, "created_at": now, "version": 1,
         } for r in creates]
         # In PROGRESS_STEPS parts at most, to report progress between them.
-        step = _steps(len(new_people))
+        step = progress_every(len(new_people))
         for first in range(0, len(new_people), step):
             _insert_many(_person, new_people[first:first + step])
             report(WRITING, min(first + step, len(new_people)), total)
@@ -232,7 +232,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
         fields = ("display_name", "email", "employee_number", "job_title", "department_id",
                   "manager_id", "active", "version")
         # In PROGRESS_STEPS parts at most too, reporting after each.
-        step, written = _steps(len(changed_people)), 0
+        step, written = progress_every(len(changed_people)), 0
         for first in range(0, len(changed_people), step):
             part = _update_many(
                 _person, [{"b_id": after.id, "b_seen_version": before.version,
@@ -356,7 +356,7 @@ def store_upload(filename: str, data: bytes, uploader: Person) -> OrgImport:
     can.enforce(can.can_administer_org(uploader))
     rows = parse_file(filename, data)
     # Some browsers send the whole client-side path; keep only the file's own name.
-    filename = _CONTROL.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1])
+    filename = CONTROL.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1])
     org_import = OrgImport(filename=filename.strip()[:255] or "upload", rows=rows,
                            created_by_id=uploader.id)
     db.session.add(org_import)

@@ -45,7 +45,7 @@ from ...models import (
     Role,
 )
 from .. import rules as org_rules
-from .reading import _COLUMN_SET, COLUMNS, MAX_CELL, MAX_LENGTHS
+from .reading import COLUMN_SET, COLUMNS, MAX_CELL, MAX_LENGTHS
 
 ROLE_SEPARATORS = re.compile(r"[;；]")  # the full-width semicolon comes from Chinese IMEs
 ROLE_NAMES = frozenset(role.value for role in Role)
@@ -60,7 +60,7 @@ Progress = Callable[[str, int, int], None]
 PROGRESS_STEPS = 10
 
 
-def _no_progress(phase: str, done: int, total: int) -> None:
+def no_progress(phase: str, done: int, total: int) -> None:
     return None
 
 
@@ -100,7 +100,7 @@ class RowPlan:
 
 
 @dataclass
-class _Existing:
+class Existing:
     id: int
     username: str
     display_name: str
@@ -118,10 +118,10 @@ class _Existing:
 class _OrgNow:
     """The org chart as the database has it, read in a fixed number of queries."""
 
-    people: dict[str, _Existing]  # by lower-case username
-    by_id: dict[int, _Existing]
-    by_email: dict[str, _Existing]
-    by_number: dict[str, _Existing]
+    people: dict[str, Existing]  # by lower-case username
+    by_id: dict[int, Existing]
+    by_email: dict[str, Existing]
+    by_number: dict[str, Existing]
     departments: dict[str, tuple[int, bool]]  # code -> (id, active)
     department_codes: dict[int, str]
     max_id: int  # the highest person id: people created later have higher ones
@@ -159,7 +159,7 @@ class ImportPlan:
 
 def read_org() -> _OrgNow:
     """Everything the checks need from the database, read once."""
-    people = [_Existing(*row) for row in db.session.execute(select(
+    people = [Existing(*row) for row in db.session.execute(select(
         Person.id, Person.username, Person.display_name, Person.email, Person.employee_number,
         Person.job_title, Person.department_id, Person.manager_id, Person.active,
         Person.version))]
@@ -193,11 +193,11 @@ def _flag(value: str) -> bool | None:
     return None
 
 
-def _yes_no(value: bool) -> str:
+def yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _roles_text(roles) -> str:
+def roles_text(roles) -> str:
     return ";".join(sorted(roles))
 
 
@@ -417,8 +417,8 @@ def _describe_changes(row: RowPlan, org: _OrgNow) -> None:
         "job_title": existing.job_title or "",
         "department": org.department_codes.get(existing.department_id, ""),
         "manager": org.by_id[existing.manager_id].username if existing.manager_id else "",
-        "roles": _roles_text(existing.roles),
-        "active": _yes_no(existing.active),
+        "roles": roles_text(existing.roles),
+        "active": yes_no(existing.active),
     }
     after = {
         "display_name": wanted["display_name"],
@@ -427,8 +427,8 @@ def _describe_changes(row: RowPlan, org: _OrgNow) -> None:
         "job_title": wanted.get("job_title", ""),
         "department": org.department_codes.get(wanted.get("department_id"), ""),
         "manager": wanted.get("manager") or "",
-        "roles": _roles_text(wanted.get("roles", ())),
-        "active": _yes_no(wanted.get("active", False)),
+        "roles": roles_text(wanted.get("roles", ())),
+        "active": yes_no(wanted.get("active", False)),
     }
     present = {"display_name", "email"} | {
         column for column, key in (("employee_number", "employee_number"),
@@ -440,7 +440,7 @@ def _describe_changes(row: RowPlan, org: _OrgNow) -> None:
     row.action = UPDATE if row.changes else UNCHANGED
 
 
-def _steps(total: int) -> int:
+def progress_every(total: int) -> int:
     """Rows between two progress reports: PROGRESS_STEPS reports per phase at most."""
     return max(1, -(-total // PROGRESS_STEPS))
 
@@ -453,15 +453,15 @@ def plan_import(stored_rows: list[dict], *, actor: Person | None,
     their own HR role); None only checks the file against the org chart. `org` is the org
     chart read beforehand (read_org), by default now.
     """
-    report = progress or _no_progress
+    report = progress or no_progress
     org = org if org is not None else read_org()
     rows = []
     for stored in stored_rows:
-        values = {c: str(v) for c, v in stored["values"].items() if c in _COLUMN_SET}
+        values = {c: str(v) for c, v in stored["values"].items() if c in COLUMN_SET}
         rows.append(RowPlan(number=stored["row"], values=values,
                             extra_cells=stored.get("extra_cells", 0),
                             too_long=tuple(stored.get("too_long", ()))))
-    total, step = len(rows), _steps(len(rows))
+    total, step = len(rows), progress_every(len(rows))
     report(CHECKING, 0, total)
     for done, row in enumerate(rows, start=1):
         _read_row(row, org, actor)

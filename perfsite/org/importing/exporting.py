@@ -14,8 +14,8 @@ from ...models import (
     Person,
     PersonRole,
 )
-from .checking import _roles_text, _yes_no
-from .reading import COLUMNS, _reads_as_formula
+from .checking import roles_text, yes_no
+from .reading import COLUMNS, reads_as_formula
 
 # Employee numbers and usernames that the demo company (perfsite/demo.py) does not use, so
 # that the sample imports cleanly there.
@@ -46,14 +46,14 @@ def export_rows() -> list[list[str]]:
         roles.setdefault(person_id, set()).add(role)
     return [
         [username, name, email, number or "", title or "", code or "", manager_name or "",
-         _roles_text(roles.get(person_id, ())), _yes_no(active)]
+         roles_text(roles.get(person_id, ())), yes_no(active)]
         for person_id, username, name, email, number, title, code, manager_name, active in people
     ]
 
 
 def _quote_formula(cell: str) -> str:
     """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    return "'" + cell if _reads_as_formula(cell) else cell
+    return "'" + cell if reads_as_formula(cell) else cell
 
 
 def to_csv(rows) -> str:

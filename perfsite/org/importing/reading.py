@@ -1,13 +1,12 @@
-"""Reading an org-chart file (CSV or XLSX) into rows of text: org/importing/reading.py.
+"""Reading an org-chart file (CSV or XLSX) into rows of text, within limits.
 
 Limits (whatever a file contains, reading it stays within a few seconds and a few MB beyond
 the file): MAX_BYTES per file, MAX_ROWS rows, MAX_CELL characters per cell (a row error; the
 columns in MAX_LENGTHS are tighter), the first MAX_COLUMNS cells of a row, MAX_TEXT
 characters kept in all, PARSE_SECONDS of reading; control characters (NUL included) are
 removed from every cell. An XLSX workbook is unpacked only after its parts' sizes are
-checked, and read by a small streaming reader (openpyxl, even read-only, parses every cell
-of a 16,384-column row and took half a minute on a 1.2 million-cell sheet): the first
-sheet's values only, dates as the numbers Excel stores.
+checked, and read by a small streaming reader: the first sheet's values only, dates as the
+numbers Excel stores.
 
 Why a reader of our own for XLSX, not openpyxl: openpyxl, even in read-only mode, parses
 every cell of a row, and a sheet can declare 16,384 columns per row; one hostile file of
@@ -39,7 +38,7 @@ from .. import rules as org_rules
 
 COLUMNS = ("username", "display_name", "email", "employee_number", "job_title", "department",
            "manager", "roles", "active")
-_COLUMN_SET = frozenset(COLUMNS)
+COLUMN_SET = frozenset(COLUMNS)
 REQUIRED_COLUMNS = ("username", "display_name", "email")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -67,7 +66,7 @@ _BLANK_RUN_ENDS_SHEET = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # C0 controls except tab and newline (NUL included: PostgreSQL refuses it in text), DEL and
 # C1 controls: removed from every cell, as perfsite/rules.py does for form fields.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _clock = time.monotonic  # tests replace it to run out of time without waiting
 
@@ -171,7 +170,7 @@ def _rows_from_lines(lines, budget: _Budget) -> list[dict]:
     rows: list[dict] = []
     kept = 0
     for number, raw in lines:
-        cells = [c.strip() if c.isprintable() else _CONTROL.sub("", c).strip() for c in raw]
+        cells = [c.strip() if c.isprintable() else CONTROL.sub("", c).strip() for c in raw]
         if not any(cells):
             continue
         if header is None:
@@ -214,16 +213,16 @@ def _rows_from_lines(lines, budget: _Budget) -> list[dict]:
     return rows
 
 
-def _reads_as_formula(cell: str) -> bool:
+def reads_as_formula(cell: str) -> bool:
     """Would a spreadsheet run this cell (or, once the export's "'" is taken off, read it
     as one that was quoted)? Quotes before quotes keep the round trip exact."""
     return cell.startswith(FORMULA_STARTS) or (
-        cell.startswith("'") and _reads_as_formula(cell[1:]))
+        cell.startswith("'") and reads_as_formula(cell[1:]))
 
 
 def _unquote_formula(cell: str) -> str:
     """Undo the "'" the export puts before a cell that would otherwise be a formula."""
-    if cell.startswith("'") and _reads_as_formula(cell[1:]):
+    if cell.startswith("'") and reads_as_formula(cell[1:]):
         return cell[1:]
     return cell
 
