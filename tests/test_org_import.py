@@ -24,6 +24,7 @@ from perfsite.extensions import db
 from perfsite.models import AuditEvent, LoginSession, OrgImport, Person, utcnow
 from perfsite.org import import_jobs, importer
 from perfsite.org import services as org_services
+from perfsite.org.importing import applying, checking, reading
 
 HEADER = "username,display_name,email,employee_number,job_title,department,manager,roles,active"
 NEW_PERSON = "wang.lei,王磊,wang.lei@example.com,E1001,Engineer,ENG,head,staff,yes"
@@ -117,7 +118,7 @@ def test_files_over_the_size_and_row_limits_are_refused(app_ctx, monkeypatch):
     with pytest.raises(importer.ImportFileError, match="MB"):
         importer.parse_file("a.csv", b"x" * (importer.MAX_BYTES + 1))
     assert importer.MAX_ROWS >= 50_000 and importer.MAX_BYTES >= 20 * 1024 * 1024
-    monkeypatch.setattr(importer, "MAX_ROWS", 2)
+    monkeypatch.setattr(reading, "MAX_ROWS", 2)
     lines = [f"p{i},P {i},p{i}@example.com,,,,,," for i in range(3)]
     with pytest.raises(importer.ImportFileError, match="more than 2 rows"):
         importer.parse_file("a.csv", csv_file(*lines))
@@ -596,7 +597,7 @@ def test_a_huge_shared_string_is_kept_short_in_every_cell_that_uses_it(app_ctx):
 def test_a_small_workbook_that_unpacks_to_50_mb_is_refused_before_it_is_read(app_ctx,
                                                                               monkeypatch):
     opened = []
-    monkeypatch.setattr(importer, "_expat", lambda *a, **k: opened.append(a) or pytest.fail(
+    monkeypatch.setattr(reading, "_expat", lambda *a, **k: opened.append(a) or pytest.fail(
         "the workbook was parsed"))
     data = xlsx_of(XLSX_HEADER + xlsx_row(2, {"A": "li", "B": 0, "C": "li@example.com"}),
                    ["A" * 50 * 1024 * 1024])
@@ -608,7 +609,7 @@ def test_a_small_workbook_that_unpacks_to_50_mb_is_refused_before_it_is_read(app
 
 
 def test_a_workbook_with_thousands_of_parts_is_refused(app_ctx):
-    data = xlsx_of(XLSX_HEADER, [], extra_parts=importer.XLSX_MAX_PARTS)
+    data = xlsx_of(XLSX_HEADER, [], extra_parts=reading.XLSX_MAX_PARTS)
     with pytest.raises(importer.ImportFileError, match="parts"):
         importer.parse_file("a.xlsx", data)
 
@@ -632,8 +633,8 @@ def test_a_csv_line_with_thousands_of_columns_is_refused(app_ctx):
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_reading_stops_when_it_takes_too_long(app_ctx, monkeypatch, kind):
     ticks = iter(range(1_000_000))
-    monkeypatch.setattr(importer, "_clock", lambda: next(ticks))  # a second per look
-    monkeypatch.setattr(importer, "PARSE_SECONDS", 2)
+    monkeypatch.setattr(reading, "_clock", lambda: next(ticks))  # a second per look
+    monkeypatch.setattr(reading, "PARSE_SECONDS", 2)
     people = [(f"p{n}", f"P {n}", f"p{n}@example.com") for n in range(5000)]
     if kind == "csv":
         data = csv_file(*(",".join(p) for p in people), header="username,display_name,email")
@@ -645,7 +646,7 @@ def test_reading_stops_when_it_takes_too_long(app_ctx, monkeypatch, kind):
 
 
 def test_a_file_with_more_text_than_an_import_keeps_is_refused(app_ctx, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_TEXT", 100)
+    monkeypatch.setattr(reading, "MAX_TEXT", 100)
     lines = [f"p{n},Person {n},p{n}@example.com" for n in range(10)]
     with pytest.raises(importer.ImportFileError, match="more text"):
         importer.parse_file("a.csv", csv_file(*lines, header="username,display_name,email"))
@@ -689,12 +690,12 @@ def test_the_e_mail_check_answers_as_email_validator_does(app_ctx, email):
     except EmailNotValidError:
         expected = False
     domains: dict[str, bool] = {}
-    assert importer._valid_email(email, domains) is expected
-    assert importer._valid_email(email, domains) is expected  # the second time from memory
+    assert checking._valid_email(email, domains) is expected
+    assert checking._valid_email(email, domains) is expected  # the second time from memory
 
 
 def test_loops_are_found_in_one_pass_over_the_chart():
-    assert importer._on_loops({1: 2, 2: 3, 3: 1, 4: 1, 5: None, 6: 6, 7: 8}) == {1, 2, 3, 6}
+    assert checking._on_loops({1: 2, 2: 3, 3: 1, 4: 1, 5: None, 6: 6, 7: 8}) == {1, 2, 3, 6}
 
 
 def test_a_chain_of_new_managers_in_any_order_applies(org_chart):
@@ -832,13 +833,13 @@ def threaded(app, monkeypatch):
 
     monkeypatch.setitem(app.config, "IMPORT_RUN_INLINE", False)
     release = threading.Event()
-    apply_plan = importer.apply_plan
+    apply_plan = applying.apply_plan
 
     def held(plan, **kwargs):
         assert release.wait(30), "the test never released the job"
         return apply_plan(plan, **kwargs)
 
-    monkeypatch.setattr(importer, "apply_plan", held)
+    monkeypatch.setattr(applying, "apply_plan", held)
     yield release
     release.set()
     import_jobs.wait_for_jobs()
@@ -888,16 +889,16 @@ def test_the_writing_reports_its_progress_while_it_writes(app, login_as, monkeyp
 
     monkeypatch.setitem(app.config, "IMPORT_RUN_INLINE", False)
     release, chunks = threading.Event(), []
-    insert_many = importer._insert_many
+    insert_many = applying._insert_many
 
     def held(table, rows):
-        if table is importer._person:
+        if table is applying._person:
             chunks.append(len(rows))
             if len(chunks) == 2:  # the first tenth is written (and reported): wait here
                 assert release.wait(30), "the test never released the job"
         return insert_many(table, rows)
 
-    monkeypatch.setattr(importer, "_insert_many", held)
+    monkeypatch.setattr(applying, "_insert_many", held)
     hr = login_as("hr")
     lines = [f"w{n},W {n},w{n}@example.com,W{n},,ENG,head,staff,yes" for n in range(300)]
     preview_url = upload(hr, csv_file(*lines)).headers["Location"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from perfsite.org import import_jobs, importer
+from perfsite.org import import_jobs
+from perfsite.org.importing import applying
 
 from .conftest import check_accessibility, expect, login
 
@@ -18,13 +19,13 @@ def test_hr_imports_2000_people_and_watches_the_commit_progress(page, live_serve
     # moment).
     monkeypatch.setitem(live_server.app.config, "IMPORT_RUN_INLINE", False)
     release = threading.Event()
-    apply_plan = importer.apply_plan
+    apply_plan = applying.apply_plan
 
     def held(plan, **kwargs):
         release.wait(30)
         return apply_plan(plan, **kwargs)
 
-    monkeypatch.setattr(importer, "apply_plan", held)
+    monkeypatch.setattr(applying, "apply_plan", held)
     people = tmp_path / "people.csv"
     people.write_text("\n".join([HEADER, *(
         f"imp{n},Imported Person {n},imp{n}@example.com,IMP{n:05d},Engineer,ENG,"
