@@ -38,7 +38,7 @@ def test_three_thirds_of_33_33_are_0_01_short_of_100():
 
 def test_weights_over_100_say_by_how_much():
     totals = WeightTotal.of("Engineering's goals", [Decimal("60"), Decimal("45.5")])
-    assert totals.message == "Engineering's goals add up to 105.50%; over by 5.50."
+    assert totals.message == "Engineering's goals add up to 105.5%; over by 5.5."
 
 
 def test_33_33_33_34_make_exactly_100():
