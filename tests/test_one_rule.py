@@ -117,11 +117,7 @@ def test_no_phase_is_compared_outside_permissions_and_models():
 # States: what a record's state allows is a model's check (a hybrid property, the same in
 # Python and SQL: `plan.is_approved`, `PersonalPlan.is_approved`, `~Review.is_submitted`) or a
 # predicate's (`can.can_submit_plan`) to say; no other module compares a state code itself.
-# The one exception: an org import's own job state (perfsite/org/import_jobs.py, being split
-# up under issue 17 by another change), which may only go down.
-STATE_COMPARISONS_LEFT = {
-    "perfsite/org/import_jobs.py": 4,
-}
+STATE_COMPARISONS_LEFT: dict[str, int] = {}
 STATE_ATTRIBUTES = {"status", "proposal_status", "state"}
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -158,6 +158,28 @@ class LoginSession(db.Model):
     person: Mapped[Person] = relationship()
 
 
+# An org import's commit job (perfsite/org/import_jobs.py): the states it stores.
+JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED = "queued", "running", "done", "failed"
+JOB_UNDER_WAY = (JOB_QUEUED, JOB_RUNNING)
+
+
+JOB_STALE = "stale"  # shown, never stored: a queued or running job that stopped reporting
+
+
+def job_under_way(state: str | None) -> bool:
+    """A commit job queued or running (it may still have stopped reporting: see stale)."""
+    return state in JOB_UNDER_WAY
+
+
+def job_is_queued(state: str | None) -> bool:
+    return state == JOB_QUEUED
+
+
+def job_went_wrong(state: str | None) -> bool:
+    """Failed, or stopped reporting (stale): the page says why and offers to commit again."""
+    return state in (JOB_FAILED, JOB_STALE)
+
+
 class OrgImport(db.Model):
     """An uploaded org-chart file, parsed and kept between preview and commit.
 
@@ -188,3 +210,17 @@ class OrgImport(db.Model):
 
     created_by: Mapped[Person] = relationship(foreign_keys=[created_by_id])
     committed_by: Mapped[Person | None] = relationship(foreign_keys=[committed_by_id])
+
+    @property
+    def job_is_running(self) -> bool:
+        return self.commit_state == JOB_RUNNING
+
+    @classmethod
+    def job_claimable(cls, stale_before):
+        """SQL: imports one commit job may claim: not committed, and no job, a failed one,
+        or one under way that stopped reporting before `stale_before`."""
+        return and_(cls.committed_at.is_(None), or_(
+            cls.commit_state.is_(None), cls.commit_state == JOB_FAILED,
+            and_(cls.commit_state.in_(JOB_UNDER_WAY),
+                 or_(cls.commit_heartbeat_at.is_(None),
+                     cls.commit_heartbeat_at < stale_before))))

@@ -45,17 +45,27 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, text, update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..models import OrgImport, Person, utcnow
+from ..models.org import (
+    JOB_DONE,
+    JOB_FAILED,
+    JOB_QUEUED,
+    JOB_RUNNING,
+    JOB_STALE,
+    job_is_queued,
+    job_under_way,
+    job_went_wrong,
+)
 from . import importer
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STALE = "stale"  # shown, never stored: a queued or running job that stopped reporting
+QUEUED, RUNNING, DONE, FAILED = JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED  # stored states
+STALE = JOB_STALE  # shown, never stored: a queued or running job that stopped reporting
 STALE_SECONDS = 120
 
 # What the page says for each error code a failed job leaves behind.
@@ -89,11 +99,11 @@ class JobStatus:
 
     @property
     def under_way(self) -> bool:
-        return self.state in (QUEUED, RUNNING)
+        return job_under_way(self.state)
 
     @property
     def starting(self) -> bool:
-        return self.state == QUEUED or not self.phase
+        return job_is_queued(self.state) or not self.phase
 
     @property
     def checking(self) -> bool:
@@ -102,11 +112,10 @@ class JobStatus:
 
     @property
     def message(self) -> str | None:
-        if self.state == STALE:
-            return str(ERRORS[STALE])
-        if self.state == FAILED:
-            return str(ERRORS.get(self.error or "", ERRORS["error"]))
-        return None
+        if not job_went_wrong(self.state):
+            return None
+        # a stale job has no error code of its own: the state is its message's key
+        return str(ERRORS.get(self.error or self.state or "", ERRORS["error"]))
 
 
 def _stale_after() -> timedelta:
@@ -149,7 +158,7 @@ def status(org_import: OrgImport) -> JobStatus:
     state = org_import.commit_state
     done, total = org_import.commit_done or 0, org_import.commit_total or 0
     heartbeat = org_import.commit_heartbeat_at
-    if (org_import.committed_at is None and state == RUNNING
+    if (org_import.committed_at is None and org_import.job_is_running
             and org_import.commit_phase == importer.WRITING):
         side = _read_side_progress(org_import)
         if side is not None:
@@ -157,7 +166,7 @@ def status(org_import: OrgImport) -> JobStatus:
             heartbeat = max(heartbeat, side["at"]) if heartbeat else side["at"]
     if org_import.committed_at is not None:
         state = DONE
-    elif state in (QUEUED, RUNNING) and (
+    elif job_under_way(state) and (
             heartbeat is None or heartbeat < utcnow() - _stale_after()):
         state = STALE
     return JobStatus(state=state, phase=org_import.commit_phase, done=done, total=total,
@@ -177,11 +186,7 @@ def start_commit(org_import: OrgImport, *, actor: Person, fingerprint: str) -> b
     import_id, actor_id, total = org_import.id, actor.id, len(org_import.rows)
     claimed = db.session.execute(
         update(OrgImport)
-        .where(OrgImport.id == import_id, OrgImport.committed_at.is_(None),
-               or_(OrgImport.commit_state.is_(None), OrgImport.commit_state == FAILED,
-                   and_(OrgImport.commit_state.in_((QUEUED, RUNNING)),
-                        or_(OrgImport.commit_heartbeat_at.is_(None),
-                            OrgImport.commit_heartbeat_at < now - _stale_after()))))
+        .where(OrgImport.id == import_id, OrgImport.job_claimable(now - _stale_after()))
         .values(commit_state=QUEUED, commit_token=token, commit_phase=None, commit_done=0,
                 commit_total=total, commit_error=None, commit_started_at=now,
                 commit_heartbeat_at=now, committed_by_id=actor_id)
