@@ -239,6 +239,21 @@ def test_hostile_versions_on_360_answers_never_answer_500(app, demo):
                                       f"{value[:20]!r} as the version of {action}")
 
 
+def test_the_360_reports_never_answer_500_to_any_reader_or_query(app, demo):
+    """Issue 16, item 12: the 360 report's page, fragment and CSV with bad query values,
+    for each reader, whether they may read it or not."""
+    paths = _report_paths(app, demo)
+    for role in ("hr", "head", "exec", "peer", "staff"):
+        reader = Browserless(app.test_client())
+        assert reader.login(role).status_code == 302
+        for path in paths:
+            for value in VERSIONS[:10]:
+                query = {"version": value, "page": value, "group": value}
+                _answer_never_500(reader.get(path, query_string=query), f"{role}: {path}")
+                if not path.endswith(".csv"):
+                    _answer_never_500(reader.htmx("GET", path, query), f"{role}: htmx {path}")
+
+
 def test_hostile_versions_in_every_interview_note_section_never_answer_500(app, demo):
     """Issue 16, item 12: every note section, as its writer and as the other party, with
     every bad version (and "Save mine over it" with one), as a page and through htmx: a
