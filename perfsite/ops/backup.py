@@ -307,10 +307,15 @@ def _check_sqlite(path: Path, damaged: str) -> None:
         raise BackupError(f"{damaged}: its database fails SQLite's integrity check.")
 
 
+# Tables whose rows the migrations themselves write: `db upgrade` on a new server leaves
+# them filled, and a restore replaces them like the rest.
+MIGRATIONS_OWN = {"alembic_version", "org_version"}
+
+
 def rows_in_database() -> dict[str, bool]:
-    """Which tables of the database have rows (alembic's own table aside)."""
+    """Which tables of the database have rows (the migrations' own tables aside)."""
     engine = db.engine
-    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    tables = [t for t in inspect(engine).get_table_names() if t not in MIGRATIONS_OWN]
     with engine.connect() as connection:
         return {table: connection.execute(text(
             f'SELECT 1 FROM "{table}" LIMIT 1')).first() is not None for table in tables}
