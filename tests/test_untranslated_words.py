@@ -32,7 +32,13 @@ KEPT_WORDS = {"perfsite", "KPI", "KPIs", "HR", "CSV", "XLSX", "Excel", "PDF", "I
               "PM", "AM", "UTC", "English", "htmx", "JavaScript", "Webhook", "webhook", "Slack",
               "Microsoft", "Teams", "CNY", "SEC", "MB", "UTF", "xlsx", "csv",
               # ISO 4217 currency codes, as Chinese finance teams write them too
-              "USD", "EUR", "HKD", "JPY", "GBP", "SGD"}
+              "USD", "EUR", "HKD", "JPY", "GBP", "SGD",
+              # sign-in protocols and the file the settings page points to
+              "LDAP", "OIDC", "README"}
+# Product names of more than one word, kept whole (never their words one by one).
+KEPT_PHRASES = ("OpenID Connect", "Active Directory")
+# An environment variable's name (OIDC_CLIENT_SECRET) is what the administrator types: literal.
+ENVIRONMENT_VARIABLE = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_])")
 VISIBLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 
@@ -102,6 +108,9 @@ def english_words(html: str, typed: list[str]) -> set[str]:
         for value in typed:
             if value in text:  # as a whole: "C" (a department's code) is not in "CNY"
                 text = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", " ", text)
+        for phrase in KEPT_PHRASES:
+            text = text.replace(phrase, " ")
+        text = ENVIRONMENT_VARIABLE.sub(" ", text)
         words.update(w for w in WORD.findall(text) if w not in KEPT_WORDS)
     return words
 
@@ -127,3 +136,9 @@ def test_the_word_check_finds_english_and_allows_typed_text():
       <script>var notShown = "English";</script><span title="查看">KPI</span></body></html>"""
     found = english_words(page, ["Open the platform to partners", "Liu Yang"])
     assert found == {"assigned", "Find", "someone", "by", "name"}
+
+
+def test_product_names_and_variables_are_kept_but_not_the_words_beside_them():
+    page = """<p>单点登录（OpenID Connect）：设置 OIDC_CLIENT_SECRET。Active users</p>
+      <p>目录（LDAP / Active Directory）Connect now</p>"""
+    assert english_words(page, []) == {"Active", "users", "Connect", "now"}
