@@ -377,6 +377,7 @@ def dashboard_growth(all_targets: list[Target], main_database: str, scratch: str
     found = []
     for size in sizes:
         database = main_database
+        print(f"   {size:,} people", flush=True)
         if size != SETTINGS["people"]:
             name = f"{scratch}_{size}"
             _admin(f'CREATE DATABASE "{name}"')
@@ -405,6 +406,25 @@ def dashboard_growth(all_targets: list[Target], main_database: str, scratch: str
 
 # Putting it together -----------------------------------------------------------------------
 
+STEPS: list[tuple[str, float]] = []  # (step, when it started), for the times printed at the end
+
+
+def step(title: str) -> None:
+    """Announces a step, with the time since the run started."""
+    STEPS.append((title, time.monotonic()))
+    print(f"== [{(STEPS[-1][1] - STEPS[0][1]) / 60:5.1f} min] {title}", flush=True)
+
+
+def report_steps() -> None:
+    """How long each step took: the run's budget, step by step."""
+    ends = [when for _, when in STEPS[1:]] + [time.monotonic()]
+    print()
+    print("time per step:")
+    for (title, began), ended in zip(STEPS, ends, strict=True):
+        print(f"   {(ended - began) / 60:5.1f} min  {title.split(':')[0]}")
+    print(f"   {(ends[-1] - STEPS[0][1]) / 60:5.1f} min  in all")
+
+
 def main() -> None:
     stamp = f"{os.getpid()}"
     scratch = os.environ.get("BENCH_SCRATCH") or f"perfsite_bench_{stamp}"
@@ -419,8 +439,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": database, "FLASK_APP": "wsgi",
                "SECRET_KEY": f"bench-{stamp}", "PERFSITE_INSTANCE": instance,
                "RATELIMIT_STORAGE_URI": "memory://"}
-        print(f"== scratch database {scratch}: migrating, writing {SETTINGS['people']:,} people",
-              flush=True)
+        step(f"scratch database {scratch}: migrating, writing {SETTINGS['people']:,} people")
         _run([str(BIN / "flask"), "db", "upgrade"], env)
         print(_run([str(BIN / "flask"), "seed-scale", "--people", str(SETTINGS["people"])],
                    env).strip(), flush=True)
@@ -438,7 +457,7 @@ def main() -> None:
         port, floor_port = SETTINGS["port"], SETTINGS["port"] + 1
         site, floor = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}"
 
-        print("== reading each page once with PERFSITE_QUERY_STATS=1", flush=True)
+        step("reading each page once with PERFSITE_QUERY_STATS=1")
         counting = servers.start("wsgi:app", port, {**env, "PERFSITE_QUERY_STATS": "1"})
         cookies = {role: login(site, role) for role in ("exec", "hr", "head", "staff")}
         for t in all_targets:
@@ -448,7 +467,7 @@ def main() -> None:
                 raise SystemExit(f"{t.name}: {t.path} answered {t.stats['status']}")
         servers.stop(counting)
 
-        print("== load: site and floor, interleaved", flush=True)
+        step("load: site and floor, interleaved")
         servers.start("wsgi:app", port, env)
         servers.start("bench.floor:app", floor_port, env)
         floor_runs = []
@@ -482,16 +501,17 @@ def main() -> None:
 
         import_result = None
         if not SETTINGS["skip_import"]:
-            print("== timing a 10,000-row import", flush=True)
+            step("timing a 10,000-row import")
             _admin(f'CREATE DATABASE "{scratch_import}"')
             created.append(scratch_import)
             output = _run([PYTHON, str(ROOT / "bench" / "import_timing.py"),
                            _database_url(scratch_import), "10000"], env)
             import_result = json.loads(output.strip().splitlines()[-1])
-        print("== dashboards with one client, at each size", flush=True)
+        step("dashboards with one client, at each size")
         growth = dashboard_growth(all_targets, database, scratch, env, servers, created)
         misses = report(all_targets, floor_runs, import_result) + report_growth(growth)
         print(f"{len(misses)} targets missed." if misses else "Every target met.")
+        report_steps()
     finally:
         servers.stop_all()
         for name in created:

@@ -104,6 +104,28 @@ def test_a_local_password_no_longer_works_for_directory_people(ldap_app):
     assert client_for(ldap_app).login("hr", "perfsite-demo").status_code == 302
 
 
+def test_hr_resets_no_password_of_someone_the_directory_signs_in(ldap_app):
+    assert sync(ldap_app).exit_code == 0
+    hr = client_for(ldap_app)
+    assert hr.login("hr", "perfsite-demo").status_code == 302
+    with ldap_app.app_context():
+        wxia = person("wxia")
+        before = wxia.password_hash
+        wxia_id = wxia.id
+    page = hr.get(f"/people/{wxia_id}").get_data(as_text=True)
+    assert "吴霞" in page and "Reset password" not in page
+    response = hr.post_form(f"/people/{wxia_id}/reset-password")
+    assert response.status_code == 302
+    told = hr.get(response.headers["Location"]).get_data(as_text=True)
+    assert "reset in the directory, not here" in told
+    with ldap_app.app_context():
+        assert person("wxia").password_hash == before
+    # Someone who keeps a perfsite password beside the directory (LOCAL_LOGIN_USERS): HR
+    # resets it as anyone's.
+    ldap_app.config["LOCAL_LOGIN_USERS"] = ["hr", "wxia"]
+    assert "Reset password" in hr.get(f"/people/{wxia_id}").get_data(as_text=True)
+
+
 def test_directory_down_answers_503_and_never_falls_back(ldap_app, ldap_directory):  # noqa: F811
     with ldap_app.app_context():
         make_person("lyang")

@@ -151,6 +151,7 @@ from .org import (  # noqa: F401
     responsible_head_clause,
     responsible_head_id,
     sees_whole_company,
+    signs_in_with_directory,
     subtree_ids,
 )
 from .phases import (  # noqa: F401

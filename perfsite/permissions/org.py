@@ -242,10 +242,24 @@ def can_activate_person(user, person: Person):
                                             name=person.display_name)))
 
 
+def signs_in_with_directory(username: str) -> bool:
+    """With the company directory on (LDAP_URLS), everyone signs in with the directory's
+    password except the usernames in LOCAL_LOGIN_USERS (the break-glass HR administrator)."""
+    config = current_app.config
+    return (bool(config["LDAP_URLS"])
+            and username.strip().lower() not in config["LOCAL_LOGIN_USERS"])
+
+
 def can_reset_password(user, person: Person):
+    """HR resets a perfsite password, never anyone's own; and not for someone who signs in
+    with the company directory's password (the directory owns it: a perfsite password
+    would never be asked for)."""
     return (who(is_hr(user), _l("Only HR resets passwords."))
             and who(person.id != user.id, _l("Change your own password on the password "
-                                             "page.")))
+                                             "page."))
+            and state(not signs_in_with_directory(person.username),
+                      _l("%(name)s signs in with the company directory's password: it is "
+                         "reset in the directory, not here.", name=person.display_name)))
 
 
 # Departments --------------------------------------------------------------------------------

@@ -90,10 +90,9 @@ class NotInOrgChart(Exception):
 
 
 def uses_directory(username: str) -> bool:
-    """With the directory on, everyone signs in with its password except the usernames in
-    LOCAL_LOGIN_USERS (the break-glass HR administrator)."""
-    return (directory.is_configured()
-            and username.strip().lower() not in current_app.config["LOCAL_LOGIN_USERS"])
+    """Whether the directory checks this username's password (the rule:
+    permissions.signs_in_with_directory)."""
+    return can.signs_in_with_directory(username)
 
 
 def directory_login(username: str, password: str) -> Person | None:
