@@ -502,7 +502,7 @@ def database_digest(app) -> str:
 def request_as(app, company, client, login_as, endpoint, method, role, *, user=None,
                check_writes=True):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    values = {arg: URL_VALUES[arg](company, app) for arg in rule.arguments}
+    values = {arg: _url_value(endpoint, arg)(company, app) for arg in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 
