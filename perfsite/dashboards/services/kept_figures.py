@@ -352,6 +352,21 @@ def _changed(obj, names) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+def _flushing(session, flush_context, instances) -> None:
+    """Before a flush: the departments people leave, as the database still has them (a
+    person changed after a commit does not remember the department they had)."""
+    leaving = [obj.id for obj in (*session.dirty, *session.deleted)
+               if isinstance(obj, Person) and obj.id is not None
+               and (obj in session.deleted or _changed(obj, PERSON_ATTRIBUTES))]
+    if leaving:
+        people = Person.__table__
+        moved = session.info.setdefault("_figures_moved", set())
+        moved.update((person_id, key_of(department_id))
+                     for person_id, department_id in session.connection().execute(
+                         select(people.c.id, people.c.department_id)
+                         .where(people.c.id.in_(sorted(leaving)))))
+
+
 def _flushed(session, flush_context) -> None:
     info = session.info
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -456,7 +471,8 @@ def _forget(session, *args) -> None:
 def listen() -> None:
     """Note what each flush reaches and count it before the commit (areas.plug_in calls
     this; once is enough)."""
-    for name, handler in (("after_flush", _flushed), ("before_commit", _before_commit),
+    for name, handler in (("before_flush", _flushing), ("after_flush", _flushed),
+                          ("before_commit", _before_commit),
                           ("after_rollback", _forget)):
         if not event.contains(Session, name, handler):
             event.listen(Session, name, handler)
