@@ -187,6 +187,7 @@ def test_kept_department_figures_equal_a_full_count_after_every_step(org_chart):
                            now=now)
     oracle = _figures_equal_recomputed(run.cycle, "the head checks in for colleague")
     assert oracle[o.eng.id]["late_people"] == sorted([[1, o.colleague.id], [1, o.staff.id]])
+    assert oracle[o.eng.id]["goals_at_risk"] == [[run.goal.id, 1, 1]]
     run.colleague_kpi.proposal_status = ProposalStatus.DECLINED.value
     oracle = _figures_equal_recomputed(run.cycle, "a KPI declined: it counts nowhere")
     assert oracle[o.eng.id]["kpis"] == 3

@@ -40,6 +40,7 @@ def upgrade():
         sa.Column('self_done', sa.Integer(), nullable=False),
         sa.Column('manager_done', sa.Integer(), nullable=False),
         sa.Column('ratings', sa.JSON(), nullable=False),
+        sa.Column('goals_at_risk', sa.JSON(), nullable=False),
         sa.Column('stale', sa.Boolean(), nullable=False),
         sa.Column('expires_at', perfsite.models.types.UTCDateTime(timezone=True),
                   nullable=True),

@@ -191,6 +191,9 @@ class DepartmentFigure(db.Model):
     self_done: Mapped[int] = mapped_column(Integer, default=0)
     manager_done: Mapped[int] = mapped_column(Integer, default=0)
     ratings: Mapped[dict] = mapped_column(db.JSON, default=dict)  # band -> how many
+    # the department's goals with the most KPIs off track or at risk (of anyone's plan):
+    # [[goal id, at risk, off track], ...]
+    goals_at_risk: Mapped[list] = mapped_column(db.JSON, default=list)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -62,7 +62,7 @@ def executive(cycle: Cycle, scope: Scope, now: datetime) -> Executive:
         figure.trend = trends.get(figure.target.id, [])
     kept = figures.department_figures(cycle, now)
     names = department_names(kept)
-    return Executive(cycle, months, found, figures.goals_at_risk(cycle, scope),
+    return Executive(cycle, months, found, figures.goals_at_risk(cycle, scope, kept=kept),
                      figures.ratings(cycle, scope, str(_l("The departments chosen")),
                                      kept=kept, names=names),
                      figures.review_completion(cycle, scope, kept=kept, names=names),

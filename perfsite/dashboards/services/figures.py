@@ -181,29 +181,21 @@ class GoalAtRisk:
     progress: Decimal
 
 
-def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8) -> list[GoalAtRisk]:
-    """The goals with the most KPIs off track or at risk (by their latest check-in)."""
-    rows = db.session.execute(
-        select(Kpi.goal_id, Kpi.last_check_in_status, func.count(Kpi.id))
-        .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
-        .where(DepartmentGoal.cycle_id == cycle.id, Kpi.counts,
-               Kpi.last_check_in_status.in_([CheckInStatus.AT_RISK.value,
-                                             CheckInStatus.OFF_TRACK.value]),
-               in_scope(DepartmentGoal.department_id, scope))
-        .group_by(Kpi.goal_id, Kpi.last_check_in_status)).all()
-    counts: dict[int, Counter] = {}
-    for goal_id, status, count in rows:
-        counts.setdefault(goal_id, Counter())[status] = count
-    ranked = sorted(counts, key=lambda g: (-counts[g][CheckInStatus.OFF_TRACK.value],
-                                           -counts[g][CheckInStatus.AT_RISK.value], g))[:limit]
+def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8, now: datetime | None = None,
+                  kept=None) -> list[GoalAtRisk]:
+    """The goals with the most KPIs off track or at risk (by their latest check-in), from
+    the kept rows: each department keeps its first few, so the scope's first `limit` are
+    among them."""
+    ranked = sorted((tuple(g) for d, f in department_figures(cycle, now, kept).items()
+                     if scope.allows(d) for g in f.goals_at_risk),
+                    key=lambda g: (-g[2], -g[1], g[0]))[:limit]
     goals = {g.id: g for g in db.session.scalars(
-        select(DepartmentGoal).where(DepartmentGoal.id.in_(ranked or [0])))}
+        select(DepartmentGoal).where(DepartmentGoal.id.in_([g for g, _a, _o in ranked] or [0])))}
     names = dict(db.session.execute(select(Department.id, Department.name).where(
         Department.id.in_({g.department_id for g in goals.values()} or {0}))).tuples().all())
-    return [GoalAtRisk(goals[g], names.get(goals[g].department_id, ""),
-                       counts[g][CheckInStatus.AT_RISK.value],
-                       counts[g][CheckInStatus.OFF_TRACK.value], progress.goal_of(goals[g]))
-            for g in ranked if g in goals]
+    return [GoalAtRisk(goals[g], names.get(goals[g].department_id, ""), at_risk, off_track,
+                       progress.goal_of(goals[g]))
+            for g, at_risk, off_track in ranked if g in goals]
 
 
 def takes_check_ins(cycle: Cycle) -> bool:

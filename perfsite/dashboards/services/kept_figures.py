@@ -54,6 +54,7 @@ from ...models import (
     CheckInStatus,
     Cycle,
     DepartmentFigure,
+    DepartmentGoal,
     Kpi,
     Person,
     PersonalPlan,
@@ -67,11 +68,12 @@ from .common import Scope
 NO_DEPARTMENT = 0  # the key of the people without a department
 WHOLE_CYCLE = -1  # the key of the row saying every department of the cycle was counted
 LATE_KEPT = 10  # the people with the most overdue check-ins kept per department
+GOALS_KEPT = 8  # the goals with the most KPIs off track or at risk kept per department
 MANY = 20  # more departments than this in one transaction: the cycle is counted when read
 
 FIGURES = ("people", "plans_approved", "kpis", "kpis_checked_in", "on_track", "at_risk",
            "off_track", "overdue", "people_overdue", "late_people", "self_done",
-           "manager_done", "ratings")
+           "manager_done", "ratings", "goals_at_risk")
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Figures:
     self_done: int = 0
     manager_done: int = 0
     ratings: dict = field(default_factory=dict)
+    goals_at_risk: list = field(default_factory=list)  # [[goal id, at risk, off track]]
     expires_at: datetime | None = None
 
     @property
@@ -111,7 +114,7 @@ class Figures:
     @property
     def empty(self) -> bool:
         return not (self.people or self.kpis or self.ratings or self.self_done
-                    or self.manager_done)
+                    or self.manager_done or self.goals_at_risk)
 
 
 def key_of(department_id: int | None) -> int:
@@ -224,6 +227,23 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
                    _final_band().is_not(None), *narrow)
             .group_by(Person.department_id, _final_band())):
         row(department_id).ratings[band] = count
+
+    # Goals at risk are counted by the goal's department (whoever's plan the KPI is in).
+    narrow = [] if keys is None else [_narrow(DepartmentGoal.department_id, keys)]
+    goals: dict[int, dict[int, list]] = defaultdict(dict)
+    for department_id, goal_id, value, count in db.session.execute(
+            select(DepartmentGoal.department_id, Kpi.goal_id, Kpi.last_check_in_status,
+                   func.count(Kpi.id))
+            .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
+            .where(DepartmentGoal.cycle_id == cycle.id, Kpi.counts,
+                   Kpi.last_check_in_status.in_([CheckInStatus.AT_RISK.value,
+                                                 CheckInStatus.OFF_TRACK.value]), *narrow)
+            .group_by(DepartmentGoal.department_id, Kpi.goal_id, Kpi.last_check_in_status)):
+        entry = goals[key_of(department_id)].setdefault(goal_id, [goal_id, 0, 0])
+        entry[1 if value == CheckInStatus.AT_RISK.value else 2] = count
+    for key, ranked in goals.items():
+        row(_department_of(key)).goals_at_risk = sorted(
+            ranked.values(), key=lambda g: (-g[2], -g[1], g[0]))[:GOALS_KEPT]
     return found
 
 
@@ -379,6 +399,11 @@ def _flushed(session, flush_context) -> None:
                 info.setdefault("_figures_plans", set()).update(_values(obj, "id"))
         elif isinstance(obj, Kpi):
             info.setdefault("_figures_plans", set()).update(_values(obj, "plan_id"))
+            info.setdefault("_figures_goals", set()).update(_values(obj, "goal_id"))
+        elif isinstance(obj, DepartmentGoal):
+            goals = info.setdefault("_figures_goal_departments", set())
+            goals.update((c, key_of(d)) for c in _values(obj, "cycle_id")
+                         for d in _values(obj, "department_id"))
         elif isinstance(obj, CheckIn):
             info.setdefault("_figures_kpis", set()).update(_values(obj, "kpi_id"))
         elif isinstance(obj, Person) and obj not in session.new and (
@@ -393,7 +418,7 @@ def _flushed(session, flush_context) -> None:
 
 
 KEYS = ("_figures_people", "_figures_plans", "_figures_kpis", "_figures_moved",
-        "_figures_stale_cycles")
+        "_figures_stale_cycles", "_figures_goals", "_figures_goal_departments")
 
 
 def _reached(session) -> dict[int, set[int]]:
@@ -402,9 +427,21 @@ def _reached(session) -> dict[int, set[int]]:
     reached: dict[int, set[int]] = defaultdict(set)
     people = set(info.get("_figures_people", ()))
     plans = set(info.get("_figures_plans", ()))
+    goals = set(info.get("_figures_goals", ()))
     kpis = info.get("_figures_kpis")
     if kpis:
-        plans.update(session.scalars(select(Kpi.plan_id).where(Kpi.id.in_(sorted(kpis)))))
+        for plan_id, goal_id in session.execute(select(Kpi.plan_id, Kpi.goal_id).where(
+                Kpi.id.in_(sorted(kpis)))):
+            plans.add(plan_id)
+            goals.add(goal_id)
+    goals.discard(None)
+    if goals:
+        for cycle_id, department_id in session.execute(
+                select(DepartmentGoal.cycle_id, DepartmentGoal.department_id)
+                .where(DepartmentGoal.id.in_(sorted(goals)))):
+            reached[cycle_id].add(key_of(department_id))
+    for cycle_id, key in info.get("_figures_goal_departments", ()):
+        reached[cycle_id].add(key)
     if plans:
         people.update(session.execute(select(PersonalPlan.cycle_id, PersonalPlan.person_id)
                                       .where(PersonalPlan.id.in_(sorted(plans)))).tuples().all())
