@@ -412,6 +412,29 @@ def phase_progress(cycle: Cycle, scope: Scope, now: datetime | None = None, kept
                    for d, f in found.items()), key=lambda r: r.name)
 
 
+SHOWN_DEPARTMENTS = 8  # departments a chart shows before "show all" (issue 21: bytes)
+
+
+def least_first(rows, value, limit: int | None = SHOWN_DEPARTMENTS) -> list:
+    """The `limit` rows whose `value` is smallest (None first: nothing to show yet), in
+    their own order; every row when `limit` is None or there are no more."""
+    rows = list(rows)
+    if limit is None or len(rows) <= limit:
+        return rows
+
+    def rank(i):
+        found = value(rows[i])
+        return (found is not None, found if found is not None else 0, i)
+
+    kept = set(sorted(range(len(rows)), key=rank)[:limit])
+    return [row for i, row in enumerate(rows) if i in kept]
+
+
+def done_share(row) -> Decimal | None:
+    """Self and manager reviews submitted, of the two each person has (a completion row)."""
+    return share(row.self_done + row.manager_done, 2 * row.people)
+
+
 def share(done: int, total: int) -> Decimal | None:
     """`done` of `total` as a percentage (one decimal); None when there is nothing to do."""
     return calibration.share(done, total) if total else None
