@@ -77,7 +77,7 @@ def plug_in(app: Flask) -> None:
     """What each area adds to the others, for `app`, in the order it runs."""
     from .coaching.services import checkins, kept_todos
     from .coaching.services import todos as coaching_todos  # noqa: F401  (collects the rest)
-    from .dashboards.services import trends
+    from .dashboards.services import kept_figures, trends
     from .feedback.services import completion as feedback_completion
     from .feedback.services import report as feedback_report
     from .feedback.services import todos as feedback_todos
@@ -121,3 +121,5 @@ def plug_in(app: Flask) -> None:
     checkins.listen()
     kept_todos.listen()  # everyone's to-do counts, kept by the transaction that moves them
     trends.listen()
+    # each department's summary figures per cycle, kept likewise (the dashboards read them)
+    kept_figures.listen()

@@ -93,3 +93,46 @@ def test_the_printable_review_in_chinese(app, demo):
     html = page.get_data(as_text=True)
     assert 'lang="zh-CN"' in html and 'id="report-interview"' in html
     assert 'href="/static/css/print.css" media="print"' in html
+
+
+def test_the_company_dashboard_draws_a_few_departments_and_links_to_all(app, demo,
+                                                                         monkeypatch):
+    """Charts over every department draw the few needing most attention (issue 21: the
+    answer stays small) and every department is one link away."""
+    from html import unescape
+
+    from perfsite.dashboards.services import figures
+
+    monkeypatch.setattr(figures, "SHOWN_DEPARTMENTS", 1)
+    client = login(app, "exec")
+
+    def departments_in(html, chart):
+        desc = re.search(rf'<desc id="{chart}-desc">([^<]*)</desc>', html).group(1)
+        return [part for part in desc.split("; ") if part]
+
+    seen = False
+    for cycle_id in demo.values():
+        html = client.get(f"/dashboards/company?cycle_id={cycle_id}").get_data(as_text=True)
+        link = re.search(r'<p class="show-all"><a href="([^"]*contributions=[^"]*)">', html)
+        if link is None:
+            continue
+        seen = True
+        assert len(departments_in(html, "chart-contrib-0")) == 1
+        expanded = client.get(unescape(link.group(1)).split("#")[0])
+        assert expanded.status_code == 200
+        assert len(departments_in(expanded.get_data(as_text=True), "chart-contrib-0")) > 1
+        everyone = re.search(r'href="([^"]*completion=all[^"]*)"', html)
+        assert everyone is not None
+        assert len(departments_in(html, "chart-completion")) == 1
+        whole = client.get(unescape(everyone.group(1)).split("#")[0]).get_data(as_text=True)
+        assert len(departments_in(whole, "chart-completion")) > 1
+    assert seen, "the demo has a target served by several departments"
+
+
+def test_least_first_keeps_the_order_and_puts_nothing_yet_first():
+    from perfsite.dashboards.services.figures import least_first
+
+    rows = [("a", 5), ("b", None), ("c", 1), ("d", 9), ("e", 1)]
+    assert least_first(rows, lambda r: r[1], 3) == [("b", None), ("c", 1), ("e", 1)]
+    assert least_first(rows, lambda r: r[1], None) == rows
+    assert least_first(rows, lambda r: r[1], 9) == rows

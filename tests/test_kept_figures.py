@@ -10,10 +10,18 @@ from decimal import Decimal
 from sqlalchemy import event, select
 
 from perfsite.coaching.services import checkins
-from perfsite.dashboards.services import figures, trends
+from perfsite.dashboards.services import figures, kept_figures, trends
 from perfsite.dashboards.services.common import Scope
 from perfsite.extensions import db
-from perfsite.models import CheckIn, Kpi, ProposalStatus, StrategyTarget, TargetTrendPoint
+from perfsite.models import (
+    CheckIn,
+    DepartmentFigure,
+    Kpi,
+    ProposalStatus,
+    StrategyTarget,
+    TargetTrendPoint,
+    utcnow,
+)
 
 from .coaching_factories import NOW, running_cycle
 
@@ -131,3 +139,105 @@ def test_the_dashboards_read_no_check_ins(org_chart, monkeypatch):
     finally:
         event.remove(db.engine, "before_cursor_execute", spy)
     assert not [s for s in statements if "check_in" in s.replace("check_in_", "")], statements
+
+
+# Each department's summary figures per cycle (dashboards.services.kept_figures) ---------------
+
+def _figures_equal_recomputed(cycle, step: str, *, stale: bool = False) -> dict:
+    """After the step's commit: the rows as kept equal the full count (unless the step
+    reached the whole company: then they are stale), and what the dashboards read equals it
+    either way. The full count, by department."""
+    db.session.commit()
+    now = utcnow()
+    oracle = {f.department_id: f.values()
+              for f in kept_figures.compute(cycle, now).values()}
+    whole = db.session.execute(select(DepartmentFigure.stale).where(
+        DepartmentFigure.cycle_id == cycle.id,
+        DepartmentFigure.department_id == kept_figures.WHOLE_CYCLE)).scalar_one()
+    assert whole is stale, step
+    if not stale:
+        assert kept_figures.kept(cycle) == oracle, step
+    read = kept_figures.read(cycle, Scope(None, None), now)
+    assert {d: f.values() for d, f in read.items()} == oracle, step
+    assert kept_figures.kept(cycle) == oracle, step  # and kept by the read
+    return oracle
+
+
+def test_kept_department_figures_equal_a_full_count_after_every_step(org_chart):
+    from perfsite.cycles import services as cycles
+    from perfsite.models import Phase
+
+    from .factories import hr_admin, make_person
+    from .planning_factories import make_kpi
+    from .review_factories import write_review
+
+    o = org_chart
+    run = running_cycle(o)
+    db.session.commit()
+    now = utcnow()
+    first = kept_figures.read(run.cycle, Scope(None, None), now)  # counts the cycle whole
+    db.session.commit()
+    assert first[o.eng.id].people == 2 and first[o.eng.id].overdue == 4
+    oracle = _figures_equal_recomputed(run.cycle, "plans approved, nothing checked in")
+
+    checkins.post_check_in(run.kpi, o.staff, actual_value="4", status="at_risk", now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "staff checks in")
+    assert oracle[o.eng.id]["at_risk"] == 1 and oracle[o.eng.id]["overdue"] == 3
+    checkins.post_check_in(run.colleague_kpi, o.head, actual_value="1", status="off_track",
+                           now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "the head checks in for colleague")
+    assert oracle[o.eng.id]["late_people"] == sorted([[1, o.colleague.id], [1, o.staff.id]])
+    assert oracle[o.eng.id]["goals_at_risk"] == [[run.goal.id, 1, 1]]
+    run.colleague_kpi.proposal_status = ProposalStatus.DECLINED.value
+    oracle = _figures_equal_recomputed(run.cycle, "a KPI declined: it counts nowhere")
+    assert oracle[o.eng.id]["kpis"] == 3
+
+    newcomer = make_person("newcomer", o.eng, manager=o.head)
+    make_kpi(run.cycle, newcomer, o.head, run.goal, title="Learn the codebase", weight="100")
+    oracle = _figures_equal_recomputed(run.cycle, "a newcomer's draft plan")
+    assert oracle[o.eng.id]["people"] == 3 and oracle[o.eng.id]["plans_approved"] == 2
+
+    o.staff.department_id = o.sales.id
+    oracle = _figures_equal_recomputed(run.cycle, "staff moves to Sales")
+    assert oracle[o.sales.id]["at_risk"] == 1 and oracle[o.eng.id]["at_risk"] == 0
+    o.colleague.active = False
+    oracle = _figures_equal_recomputed(run.cycle, "colleague leaves")
+    assert oracle[o.eng.id]["people"] == 1
+
+    cycles.move_phase(run.cycle, hr_admin(), Phase.REVIEW)
+    _figures_equal_recomputed(run.cycle, "the cycle enters review", stale=True)
+    write_review(run.cycle, o.staff, o.staff, "self", 4, 4, now=utcnow())
+    oracle = _figures_equal_recomputed(run.cycle, "staff submits the self-review")
+    assert oracle[o.sales.id]["self_done"] == 1
+    write_review(run.cycle, o.staff, o.head, "manager", 3, 3, submit=False,
+                 now=utcnow())
+    _figures_equal_recomputed(run.cycle, "the manager review drafted")
+    write_review(run.cycle, o.staff, o.head, "manager", 3, 3, now=utcnow())
+    oracle = _figures_equal_recomputed(run.cycle, "the manager review submitted")
+    assert oracle[o.sales.id]["manager_done"] == 1
+
+
+def test_a_check_in_falling_due_expires_the_kept_overdue_count(org_chart):
+    o = org_chart
+    run = running_cycle(o)
+    now = utcnow()
+    for kpi in (run.kpi, run.other):
+        checkins.post_check_in(kpi, o.staff, actual_value="4", status="on_track", now=now)
+    db.session.commit()
+    assert kept_figures.read(run.cycle, Scope(None, None), now)[o.eng.id].overdue == 2
+    db.session.commit()
+    row = db.session.get(DepartmentFigure, (run.cycle.id, o.eng.id))
+    assert row.expires_at == now + timedelta(days=run.cycle.checkin_interval_days)
+    later = row.expires_at + timedelta(minutes=1)
+    assert kept_figures.read(run.cycle, Scope(None, None), later)[o.eng.id].overdue == 4
+    db.session.commit()
+    db.session.refresh(row)
+    assert row.overdue == 4 and row.expires_at is None
+
+
+def test_rebuild_figures_counts_every_cycle(app, org_chart):
+    run = running_cycle(org_chart)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["rebuild-figures"])
+    assert result.exit_code == 0, result.output
+    assert kept_figures.kept(run.cycle)[org_chart.eng.id]["kpis"] == 4

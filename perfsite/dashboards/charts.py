@@ -56,9 +56,11 @@ def target_trend_charts(targets: list[figures.TargetFigure], months) -> list:
     return charts
 
 
-def contribution_chart(target: figures.TargetFigure, index: int):
-    names = [c.name for c in target.contributions]
-    values = [figures.percent(c.progress) for c in target.contributions]
+def contribution_chart(target: figures.TargetFigure, index: int, shown=None):
+    """The departments contributing to a target (`shown`: those drawn, all by default)."""
+    shown = target.contributions if shown is None else shown
+    names = [c.name for c in shown]
+    values = [figures.percent(c.progress) for c in shown]
     return horizontal_bar_chart(
         chart_id=f"chart-contrib-{index}",
         title=_("Departments contributing to “%(target)s”", target=target.target.title),

@@ -65,17 +65,32 @@ def executive():
     board = boards.executive(cycle, scope, utcnow()) if cycle else None
     drawn = {}
     if board is not None:
+        # Charts over every department show the few needing most attention, the rest one
+        # link away (?contributions=<target id>, ?completion=all): the answer stays small.
+        expanded = to_id(request.args.get("contributions"))
+        all_completion = request.args.get("completion") == "all"
+        completion = figures.least_first(board.completion, figures.done_share,
+                                         None if all_completion else
+                                         figures.SHOWN_DEPARTMENTS)
+        contributions = []
+        for i, target in enumerate(board.targets):
+            if not target.contributions:
+                continue
+            shown = figures.least_first(
+                target.contributions, lambda c: c.progress,
+                None if target.target.id == expanded else figures.SHOWN_DEPARTMENTS)
+            contributions.append((charts.contribution_chart(target, i, shown), target,
+                                  len(shown) < len(target.contributions)))
         drawn = {"targets": charts.target_progress_chart(board.targets) if board.targets
                  else None,
                  "trends": charts.target_trend_charts(board.targets, board.months),
-                 "contributions": [charts.contribution_chart(t, i)
-                                   for i, t in enumerate(board.targets) if t.contributions],
+                 "contributions": contributions,
                  "ratings": charts.ratings_chart(board.ratings)
                  if (board.ratings.scope or board.ratings.company).total else None,
-                 "completion": charts.completion_chart(board.completion)
-                 if board.completion else None,
-                 "interviews": charts.interview_chart(board.completion, board.interviews)
-                 if board.completion and board.interviews else None}
+                 "completion": charts.completion_chart(completion) if completion else None,
+                 "completion_collapsed": len(completion) < len(board.completion),
+                 "interviews": charts.interview_chart(completion, board.interviews)
+                 if completion and board.interviews else None}
     return _page("executive", form=form, cycle=cycle, board=board, charts=drawn, scope=scope)
 
 

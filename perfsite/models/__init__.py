@@ -5,6 +5,7 @@ from .coaching import (  # during the cycle
     CheckIn,
     CheckInStatus,
     CoachingComment,
+    DepartmentFigure,
     Notification,
     Obstacle,
     ObstacleStatus,
@@ -143,6 +144,7 @@ __all__ = [
     "RequestKind",
     "RequestStatus",
     "ResourceRequest",
+    "DepartmentFigure",
     "TargetTrendPoint",
     "TodoCount",
     # reviews and calibration

@@ -162,6 +162,43 @@ class TodoCount(db.Model):
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DepartmentFigure(db.Model):
+    """A department's summary figures in one cycle (dashboards.services.kept_figures): what
+    the company, head and HR dashboards read instead of counting the cycle's KPIs, plans and
+    reviews. Written in the same transaction as the change that moves them. `department_id`
+    0 stands for the people without a department, and -1 for the cycle itself: its row says
+    that every department of the cycle has been counted (no foreign key, for those two).
+    `stale` when a change reached the whole company (a phase moved, the org chart imported);
+    `expires_at` when time alone moves a figure (a check-in falls due): either way the next
+    read counts the department afresh and keeps the answer."""
+
+    __tablename__ = "department_figure"
+
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("cycle.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                               autoincrement=False)
+    people: Mapped[int] = mapped_column(Integer, default=0)  # active, with a plan
+    plans_approved: Mapped[int] = mapped_column(Integer, default=0)
+    kpis: Mapped[int] = mapped_column(Integer, default=0)  # counting KPIs
+    kpis_checked_in: Mapped[int] = mapped_column(Integer, default=0)
+    on_track: Mapped[int] = mapped_column(Integer, default=0)
+    at_risk: Mapped[int] = mapped_column(Integer, default=0)
+    off_track: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)  # as of counted_at
+    people_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    late_people: Mapped[list] = mapped_column(db.JSON, default=list)  # [[overdue, id], ...]
+    self_done: Mapped[int] = mapped_column(Integer, default=0)
+    manager_done: Mapped[int] = mapped_column(Integer, default=0)
+    ratings: Mapped[dict] = mapped_column(db.JSON, default=dict)  # band -> how many
+    # the department's goals with the most KPIs off track or at risk (of anyone's plan):
+    # [[goal id, at risk, off track], ...]
+    goals_at_risk: Mapped[list] = mapped_column(db.JSON, default=list)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class _TrackedItem:
     """What obstacles and resource requests share: who raised it, who owns it, when."""
 

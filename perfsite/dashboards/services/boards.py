@@ -60,10 +60,13 @@ def executive(cycle: Cycle, scope: Scope, now: datetime) -> Executive:
     trends = figures.target_trends(cycle, [t.target.id for t in found], scope, months)
     for figure in found:
         figure.trend = trends.get(figure.target.id, [])
-    return Executive(cycle, months, found, figures.goals_at_risk(cycle, scope),
-                     figures.ratings(cycle, scope, str(_l("The departments chosen"))),
-                     figures.review_completion(cycle, scope),
-                     figures.status_by_department(cycle, scope),
+    kept = figures.department_figures(cycle, now)
+    names = department_names(kept)
+    return Executive(cycle, months, found, figures.goals_at_risk(cycle, scope, kept=kept),
+                     figures.ratings(cycle, scope, str(_l("The departments chosen")),
+                                     kept=kept, names=names),
+                     figures.review_completion(cycle, scope, kept=kept, names=names),
+                     figures.status_by_department(cycle, scope, kept=kept),
                      other_areas.interviews_by_department(cycle, scope))
 
 
@@ -92,14 +95,16 @@ def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: 
                    .order_by(Department.name, Person.display_name, Person.id))
     page = db.paginate(people_stmt, page=page_number, per_page=per_page, max_per_page=per_page,
                        error_out=False)
-    statuses = figures.status_by_department(cycle, scope)
-    names = dict(db.session.execute(select(Department.id, Department.name).where(
-        Department.id.in_([d for d in statuses if d is not None] or [0]))).tuples().all())
-    return Team(cycle, statuses, names, figures.overdue_check_ins(cycle, scope, now), page,
+    kept = figures.department_figures(cycle, now)
+    names = department_names(kept)
+    statuses = figures.status_by_department(cycle, scope, kept=kept)
+    return Team(cycle, statuses, names,
+                figures.overdue_check_ins(cycle, scope, now, kept=kept), page,
                 figures.people_figures(cycle, [p.id for p in page.items], now),
                 figures.obstacles(cycle, scope, now), figures.requests(cycle, scope, now),
-                figures.review_completion(cycle, scope),
-                figures.ratings(cycle, scope, str(_l("My departments"))),
+                figures.review_completion(cycle, scope, kept=kept, names=names),
+                figures.ratings(cycle, scope, str(_l("My departments")), kept=kept,
+                                names=names),
                 other_areas.feedback_by_department(cycle, scope, viewer))
 
 
@@ -110,7 +115,13 @@ class Laggards:
     rows: list = field(default_factory=list)
 
 
-def laggards(cycle: Cycle, scope: Scope, now: datetime) -> Laggards:
+def department_names(kept) -> dict[int, str]:
+    """The names of the departments with kept figures (one statement)."""
+    return dict(db.session.execute(select(Department.id, Department.name).where(
+        Department.id.in_(sorted(d for d in kept if d is not None) or [0]))).tuples().all())
+
+
+def laggards(cycle: Cycle, scope: Scope, now: datetime, kept=None) -> Laggards:
     """Who is late in the cycle's current phase: plans not approved in planning, overdue
     check-ins while the cycle takes them (before review), reviews not submitted after."""
     if is_allowed(cycle, "edit_plans"):
@@ -121,7 +132,7 @@ def laggards(cycle: Cycle, scope: Scope, now: datetime) -> Laggards:
         total, rows = figures.reviews_late(cycle, scope, LAGGARDS_SHOWN)
         return Laggards("reviews", total, rows)
     if is_allowed(cycle, "check_in"):
-        total, rows = figures.people_overdue(cycle, scope, now, LAGGARDS_SHOWN)
+        total, rows = figures.people_overdue(cycle, scope, now, LAGGARDS_SHOWN, kept=kept)
         return Laggards("check_ins", total, rows)
     return Laggards("none")
 
@@ -139,8 +150,9 @@ class Hr:
 def hr(cycle: Cycle, cycles: list[Cycle], scope: Scope, now: datetime, viewer) -> Hr:
     events = describe(db.session.scalars(search_events(reader=viewer).limit(10)
                                          .options(joinedload(AuditEvent.actor))))
-    return Hr(cycle, cycles, figures.phase_progress(cycle, scope),
-              laggards(cycle, scope, now), events, other_areas.open_appeals(cycle, scope))
+    kept = figures.department_figures(cycle, now)
+    return Hr(cycle, cycles, figures.phase_progress(cycle, scope, kept=kept),
+              laggards(cycle, scope, now, kept), events, other_areas.open_appeals(cycle, scope))
 
 
 @dataclass

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ...extensions import db
@@ -43,11 +44,13 @@ from ...models import (
     ResourceRequest,
     StrategyTarget,
     TargetTrendPoint,
+    utcnow,
 )
 from ...permissions import is_allowed
 from ...planning.services import progress
 from ...reviews.services import calibration, completion
 from ...reviews.services import settings as settings_service
+from . import kept_figures
 from .common import Scope, in_scope
 
 NO_CHECK_IN = "none"
@@ -153,19 +156,20 @@ def target_trends(cycle: Cycle, target_ids, scope: Scope, months: list[date]
 LATEST_STATUS = func.coalesce(Kpi.last_check_in_status, NO_CHECK_IN)
 
 
-def status_by_department(cycle: Cycle, scope: Scope) -> dict[int | None, Counter]:
-    """Per department: how many (counting) KPIs stand at each latest status."""
-    found: dict[int | None, Counter] = {}
-    for department_id, value, count in db.session.execute(
-            select(Person.department_id, LATEST_STATUS, func.count(Kpi.id))
-            .select_from(Kpi)
-            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-            .join(Person, Person.id == PersonalPlan.person_id)
-            .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
-                   in_scope(Person.department_id, scope))
-            .group_by(Person.department_id, LATEST_STATUS)):
-        found.setdefault(department_id, Counter())[value] = count
-    return found
+def department_figures(cycle: Cycle, now: datetime | None = None, kept=None
+                       ) -> dict[int | None, kept_figures.Figures]:
+    """Every department's kept figures in the cycle (one statement when they are fresh):
+    what the dashboards below sum, narrowed to a scope in Python."""
+    if kept is not None:
+        return kept
+    return kept_figures.read(cycle, Scope(None, None), now or utcnow())
+
+
+def status_by_department(cycle: Cycle, scope: Scope, now: datetime | None = None, kept=None
+                         ) -> dict[int | None, Counter]:
+    """Per department: how many (counting) KPIs stand at each latest status (kept)."""
+    return {d: f.statuses for d, f in department_figures(cycle, now, kept).items()
+            if scope.allows(d) and f.kpis}
 
 
 @dataclass
@@ -177,29 +181,21 @@ class GoalAtRisk:
     progress: Decimal
 
 
-def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8) -> list[GoalAtRisk]:
-    """The goals with the most KPIs off track or at risk (by their latest check-in)."""
-    rows = db.session.execute(
-        select(Kpi.goal_id, Kpi.last_check_in_status, func.count(Kpi.id))
-        .join(DepartmentGoal, DepartmentGoal.id == Kpi.goal_id)
-        .where(DepartmentGoal.cycle_id == cycle.id, Kpi.counts,
-               Kpi.last_check_in_status.in_([CheckInStatus.AT_RISK.value,
-                                             CheckInStatus.OFF_TRACK.value]),
-               in_scope(DepartmentGoal.department_id, scope))
-        .group_by(Kpi.goal_id, Kpi.last_check_in_status)).all()
-    counts: dict[int, Counter] = {}
-    for goal_id, status, count in rows:
-        counts.setdefault(goal_id, Counter())[status] = count
-    ranked = sorted(counts, key=lambda g: (-counts[g][CheckInStatus.OFF_TRACK.value],
-                                           -counts[g][CheckInStatus.AT_RISK.value], g))[:limit]
+def goals_at_risk(cycle: Cycle, scope: Scope, limit: int = 8, now: datetime | None = None,
+                  kept=None) -> list[GoalAtRisk]:
+    """The goals with the most KPIs off track or at risk (by their latest check-in), from
+    the kept rows: each department keeps its first few, so the scope's first `limit` are
+    among them."""
+    ranked = sorted((tuple(g) for d, f in department_figures(cycle, now, kept).items()
+                     if scope.allows(d) for g in f.goals_at_risk),
+                    key=lambda g: (-g[2], -g[1], g[0]))[:limit]
     goals = {g.id: g for g in db.session.scalars(
-        select(DepartmentGoal).where(DepartmentGoal.id.in_(ranked or [0])))}
+        select(DepartmentGoal).where(DepartmentGoal.id.in_([g for g, _a, _o in ranked] or [0])))}
     names = dict(db.session.execute(select(Department.id, Department.name).where(
         Department.id.in_({g.department_id for g in goals.values()} or {0}))).tuples().all())
-    return [GoalAtRisk(goals[g], names.get(goals[g].department_id, ""),
-                       counts[g][CheckInStatus.AT_RISK.value],
-                       counts[g][CheckInStatus.OFF_TRACK.value], progress.goal_of(goals[g]))
-            for g in ranked if g in goals]
+    return [GoalAtRisk(goals[g], names.get(goals[g].department_id, ""), at_risk, off_track,
+                       progress.goal_of(goals[g]))
+            for g, at_risk, off_track in ranked if g in goals]
 
 
 def takes_check_ins(cycle: Cycle) -> bool:
@@ -223,11 +219,14 @@ def _overdue_query(cycle: Cycle, scope: Scope, now: datetime, by, person_ids=Non
 
 
 def overdue_check_ins(cycle: Cycle, scope: Scope, now: datetime, by=Person.department_id,
-                      person_ids=None) -> dict[int | None, int]:
-    """Per department (or per `by`): KPIs whose check-in is overdue (see the rules), of
-    everyone in the scope or of `person_ids`."""
+                      person_ids=None, kept=None) -> dict[int | None, int]:
+    """Per department (kept), or per `by` for `person_ids` (a page of people, counted): KPIs
+    whose check-in is overdue (see the rules), of everyone in the scope."""
     if not takes_check_ins(cycle):
         return {}
+    if person_ids is None and by is Person.department_id:
+        return {d: f.overdue for d, f in department_figures(cycle, now, kept).items()
+                if scope.allows(d) and f.overdue}
     query, _overdue = _overdue_query(cycle, scope, now, by, person_ids)
     return dict(db.session.execute(query).tuples().all())
 
@@ -325,9 +324,27 @@ def requests(cycle, scope, now) -> OpenItems:
 
 # Reviews: completion and ratings ---------------------------------------------------------------
 
-def review_completion(cycle: Cycle, scope: Scope) -> list[completion.DepartmentRow]:
-    """completion.by_department, narrowed to the scope."""
-    return [row for row in completion.by_department(cycle) if scope.allows(row.department_id)]
+def _names(department_ids) -> dict[int, str]:
+    return dict(db.session.execute(select(Department.id, Department.name).where(
+        Department.id.in_(sorted(d for d in department_ids if d is not None) or [0])))
+        .tuples().all())
+
+
+def _by_name(rows, name=lambda r: r.name):
+    """Rows by department name, the people without a department last."""
+    return sorted(rows, key=lambda r: (r.department_id is None, name(r)))
+
+
+def review_completion(cycle: Cycle, scope: Scope, now: datetime | None = None, kept=None,
+                      names=None) -> list[completion.DepartmentRow]:
+    """completion.by_department's figures (people with a plan, self and manager reviews
+    submitted), from the kept rows, narrowed to the scope."""
+    found = {d: f for d, f in department_figures(cycle, now, kept).items()
+             if scope.allows(d) and f.people}
+    names = _names(found) if names is None else names
+    return _by_name([completion.DepartmentRow(
+        d, names.get(d) or str(_l("No department")), f.people, f.self_done, f.manager_done)
+        for d, f in found.items()])
 
 
 def completion_totals(rows) -> tuple[int, int, int]:
@@ -344,18 +361,29 @@ class Ratings:
     departments: list[calibration.Distribution]
 
 
-def ratings(cycle: Cycle, scope: Scope, scope_name: str) -> Ratings:
-    """The company's distribution of final ratings and the scope's (calibration's figures)."""
-    overview = calibration.distributions(cycle)
+def ratings(cycle: Cycle, scope: Scope, scope_name: str, now: datetime | None = None,
+            kept=None, names=None) -> Ratings:
+    """The company's distribution of final ratings and the scope's (calibration's figures,
+    from the kept rows)."""
+    found = {d: f.ratings for d, f in department_figures(cycle, now, kept).items()
+             if f.ratings}
     bands = settings_service.bands_of(settings_service.settings_for(cycle))
-    departments = [d for d in overview.departments if scope.allows(d.department_id)]
+    company: Counter = Counter()
+    for counts in found.values():
+        company.update(counts)
+    names = _names(found) if names is None else names
+    departments = _by_name([calibration.Distribution(
+        names.get(d) or str(_l("No department")), dict(counts), d)
+        for d, counts in found.items() if scope.allows(d)],
+        name=lambda r: r.name)
     summed = None
     if scope.ids is not None:
         counts: Counter = Counter()
         for distribution in departments:
             counts.update(distribution.counts)
         summed = calibration.Distribution(scope_name, dict(counts))
-    return Ratings(bands, overview.company, summed, departments)
+    return Ratings(bands, calibration.Distribution(str(_l("Company")), dict(company)),
+                   summed, departments)
 
 
 # HR: the cycle's progress by phase and department --------------------------------------------
@@ -372,42 +400,39 @@ class DepartmentProgress:
     manager_done: int = 0
 
 
-def phase_progress(cycle: Cycle, scope: Scope) -> list[DepartmentProgress]:
+def phase_progress(cycle: Cycle, scope: Scope, now: datetime | None = None, kept=None,
+                   names=None) -> list[DepartmentProgress]:
     """Per department: people with a plan, plans approved, KPIs with a check-in, self and
-    manager reviews submitted (four grouped queries)."""
-    rows: dict[int | None, DepartmentProgress] = {}
+    manager reviews submitted (the kept rows)."""
+    found = {d: f for d, f in department_figures(cycle, now, kept).items()
+             if scope.allows(d) and (f.people or f.kpis)}
+    names = _names(found) if names is None else names
+    return sorted((DepartmentProgress(d, names.get(d) or "—", f.people, f.plans_approved,
+                                      f.kpis, f.kpis_checked_in, f.self_done, f.manager_done)
+                   for d, f in found.items()), key=lambda r: r.name)
 
-    def row(department_id) -> DepartmentProgress:
-        return rows.setdefault(department_id, DepartmentProgress(department_id, ""))
 
-    approved = func.sum(case((PersonalPlan.is_approved, 1), else_=0))
-    for department_id, people, done in db.session.execute(
-            select(Person.department_id, func.count(PersonalPlan.id), approved)
-            .join(PersonalPlan, PersonalPlan.person_id == Person.id)
-            .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
-                   in_scope(Person.department_id, scope))
-            .group_by(Person.department_id)):
-        entry = row(department_id)
-        entry.people, entry.plans_approved = people, int(done or 0)
-    for department_id, kpis, with_check_in in db.session.execute(
-            select(Person.department_id, func.count(Kpi.id), func.count(Kpi.last_check_in_at))
-            .select_from(Kpi)
-            .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
-            .join(Person, Person.id == PersonalPlan.person_id)
-            .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, Person.active.is_(True),
-                   in_scope(Person.department_id, scope))
-            .group_by(Person.department_id)):
-        entry = row(department_id)
-        entry.kpis, entry.kpis_checked_in = kpis, with_check_in
-    for review_row in review_completion(cycle, scope):
-        entry = row(review_row.department_id)
-        entry.name = review_row.name
-        entry.self_done, entry.manager_done = review_row.self_done, review_row.manager_done
-    names = dict(db.session.execute(select(Department.id, Department.name).where(
-        Department.id.in_([d for d in rows if d is not None] or [0]))).tuples().all())
-    for department_id, entry in rows.items():
-        entry.name = names.get(department_id, entry.name or "—")
-    return sorted(rows.values(), key=lambda r: r.name)
+SHOWN_DEPARTMENTS = 8  # departments a chart shows before "show all" (issue 21: bytes)
+
+
+def least_first(rows, value, limit: int | None = SHOWN_DEPARTMENTS) -> list:
+    """The `limit` rows whose `value` is smallest (None first: nothing to show yet), in
+    their own order; every row when `limit` is None or there are no more."""
+    rows = list(rows)
+    if limit is None or len(rows) <= limit:
+        return rows
+
+    def rank(i):
+        found = value(rows[i])
+        return (found is not None, found if found is not None else 0, i)
+
+    kept = set(sorted(range(len(rows)), key=rank)[:limit])
+    return [row for i, row in enumerate(rows) if i in kept]
+
+
+def done_share(row) -> Decimal | None:
+    """Self and manager reviews submitted, of the two each person has (a completion row)."""
+    return share(row.self_done + row.manager_done, 2 * row.people)
 
 
 def share(done: int, total: int) -> Decimal | None:
@@ -435,21 +460,20 @@ def plans_not_approved(cycle: Cycle, scope: Scope, limit: int):
     return total or 0, plans
 
 
-def people_overdue(cycle: Cycle, scope: Scope, now: datetime, limit: int):
-    """People with the most overdue check-ins (and how many people have any): ranked and
-    counted in SQL, so a page reads `limit` people, not everyone late."""
+def people_overdue(cycle: Cycle, scope: Scope, now: datetime, limit: int, kept=None):
+    """People with the most overdue check-ins (and how many people have any), from the kept
+    rows: each department keeps its people with the most, so the company's first `limit`
+    are among them, and a page reads `limit` people, not everyone late."""
     if not takes_check_ins(cycle):
         return 0, []
-    query, _overdue = _overdue_query(cycle, scope, now, PersonalPlan.person_id)
-    ranked = query.subquery()
-    total = db.session.scalar(select(func.count()).select_from(ranked))
-    top = db.session.execute(
-        select(ranked.c.person_id, ranked.c.overdue)
-        .order_by(ranked.c.overdue.desc(), ranked.c.person_id).limit(limit)).tuples().all()
+    found = [f for d, f in department_figures(cycle, now, kept).items() if scope.allows(d)]
+    total = sum(f.people_overdue for f in found)
+    top = sorted(((count, pid) for f in found for count, pid in f.late_people),
+                 key=lambda p: (-p[0], p[1]))[:limit]
     people = {p.id: p for p in db.session.scalars(
-        select(Person).where(Person.id.in_([pid for pid, _n in top] or [0]))
+        select(Person).where(Person.id.in_([pid for _n, pid in top] or [0]))
         .options(joinedload(Person.department)))}
-    return total or 0, [(people[pid], count) for pid, count in top if pid in people]
+    return total, [(people[pid], count) for count, pid in top if pid in people]
 
 
 def reviews_late(cycle: Cycle, scope: Scope, limit: int):

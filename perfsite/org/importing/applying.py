@@ -15,6 +15,7 @@ from sqlalchemy import JSON, bindparam, delete, insert, inspect, select, text, u
 from ... import permissions as can
 from ...audit.services import changed, record
 from ...coaching.services import kept_todos
+from ...dashboards.services import kept_figures
 from ...errors import (
     Conflict,
     ImportRejected,
@@ -191,6 +192,7 @@ def apply_plan(plan: ImportPlan, *, actor: Person, progress: Progress | None = N
     if not total:
         return
     kept_todos.touch_everyone()  # bulk writes to the org chart: no flush tells the to-dos
+    kept_figures.touch_everything()  # ... nor the dashboards' department figures
     now = utcnow()
     ids = {username: p.id for username, p in org.people.items()}
     people: list[tuple[Existing | None, Existing]] = []  # (before, after) per person
