@@ -1,15 +1,24 @@
-"""To-dos kept, not recomputed (issue 21): each person's counts by kind, written in the
-transaction that opens or closes one, equal the full computation after every step of a
-cycle; the badge reads one row; `flask rebuild-todos` counts everyone afresh."""
+"""To-dos kept, not recomputed (issue 21): each person's counts by kind and list, written in
+the transaction that opens or closes one, equal the full computation after every step of a
+cycle (the list worded alike in English and Chinese); the badge, home and "my dashboard"
+read one row; `flask rebuild-todos` counts everyone afresh."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from perfsite.coaching.services import checkins, kept_todos, notes, notifications, obstacles
+from perfsite.coaching.services import (
+    checkins,
+    kept_todos,
+    notes,
+    notifications,
+    obstacles,
+    todos,
+)
 from perfsite.cycles import services as cycles
 from perfsite.extensions import db
 from perfsite.models import Person, Phase, TodoCount, utcnow
@@ -24,12 +33,23 @@ def _everyone() -> dict[int, Person]:
     return {p.id: p for p in db.session.scalars(select(Person))}
 
 
-def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False) -> None:
-    """After the step's commit: every fresh row equals the full computation, and what the
-    badge answers equals it for everyone."""
+def _worded(items) -> list[tuple]:
+    """A list as the reader sees it: every field, and the words in English and Chinese."""
+    words = {}
+    for language in ("en", "zh_CN"):
+        with force_locale(language):
+            words[language] = [todo.text for todo in items]
+    return [(t.kind, t.key, t.endpoint, t.values, t.overdue, t.since, t.overdue_at, en, zh)
+            for t, en, zh in zip(items, words["en"], words["zh_CN"], strict=True)]
+
+
+def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False, now=None) -> None:
+    """After the step's commit: every fresh row equals the full computation (its counts, and
+    its list worded in both languages), and what the badge answers equals it for everyone."""
     db.session.commit()
-    now = utcnow()
+    now = now or utcnow()
     people = _everyone()
+    lists = todos.todos_for_people(people, now)
     oracle = kept_todos.counted(people, now)
     rows = kept_todos.kept(people)
     fresh = {pid for pid, (_counts, stale, expires) in rows.items()
@@ -37,6 +57,9 @@ def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False) -> None:
     for pid in fresh:
         assert rows[pid][0] == {k: n for k, n in oracle[pid].items()}, (
             step, people[pid].username)
+        kept_list = kept_todos.read_list(people[pid], now)
+        assert kept_list is not None, (step, people[pid].username)
+        assert _worded(kept_list) == _worded(lists[pid]), (step, people[pid].username)
     if read_all:
         for pid, person in people.items():
             assert kept_todos.count(person, now) == sum(oracle[pid].values()), (

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import aliased
 
 from .. import permissions as can
-from ..coaching.services.todos import todos_for
+from ..coaching.services import kept_todos
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Department, Person, utcnow
@@ -22,7 +22,7 @@ def home():
     An HR admin of a company with nobody else in it yet starts with the org chart import."""
     if can.can_administer_org(current_user) and company_is_empty():
         return redirect(url_for("org.import_start"))
-    return render("main/home.html", todos=todos_for(current_user, utcnow()),
+    return render("main/home.html", todos=kept_todos.todos_and_keep(current_user, utcnow()),
                   planning=home_summary(current_user), profile=_profile(current_user))
 
 
