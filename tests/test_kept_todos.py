@@ -187,3 +187,70 @@ def test_the_badge_shows_a_fresh_count_when_the_database_is_busy(
     assert staff.htmx("GET", "/coaching/todos/badge").status_code == 200
     with app.app_context():
         assert db.session.get(TodoCount, person_id).total == expected
+
+
+def test_a_kept_list_counts_days_and_becomes_overdue_when_read(org_chart):
+    """Time alone changes a kept list's words ("last update N days ago", counted when read)
+    and an open obstacle's overdue flag (the row expires just as it becomes overdue)."""
+    o = org_chart
+    run = running_cycle(o)
+    now = utcnow()
+    interval = run.cycle.checkin_interval_days
+    checkins.post_check_in(run.kpi, o.staff, actual_value="4", status="on_track",
+                           now=now - timedelta(days=interval + 2))
+    obstacle = obstacles.raise_obstacle(run.kpi, o.staff, description="No test server",
+                                        now=now)
+    db.session.commit()
+    due = next(t for t in kept_todos.todos_and_keep(o.staff, now)
+               if t.kind == "check_in_due" and t.values == {"kpi_id": run.kpi.id})
+    assert str(due.message).endswith(f"{interval + 2} days ago")
+    with force_locale("zh_CN"):
+        assert "天" in str(due.message)  # worded in Chinese when read
+    later = now + timedelta(days=3)
+    _assert_kept_equal_recomputed("days later", now=min(later, kept_todos.kept(
+        [o.staff.id])[o.staff.id][2] or later) - timedelta(seconds=1))
+    assert any(str(t.message).endswith(f"{interval + 5} days ago") for t in
+               kept_todos.todos_and_keep(o.staff, later) if t.kind == "check_in_due")
+
+    head_list = kept_todos.todos_and_keep(o.head, now)
+    item = next(t for t in head_list if t.kind == "obstacle_act")
+    assert not item.overdue
+    due = obstacle.created_at + timedelta(days=run.cycle.overdue_after_days)
+    assert kept_todos.read_list(o.head, due) is not None  # still fresh at the moment itself
+    after = due + timedelta(seconds=1)
+    assert kept_todos.read_list(o.head, after) is None  # expired: overdue now
+    item = next(t for t in kept_todos.todos_and_keep(o.head, after) if t.kind == "obstacle_act")
+    assert item.overdue
+    _assert_kept_equal_recomputed("the obstacle is overdue", now=after)
+
+
+def test_renaming_reaches_the_kept_words(org_chart):
+    """Kept words name people and KPIs: a new display name or KPI title is in every list
+    that names them when next read."""
+    o = org_chart
+    run = running_cycle(o)
+    obstacles.raise_obstacle(run.kpi, o.staff, description="No test server", now=utcnow())
+    db.session.commit()
+    for person in _everyone().values():
+        kept_todos.todos_and_keep(person, utcnow())
+    run.kpi.title = "Portal features, renamed"
+    db.session.commit()
+    head_words = [t.text for t in kept_todos.todos_and_keep(o.head, utcnow())]
+    assert any("Portal features, renamed" in w for w in head_words), head_words
+    _assert_kept_equal_recomputed("a KPI renamed", read_all=True)
+    o.staff.display_name = "Staff Renamed"
+    db.session.commit()
+    head_words = [t.text for t in kept_todos.todos_and_keep(o.head, utcnow())]
+    assert any("Staff Renamed" in w for w in head_words), head_words
+    _assert_kept_equal_recomputed("a person renamed", read_all=True)
+
+
+def test_home_and_my_dashboard_read_the_kept_list(app, company, login_as, count_queries):
+    staff = login_as("staff")
+    assert staff.get("/").status_code == 200  # makes the list and keeps it
+    for path in ("/", "/coaching/todos", "/dashboards/me"):
+        with count_queries() as q:
+            assert staff.get(path).status_code == 200, path
+        reads = [s for s in q.statements if "todo_count" in s]
+        assert len(reads) == 1 and not any("coaching_comment" in s for s in q.statements), (
+            path, q.statements)
