@@ -144,11 +144,23 @@ def todos_and_keep(person, now: datetime) -> list[todos.Todo]:
         return found
     try:
         found = store({person.id: person}, now, lists=True)[person.id]
-        db.session.commit()
+        _commit_keeping_loaded()
     except OperationalError:
         db.session.rollback()
         found = todos.todos_for(person, now)
     return found
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit what a read kept (one row, written around the ORM) without expiring what the
+    request loaded before: the page goes on rendering it without reading it again."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def count_and_keep(person, now: datetime) -> int:
@@ -160,7 +172,7 @@ def count_and_keep(person, now: datetime) -> int:
         return found
     try:
         total = recount(person, now)
-        db.session.commit()
+        _commit_keeping_loaded()
     except OperationalError:
         db.session.rollback()
         total = sum(counted({person.id: person}, now)[person.id].values())
