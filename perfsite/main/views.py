@@ -2,7 +2,7 @@
 
 from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import aliased
 
 from .. import permissions as can
@@ -26,16 +26,22 @@ def home():
                   planning=home_summary(current_user), profile=_profile(current_user))
 
 
+def _profile_statement():
+    manager = aliased(Person)
+    return (select(Department.name.label("department"), manager.display_name.label("manager"))
+            .select_from(Person)
+            .outerjoin(Department, Department.id == Person.department_id)
+            .outerjoin(manager, manager.id == Person.manager_id)
+            .where(Person.id == bindparam("person_id")))
+
+
+_PROFILE = _profile_statement()  # built once: each request only binds the person
+
+
 def _profile(person):
     """The names of the person's department and manager, in one statement (the template
     loads nothing itself)."""
-    manager = aliased(Person)
-    return db.session.execute(
-        select(Department.name.label("department"), manager.display_name.label("manager"))
-        .select_from(Person)
-        .outerjoin(Department, Department.id == Person.department_id)
-        .outerjoin(manager, manager.id == Person.manager_id)
-        .where(Person.id == person.id)).one()
+    return db.session.execute(_PROFILE, {"person_id": person.id}).one()
 
 
 @bp.get("/healthz")
