@@ -1,15 +1,24 @@
-"""To-dos kept, not recomputed (issue 21): each person's counts by kind, written in the
-transaction that opens or closes one, equal the full computation after every step of a
-cycle; the badge reads one row; `flask rebuild-todos` counts everyone afresh."""
+"""To-dos kept, not recomputed (issue 21): each person's counts by kind and list, written in
+the transaction that opens or closes one, equal the full computation after every step of a
+cycle (the list worded alike in English and Chinese); the badge, home and "my dashboard"
+read one row; `flask rebuild-todos` counts everyone afresh."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from perfsite.coaching.services import checkins, kept_todos, notes, notifications, obstacles
+from perfsite.coaching.services import (
+    checkins,
+    kept_todos,
+    notes,
+    notifications,
+    obstacles,
+    todos,
+)
 from perfsite.cycles import services as cycles
 from perfsite.extensions import db
 from perfsite.models import Person, Phase, TodoCount, utcnow
@@ -24,12 +33,23 @@ def _everyone() -> dict[int, Person]:
     return {p.id: p for p in db.session.scalars(select(Person))}
 
 
-def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False) -> None:
-    """After the step's commit: every fresh row equals the full computation, and what the
-    badge answers equals it for everyone."""
+def _worded(items) -> list[tuple]:
+    """A list as the reader sees it: every field, and the words in English and Chinese."""
+    words = {}
+    for language in ("en", "zh_CN"):
+        with force_locale(language):
+            words[language] = [todo.text for todo in items]
+    return [(t.kind, t.key, t.endpoint, t.values, t.overdue, t.since, t.overdue_at, en, zh)
+            for t, en, zh in zip(items, words["en"], words["zh_CN"], strict=True)]
+
+
+def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False, now=None) -> None:
+    """After the step's commit: every fresh row equals the full computation (its counts, and
+    its list worded in both languages), and what the badge answers equals it for everyone."""
     db.session.commit()
-    now = utcnow()
+    now = now or utcnow()
     people = _everyone()
+    lists = todos.todos_for_people(people, now)
     oracle = kept_todos.counted(people, now)
     rows = kept_todos.kept(people)
     fresh = {pid for pid, (_counts, stale, expires) in rows.items()
@@ -37,6 +57,9 @@ def _assert_kept_equal_recomputed(step: str, *, read_all: bool = False) -> None:
     for pid in fresh:
         assert rows[pid][0] == {k: n for k, n in oracle[pid].items()}, (
             step, people[pid].username)
+        kept_list = kept_todos.read_list(people[pid], now)
+        assert kept_list is not None, (step, people[pid].username)
+        assert _worded(kept_list) == _worded(lists[pid]), (step, people[pid].username)
     if read_all:
         for pid, person in people.items():
             assert kept_todos.count(person, now) == sum(oracle[pid].values()), (
@@ -164,3 +187,70 @@ def test_the_badge_shows_a_fresh_count_when_the_database_is_busy(
     assert staff.htmx("GET", "/coaching/todos/badge").status_code == 200
     with app.app_context():
         assert db.session.get(TodoCount, person_id).total == expected
+
+
+def test_a_kept_list_counts_days_and_becomes_overdue_when_read(org_chart):
+    """Time alone changes a kept list's words ("last update N days ago", counted when read)
+    and an open obstacle's overdue flag (the row expires just as it becomes overdue)."""
+    o = org_chart
+    run = running_cycle(o)
+    now = utcnow()
+    interval = run.cycle.checkin_interval_days
+    checkins.post_check_in(run.kpi, o.staff, actual_value="4", status="on_track",
+                           now=now - timedelta(days=interval + 2))
+    obstacle = obstacles.raise_obstacle(run.kpi, o.staff, description="No test server",
+                                        now=now)
+    db.session.commit()
+    due = next(t for t in kept_todos.todos_and_keep(o.staff, now)
+               if t.kind == "check_in_due" and t.values == {"kpi_id": run.kpi.id})
+    assert str(due.message).endswith(f"{interval + 2} days ago")
+    with force_locale("zh_CN"):
+        assert "天" in str(due.message)  # worded in Chinese when read
+    later = now + timedelta(days=3)
+    _assert_kept_equal_recomputed("days later", now=min(later, kept_todos.kept(
+        [o.staff.id])[o.staff.id][2] or later) - timedelta(seconds=1))
+    assert any(str(t.message).endswith(f"{interval + 5} days ago") for t in
+               kept_todos.todos_and_keep(o.staff, later) if t.kind == "check_in_due")
+
+    head_list = kept_todos.todos_and_keep(o.head, now)
+    item = next(t for t in head_list if t.kind == "obstacle_act")
+    assert not item.overdue
+    due = obstacle.created_at + timedelta(days=run.cycle.overdue_after_days)
+    assert kept_todos.read_list(o.head, due) is not None  # still fresh at the moment itself
+    after = due + timedelta(seconds=1)
+    assert kept_todos.read_list(o.head, after) is None  # expired: overdue now
+    item = next(t for t in kept_todos.todos_and_keep(o.head, after) if t.kind == "obstacle_act")
+    assert item.overdue
+    _assert_kept_equal_recomputed("the obstacle is overdue", now=after)
+
+
+def test_renaming_reaches_the_kept_words(org_chart):
+    """Kept words name people and KPIs: a new display name or KPI title is in every list
+    that names them when next read."""
+    o = org_chart
+    run = running_cycle(o)
+    obstacles.raise_obstacle(run.kpi, o.staff, description="No test server", now=utcnow())
+    db.session.commit()
+    for person in _everyone().values():
+        kept_todos.todos_and_keep(person, utcnow())
+    run.kpi.title = "Portal features, renamed"
+    db.session.commit()
+    head_words = [t.text for t in kept_todos.todos_and_keep(o.head, utcnow())]
+    assert any("Portal features, renamed" in w for w in head_words), head_words
+    _assert_kept_equal_recomputed("a KPI renamed", read_all=True)
+    o.staff.display_name = "Staff Renamed"
+    db.session.commit()
+    head_words = [t.text for t in kept_todos.todos_and_keep(o.head, utcnow())]
+    assert any("Staff Renamed" in w for w in head_words), head_words
+    _assert_kept_equal_recomputed("a person renamed", read_all=True)
+
+
+def test_home_and_my_dashboard_read_the_kept_list(app, company, login_as, count_queries):
+    staff = login_as("staff")
+    assert staff.get("/").status_code == 200  # makes the list and keeps it
+    for path in ("/", "/coaching/todos", "/dashboards/me"):
+        with count_queries() as q:
+            assert staff.get(path).status_code == 200, path
+        reads = [s for s in q.statements if "todo_count" in s]
+        assert len(reads) == 1 and not any("coaching_comment" in s for s in q.statements), (
+            path, q.statements)

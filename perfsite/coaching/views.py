@@ -64,7 +64,8 @@ def item_overdue(item, now) -> bool:
 
 
 def _my_todos() -> list[todos.Todo]:
-    return todos.todos_for(current_user, utcnow())
+    """The kept list (one row), made afresh and kept when it is not fresh."""
+    return kept_todos.todos_and_keep(current_user, utcnow())
 
 
 # Overview of one's own check-ins and team -----------------------------------------------------

@@ -2,11 +2,11 @@
 
 from flask import current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import aliased
 
 from .. import permissions as can
-from ..coaching.services.todos import todos_for
+from ..coaching.services import kept_todos
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Department, Person, utcnow
@@ -22,20 +22,26 @@ def home():
     An HR admin of a company with nobody else in it yet starts with the org chart import."""
     if can.can_administer_org(current_user) and company_is_empty():
         return redirect(url_for("org.import_start"))
-    return render("main/home.html", todos=todos_for(current_user, utcnow()),
+    return render("main/home.html", todos=kept_todos.todos_and_keep(current_user, utcnow()),
                   planning=home_summary(current_user), profile=_profile(current_user))
+
+
+def _profile_statement():
+    manager = aliased(Person)
+    return (select(Department.name.label("department"), manager.display_name.label("manager"))
+            .select_from(Person)
+            .outerjoin(Department, Department.id == Person.department_id)
+            .outerjoin(manager, manager.id == Person.manager_id)
+            .where(Person.id == bindparam("person_id")))
+
+
+_PROFILE = _profile_statement()  # built once: each request only binds the person
 
 
 def _profile(person):
     """The names of the person's department and manager, in one statement (the template
     loads nothing itself)."""
-    manager = aliased(Person)
-    return db.session.execute(
-        select(Department.name.label("department"), manager.display_name.label("manager"))
-        .select_from(Person)
-        .outerjoin(Department, Department.id == Person.department_id)
-        .outerjoin(manager, manager.id == Person.manager_id)
-        .where(Person.id == person.id)).one()
+    return db.session.execute(_PROFILE, {"person_id": person.id}).one()
 
 
 @bp.get("/healthz")

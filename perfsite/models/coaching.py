@@ -145,8 +145,11 @@ class TargetTrendPoint(db.Model):
 
 
 class TodoCount(db.Model):
-    """A person's open to-dos counted by kind (coaching.services.kept_todos): what the badge
-    reads, one row. Written in the same transaction as the change that opens or closes one;
+    """A person's open to-dos, counted by kind and listed (coaching.services.kept_todos): what
+    the badge, home, "my dashboard" and the to-dos page read, one row. `items` holds each
+    to-do's kind, key, where it is done and its words as message id and parameters (worded
+    in the reader's language when read, never stored translated). Written in the same
+    transaction as the change that opens or closes one;
     `stale` when a change reached the whole company (a phase moved, the org chart changed)
     and `expires_at` when a to-do appears with time alone (a check-in falls due): either
     way the next read counts afresh and keeps the answer."""
@@ -157,6 +160,7 @@ class TodoCount(db.Model):
         ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     counts: Mapped[dict] = mapped_column(db.JSON, default=dict)  # kind -> how many
     total: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[list | None] = mapped_column(db.JSON)  # kept_todos.encode, in list order
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,6 +29,11 @@ def overdue_cutoff(cycle: Cycle, now: datetime) -> datetime:
     return now - timedelta(days=cycle.overdue_after_days)
 
 
+def overdue_at(item) -> datetime:
+    """The moment an item still open becomes overdue (`is_overdue` is true just after it)."""
+    return item.created_at + timedelta(days=item.cycle.overdue_after_days)
+
+
 def is_overdue(item, now: datetime) -> bool:
     return item.is_open and item.created_at < overdue_cutoff(item.cycle, now)
 

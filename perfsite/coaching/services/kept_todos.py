@@ -1,10 +1,13 @@
-"""To-dos kept, not recomputed on every page: each person's open to-dos counted by kind, in
-one row (models.TodoCount) that the badge reads.
+"""To-dos kept, not recomputed on every page: each person's open to-dos, counted by kind and
+listed, in one row (models.TodoCount) that the badge, home, "my dashboard" and the to-dos
+page read.
 
-Rule: a person's kept counts equal what `todos.todos_for_people` (the full computation,
-which stays the oracle and `flask rebuild-todos`) finds for them now, whenever the row is
-read as fresh. The row is written in the same transaction as the change that opens or
-closes one of their to-dos:
+Rule: a person's kept counts and list equal what `todos.todos_for_people` (the full
+computation, which stays the oracle and `flask rebuild-todos`) finds for them now, whenever
+the row is read as fresh. A kept to-do holds its words as their message id and parameters
+(names, titles, a moment, a number of days), worded in the reader's language when read
+(`encode`, `decode`): never translated text. The row is written in the same transaction as
+the change that opens or closes one of their to-dos:
 
 - the areas' services change records; each kind of record says whose lists it may change
   (`WATCHED`: the people it names, and the heads who approve, review or interview the
@@ -15,8 +18,13 @@ closes one of their to-dos:
 - a change whose reach is the whole company (a cycle's phase, the org chart, a role, the
   review or 360 settings) marks every row stale (`touch_everyone`): one UPDATE, and each
   person's next read counts afresh and keeps the answer;
-- time alone opens one kind of to-do (a check-in falls due when the cycle's interval has
-  passed since the last one): the row expires at the first such moment.
+- time alone changes a list in two ways (a check-in falls due when the cycle's interval has
+  passed since the last one; an open obstacle or request becomes overdue): the row expires
+  at the first such moment. The days since the last check-in, which a to-do's words count,
+  are counted when it is read;
+- words name people, KPIs and cycles: renaming a person or a cycle reaches everyone, a
+  KPI's new title reaches the owners of its open obstacles (and its plan's person), a
+  person's new time zone their own list (interview times are worded in the reader's zone).
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+import flask_babel
+from flask_babel import LazyString
 from sqlalchemy import delete, event, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
@@ -53,6 +63,7 @@ from ...models import (
     TodoCount,
     utcnow,
 )
+from ...timezones import local_time
 from . import todos
 
 # What a change to a record reaches: (columns naming people whose lists it may change,
@@ -72,7 +83,7 @@ BY_KPI = (CheckIn, Kpi)
 # Changes that reach everyone: the record type, and the attributes that matter (None: all).
 EVERYONE: dict[type, tuple[str, ...] | None] = {
     Cycle: None, Department: ("head_id", "parent_id", "active"),
-    Person: ("manager_id", "department_id", "active"), PersonRole: None,
+    Person: ("manager_id", "department_id", "active", "display_name"), PersonRole: None,
     ReviewSettings: None, FeedbackSettings: None,
 }
 
@@ -113,6 +124,45 @@ def count(person, now: datetime) -> int:
     return recount(person, now) if found is None else found
 
 
+def read_list(person, now: datetime) -> list[todos.Todo] | None:
+    """The kept list (one row), worded when shown; None when missing, stale or expired."""
+    row = db.session.execute(
+        select(TodoCount.items, TodoCount.stale, TodoCount.expires_at)
+        .where(TodoCount.person_id == person.id)).first()
+    if (row is not None and row.items is not None and not row.stale
+            and (row.expires_at is None or now < row.expires_at)):
+        return [decode(item, now) for item in row.items]
+    return None
+
+
+def todos_and_keep(person, now: datetime) -> list[todos.Todo]:
+    """What home, "my dashboard" and the to-dos page list: the kept list, or made afresh
+    and kept (committed here; as the badge's `count_and_keep`, never a 500 when another
+    writer holds the database: the fresh list is shown and kept by a later read)."""
+    found = read_list(person, now)
+    if found is not None:
+        return found
+    try:
+        found = store({person.id: person}, now, lists=True)[person.id]
+        _commit_keeping_loaded()
+    except OperationalError:
+        db.session.rollback()
+        found = todos.todos_for(person, now)
+    return found
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit what a read kept (one row, written around the ORM) without expiring what the
+    request loaded before: the page goes on rendering it without reading it again."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def count_and_keep(person, now: datetime) -> int:
     """The badge's read: the kept total, or counted afresh and kept (committed here).
     Keeping is only a saving: when another writer holds the database (SQLite allows one),
@@ -122,16 +172,18 @@ def count_and_keep(person, now: datetime) -> int:
         return found
     try:
         total = recount(person, now)
-        db.session.commit()
+        _commit_keeping_loaded()
     except OperationalError:
         db.session.rollback()
         total = sum(counted({person.id: person}, now)[person.id].values())
     return total
 
 
-def _expiry(person_ids, now: datetime) -> dict[int, datetime]:
-    """When time alone next opens a to-do for each person: the first moment one of their
-    KPIs' check-ins falls due (those due already are counted)."""
+def _expiry(person_ids, now: datetime, lists: dict[int, list] | None = None
+            ) -> dict[int, datetime]:
+    """When time alone next changes each person's list: the first moment one of their KPIs'
+    check-ins falls due (those due already are listed), or one of their open items becomes
+    overdue (just after its `overdue_at`)."""
     rows = db.session.execute(
         select(PersonalPlan.person_id, Kpi.last_check_in_at, Cycle.checkin_interval_days)
         .join(Kpi, Kpi.plan_id == PersonalPlan.id)
@@ -145,6 +197,12 @@ def _expiry(person_ids, now: datetime) -> dict[int, datetime]:
         moment = last + timedelta(days=interval)
         if moment > now and (person_id not in found or moment < found[person_id]):
             found[person_id] = moment
+    for person_id, items in (lists or {}).items():
+        for todo in items:
+            if todo.overdue_at is not None and not todo.overdue:
+                moment = todo.overdue_at + timedelta(microseconds=1)
+                if person_id not in found or moment < found[person_id]:
+                    found[person_id] = moment
     return found
 
 
@@ -154,12 +212,14 @@ def counted(people: dict[int, Person], now: datetime) -> dict[int, Counter]:
             for pid, items in todos.todos_for_people(people, now).items()}
 
 
-def store(people: dict[int, Person], now: datetime) -> dict[int, Counter]:
-    """Count `people`'s to-dos afresh and keep the counts (in the current transaction)."""
+def store(people: dict[int, Person], now: datetime, lists: bool = False) -> dict:
+    """Make `people`'s lists afresh and keep them and their counts (in the current
+    transaction); their counts by kind, or with `lists` their lists."""
     if not people:
         return {}
-    found = counted(people, now)
-    expiry = _expiry(people, now)
+    made = todos.todos_for_people(people, now)
+    found = {pid: Counter(todo.kind for todo in items) for pid, items in made.items()}
+    expiry = _expiry(people, now, made)
     connection = db.session.connection()
     # An upsert: two requests counting one person at once both succeed.
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
@@ -167,11 +227,69 @@ def store(people: dict[int, Person], now: datetime) -> dict[int, Counter]:
     connection.execute(stmt.on_conflict_do_update(
         index_elements=["person_id"],
         set_={name: stmt.excluded[name]
-              for name in ("counts", "total", "stale", "expires_at", "counted_at")}), [
+              for name in ("counts", "total", "items", "stale", "expires_at", "counted_at")}), [
         {"person_id": pid, "counts": dict(kinds), "total": sum(kinds.values()),
+         "items": [encode(todo) for todo in made[pid]],
          "stale": False, "expires_at": expiry.get(pid), "counted_at": now}
         for pid, kinds in found.items()])
-    return found
+    return made if lists else found
+
+
+# A kept to-do: its words as message id and parameters --------------------------------------
+
+# What may word a kept message, by name: Flask-Babel's (lazy_gettext, lazy_ngettext) and the
+# time as the reader reads it (interviews' to-dos).
+WORDERS = {"gettext": flask_babel.gettext, "ngettext": flask_babel.ngettext,
+           "local_time": local_time}
+_NAMES = {func: name for name, func in WORDERS.items()}
+
+
+def _encode_value(value):
+    if isinstance(value, LazyString):
+        name = _NAMES.get(value._func)
+        if name is None:
+            raise TypeError(f"a kept to-do cannot be worded by {value._func!r}")
+        return {"$": name, "args": [_encode_value(a) for a in value._args],
+                "kwargs": {k: _encode_value(v) for k, v in value._kwargs.items()}}
+    if isinstance(value, todos.DaysSince):
+        return {"$days": value.since.isoformat()}
+    if isinstance(value, datetime):
+        return {"$at": value.isoformat()}
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    raise TypeError(f"a kept to-do cannot keep {value!r}")
+
+
+def _decode_value(value, now: datetime):
+    if isinstance(value, dict):
+        if "$" in value:
+            return LazyString(WORDERS[value["$"]],
+                              *(_decode_value(a, now) for a in value["args"]),
+                              **{k: _decode_value(v, now) for k, v in value["kwargs"].items()})
+        if "$days" in value:
+            return todos.DaysSince(datetime.fromisoformat(value["$days"]), now)
+        if "$at" in value:
+            return datetime.fromisoformat(value["$at"])
+    return value
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def encode(todo: todos.Todo) -> dict:
+    """A to-do as kept (JSON): its words as message id and parameters, never worded."""
+    return {"kind": todo.kind, "key": todo.key, "message": _encode_value(todo.message),
+            "endpoint": todo.endpoint, "values": todo.values, "overdue": todo.overdue,
+            "since": todo.since and todo.since.isoformat(),
+            "overdue_at": todo.overdue_at and todo.overdue_at.isoformat()}
+
+
+def decode(item: dict, now: datetime) -> todos.Todo:
+    """A kept to-do as `todos` makes it, its words counted (days) at `now`."""
+    return todos.Todo(item["kind"], item["key"], _decode_value(item["message"], now),
+                      item["endpoint"], item["values"], item["overdue"],
+                      _moment(item["since"]), _moment(item["overdue_at"]))
 
 
 def rebuild(now: datetime, chunk: int = 500) -> int:
@@ -220,7 +338,13 @@ def _flushed(session, flush_context) -> None:
             session.info["_todo_roles"] = True
         elif kind in BY_KPI:
             kpis.update(_values(obj, "kpi_id" if kind is CheckIn else "id"))
+            if (kind is Kpi and obj in session.dirty
+                    and inspect(obj).attrs.title.history.has_changes()):
+                session.info.setdefault("_todo_titled", set()).add(obj.id)
         elif kind in EVERYONE:
+            if kind is Person and obj in session.dirty and (
+                    inspect(obj).attrs.time_zone.history.has_changes()):
+                people.add(obj.id)
             attributes = EVERYONE[kind]
             if (obj in session.new or obj in session.deleted or attributes is None
                     or any(inspect(obj).attrs[a].history.has_changes() for a in attributes)):
@@ -237,6 +361,7 @@ def _before_commit(session) -> None:
     subjects = info.pop("_todo_subjects", set())
     kpis = info.pop("_todo_kpis", set())
     roles = info.pop("_todo_roles", False)
+    titled = info.pop("_todo_titled", set())
     if not (everyone or people or subjects or kpis or roles):
         return
     info["_todo_settling"] = True
@@ -249,6 +374,9 @@ def _before_commit(session) -> None:
             people.update(session.scalars(
                 select(PersonalPlan.person_id).join(Kpi, Kpi.plan_id == PersonalPlan.id)
                 .where(Kpi.id.in_(sorted(kpis)))))
+        if titled:  # the owners of its open obstacles read the KPI's title
+            people.update(session.scalars(select(Obstacle.owner_id).where(
+                Obstacle.kpi_id.in_(sorted(titled)), Obstacle.is_open)))
         if roles:
             people.update(session.scalars(select(PersonRole.person_id).where(
                 PersonRole.role.in_([Role.HR_ADMIN.value, Role.EXECUTIVE.value]))))
@@ -267,13 +395,13 @@ def _before_commit(session) -> None:
         session.flush()
     finally:
         info.pop("_todo_settling", None)
-        for key in ("_todo_people", "_todo_subjects", "_todo_kpis"):
+        for key in ("_todo_people", "_todo_subjects", "_todo_kpis", "_todo_titled"):
             info.pop(key, None)
 
 
 def _forget(session, *args) -> None:
     for key in ("_todo_everyone", "_todo_people", "_todo_subjects", "_todo_kpis",
-                "_todo_roles"):
+                "_todo_roles", "_todo_titled"):
         session.info.pop(key, None)
 
 

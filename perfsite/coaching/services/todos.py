@@ -49,7 +49,7 @@ from ...models import (
     Review,
     ReviewKind,
 )
-from .common import is_overdue
+from .common import is_overdue, overdue_at
 
 # The order the list is shown in.
 KINDS = ("request_decide", "obstacle_act", "plan_approve", "plan_submit", "reviews_write",
@@ -59,6 +59,19 @@ KINDS = ("request_decide", "obstacle_act", "plan_approve", "plan_submit", "revie
          "interview_acknowledge", "interview_attend", "outcomes_approve",
          # 360 feedback (perfsite/feedback/services/todos.py)
          "feedback_approve", "pick_replacement", "feedback_give")
+
+
+class DaysSince(int):
+    """How many whole days have passed since `since` at `now`: an int (what ngettext chooses
+    the plural by) that remembers its moment, so a kept to-do is worded with the days
+    counted when it is read (kept_todos), not when it was kept."""
+
+    since: datetime
+
+    def __new__(cls, since: datetime, now: datetime):
+        days = super().__new__(cls, (now - since).days)
+        days.since = since
+        return days
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,8 @@ class Todo:
     values: dict = field(default_factory=dict)
     overdue: bool = False
     since: datetime | None = None
+    # When an open item that is not overdue yet becomes so (time alone changes the list then).
+    overdue_at: datetime | None = None
 
     @property
     def text(self) -> str:
@@ -167,7 +182,7 @@ def _check_ins_due(people, now):
         text = (_("Check in on “%(title)s”: no update yet", title=kpi.title) if latest is None
                 else ngettext("Check in on “%(title)s”: last update %(num)d day ago",
                               "Check in on “%(title)s”: last update %(num)d days ago",
-                              (now - latest).days, title=kpi.title))
+                              DaysSince(latest, now), title=kpi.title))
         yield person.id, Todo("check_in_due", f"check_in_due:{kpi.id}:{count or 0}", text,
                               "coaching.kpi", {"kpi_id": kpi.id}, since=latest)
 
@@ -189,7 +204,7 @@ def _obstacles_to_act_on(people, now):
             _("Obstacle from %(name)s on “%(title)s”", name=item.raised_by.display_name,
               title=item.kpi.title),
             "coaching.obstacle", {"obstacle_id": item.id}, overdue=is_overdue(item, now),
-            since=item.created_at)
+            since=item.created_at, overdue_at=overdue_at(item))
 
 
 def _requests_to_decide(people, now):
@@ -214,7 +229,7 @@ def _requests_to_decide(people, now):
             _("Decide %(name)s's request: %(what)s", name=item.raised_by.display_name,
               what=item.what),
             "coaching.request_detail", {"request_id": item.id}, overdue=is_overdue(item, now),
-            since=item.created_at)
+            since=item.created_at, overdue_at=overdue_at(item))
 
 
 def _comments_to_read(people, now):

@@ -172,7 +172,7 @@ class Mine:
 
 
 def mine(cycle: Cycle | None, person, now: datetime) -> Mine:
-    from ...coaching.services.todos import todos_for
+    from ...coaching.services import kept_todos
 
     lines = []
     if cycle is not None:
@@ -188,4 +188,4 @@ def mine(cycle: Cycle | None, person, now: datetime) -> Mine:
     outcomes = {o.cycle_id: o for o in db.session.scalars(select(Outcome).where(
         Outcome.person_id == person.id,
         Outcome.cycle_id.in_([c.id for c, _r in history] or [0])))}
-    return Mine(cycle, lines, todos_for(person, now), history, outcomes)
+    return Mine(cycle, lines, kept_todos.todos_and_keep(person, now), history, outcomes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _
 from flask_babel import lazy_ngettext as ngettext
 from sqlalchemy import and_, func, or_, select
@@ -32,9 +33,10 @@ def _todo(*args, **kwargs):
     return Todo(*args, **kwargs)
 
 
-def _when(moment, reader: Person) -> str:
-    """The interview's time as `reader` reads it: their zone, named."""
-    return local_time(moment, zone=True, tz=zone_of(reader))
+def _when(moment, reader: Person) -> LazyString:
+    """The interview's time as `reader` reads it: their zone, named, in their language when
+    the to-do is worded (lazily, as its message: a kept to-do is worded when read)."""
+    return LazyString(local_time, moment, zone=True, tz=zone_of(reader))
 
 
 def collect(people: dict, now):
