@@ -4,7 +4,7 @@ read), not only their counts, so home, "my dashboard" and the to-dos page read o
 Rows kept before hold no list: they are marked stale and kept afresh when next read.
 
 Revision ID: p21home00001
-Revises: p16anon00001
+Revises: p21dept00001
 Create Date: 2026-12-07 22:20:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'p21home00001'
-down_revision = 'p16anon00001'
+down_revision = 'p21dept00001'
 branch_labels = None
 depends_on = None
 
