@@ -357,3 +357,28 @@ def test_hr_stores_the_scores_again_from_the_overview(app, company, run, login_a
     response = login_as("hr").form(admin, "/admin/recompute").submit()
     assert response.status_code == 302
     assert "recompute" not in login_as("exec").get(admin).get_data(as_text=True)
+
+
+def test_a_flush_based_on_the_same_tabs_autosave_in_flight_is_saved_another_tabs_is_not(
+        app, company, run, login_as):
+    request_id = _ask(app, company, run)
+    peer = login_as("peer")
+    prefix = f"card{request_id}-"
+    form = peer.form(run["give"], f"/requests/{request_id}/submit")  # v1, as the tab knew it
+
+    def draft(text, tab, seq):
+        data = {**form.fields, prefix + "keep_doing": text}
+        if tab:
+            data.update(draft_tab=tab, draft_seq=seq)
+        return peer.client.post(f"/feedback/requests/{request_id}/draft", data=data,
+                                headers={"HX-Request": "true",
+                                         "X-CSRFToken": form.fields["csrf_token"]})
+
+    assert draft("typed", "tab-one-0001", "1").status_code == 200  # v1 -> v2, answer lost
+    flush = draft("typed and more", "tab-one-0001", "2")
+    assert flush.status_code == 200 and "Draft saved" in flush.get_data(as_text=True)
+    assert _request(app, request_id)["keep_doing"] == "typed and more"
+    assert draft("other tab", "tab-two-0002", "5").status_code == 409
+    assert draft("typed", "tab-one-0001", "1").status_code == 409  # late: stale
+    assert draft("no script", None, None).status_code == 409
+    assert _request(app, request_id)["keep_doing"] == "typed and more"

@@ -619,3 +619,30 @@ def test_a_notification_gives_the_interview_time_as_pages_do_in_the_readers_time
         assert shown in home
     finally:
         babel.timezone_selector = before
+
+
+def test_a_flush_based_on_the_same_tabs_autosave_in_flight_is_saved_another_tabs_is_not(
+        app, company, run, login_as):
+    head = login_as("head")
+    head.form(run["page"], "/notes/strengths").submit(
+        {"note-strengths-text": "started", "draft_tab": "tab-one-0001", "draft_seq": "1"},
+        htmx=True)
+    loaded = head.form(run["page"], "/notes/strengths")  # the page as the tab knew it
+    autosave = loaded.submit({"note-strengths-text": "typed", "draft_tab": "tab-one-0001",
+                              "draft_seq": "2"}, htmx=True)
+    assert autosave.status_code == 200  # its answer never reached the dead tab
+    flush = loaded.submit({"note-strengths-text": "typed and more",
+                           "draft_tab": "tab-one-0001", "draft_seq": "3"}, htmx=True)
+    assert flush.status_code == 200, flush.get_data(as_text=True)
+    assert _interview(app, run).texts["strengths"] == "typed and more"
+    other = loaded.submit({"note-strengths-text": "other tab", "draft_tab": "tab-two-0002",
+                           "draft_seq": "9"}, htmx=True)
+    assert other.status_code == 409 and "changed in another tab" in other.get_data(as_text=True)
+    late = loaded.submit({"note-strengths-text": "typed", "draft_tab": "tab-one-0001",
+                          "draft_seq": "2"}, htmx=True)
+    assert late.status_code == 409
+    assert _interview(app, run).texts["strengths"] == "typed and more"
+    with app.app_context():  # the refused texts are kept as refused revisions, as always
+        refused = set(db.session.scalars(select(InterviewNoteRevision.text).where(
+            InterviewNoteRevision.refused.is_(True))))
+    assert refused == {"other tab", "typed"}

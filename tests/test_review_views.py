@@ -582,3 +582,33 @@ def test_the_results_page_links_to_the_printable_review(app, company, run, login
     assert link, "no link to the printable review"
     assert link.group(1) == f"/reports/{run['cycle']}/people/{company.staff.id}"
     assert hr.get(link.group(1)).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["self", "manager"])
+def test_a_flush_based_on_the_same_tabs_autosave_in_flight_is_saved_another_tabs_is_not(
+        app, company, run, login_as, kind):
+    """A tab died with its autosave in flight: autosave.js flushed what was typed, based on
+    the version before that autosave's answer. Same tab (token), higher number: saved."""
+    writer, field = ("staff", "achievements") if kind == "self" else ("head", "overall")
+    person = login_as(writer)
+    started = person.form(run[kind], "review-form")
+    started.submit({field: "started", "draft_tab": "tab-one-0001", "draft_seq": "1"},
+                   htmx=True)
+    loaded = person.form(run[kind], "review-form")  # the page as the tab knew it: v1
+    autosave = loaded.submit({field: "typed", "draft_tab": "tab-one-0001", "draft_seq": "2"},
+                             htmx=True)
+    assert autosave.status_code == 200  # v1 -> v2; its answer never reached the dead tab
+    flush = loaded.submit({field: "typed and more", "draft_tab": "tab-one-0001",
+                           "draft_seq": "3"}, htmx=True)
+    assert flush.status_code == 200, flush.get_data(as_text=True)
+    assert getattr(_review(app, company, ReviewKind(kind)), field) == "typed and more"
+    other = loaded.submit({field: "other tab", "draft_tab": "tab-two-0002", "draft_seq": "9"},
+                          htmx=True)
+    assert other.status_code == 409
+    assert "Not saved: this draft changed elsewhere." in other.get_data(as_text=True)
+    late = loaded.submit({field: "typed", "draft_tab": "tab-one-0001", "draft_seq": "2"},
+                         htmx=True)  # the autosave's request again, reordered: stale
+    assert late.status_code == 409
+    no_script = loaded.submit({field: "no script"})  # no tab fields: today's rule
+    assert no_script.status_code == 409
+    assert getattr(_review(app, company, ReviewKind(kind)), field) == "typed and more"

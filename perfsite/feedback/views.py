@@ -18,6 +18,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import drafts
 from .. import permissions as can
 from ..extensions import db
 from ..i18n import language
@@ -313,7 +314,8 @@ def save_draft(feedback_request_id):
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: answers.save_draft(
             found, current_user, expected_version=form.version.data,
-            values=card_values(form, competencies, request.form), now=utcnow()), current=found)
+            values=card_values(form, competencies, request.form), now=utcnow(),
+            writer=drafts.writer_of(request.form)), current=found)
     if is_htmx():
         return render("feedback/_card_status.html", status=status, save_status=status,
                       req=found, form=form)

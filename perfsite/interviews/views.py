@@ -26,6 +26,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import drafts
 from .. import permissions as can
 from ..extensions import db
 from ..i18n import language
@@ -397,7 +398,7 @@ def save_note(interview_id, section):
     if form.validate_on_submit():
         status, saved = attempt(form, lambda: service.save_note(
             interview, current_user, section, form.text.data, expected_version=expected,
-            now=utcnow()))
+            now=utcnow(), writer=drafts.writer_of(request.form)))
         if status == 200 and saved.stale:
             status = 409
     note = interview.note(section) or service.note_for(interview, section)

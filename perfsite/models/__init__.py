@@ -84,7 +84,7 @@ from .review import (  # reviews and calibration
     ReviewStatus,
 )
 from .signin import DirectoryRole, DirectorySync  # company sign-in and directory sync
-from .submission import FormSubmission
+from .submission import DraftWriter, FormSubmission
 from .talent import (  # resource allocation and the talent review
     BOX_NAMES,
     CURRENCIES,
@@ -106,6 +106,7 @@ __all__ = [
     "AuditEvent",
     "Cycle",
     "Department",
+    "DraftWriter",
     "FormSubmission",
     "LoginSession",
     "OrgImport",

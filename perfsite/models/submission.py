@@ -23,3 +23,21 @@ class FormSubmission(db.Model):
     result_type: Mapped[str] = mapped_column(String(40), default="")
     result_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DraftWriter(db.Model):
+    """Who wrote the current version of an autosaved draft (a review, a 360 card, one
+    section of interview notes): the page's tab token and the rising number of that save.
+    `since_version` is the version the tab's unbroken run of saves started from, so a save
+    from the same tab based on any version from there on carries everything that tab had
+    typed (see perfsite/drafts.py). `version` is the draft's version this tab wrote: when it
+    differs from the draft's, someone else saved since and the row says nothing."""
+
+    __tablename__ = "draft_writer"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tab: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    since_version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)

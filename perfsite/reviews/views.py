@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import drafts
 from .. import permissions as can
 from ..charts import Marker, Series, bar_chart
 from ..extensions import db
@@ -157,7 +158,8 @@ def _save_draft(cycle_id: int, person_id: int, kind: ReviewKind):
     if form.validate_on_submit():
         status, _result = attempt(form, lambda: reviews.save_draft(
             review, current_user, expected_version=expected, values=posted_values(form),
-            now=utcnow()), current=review if review.id else None)
+            now=utcnow(), writer=drafts.writer_of(request.form)),
+            current=review if review.id else None)
     if status == 409:
         # The form keeps the version it was loaded with: a stale tab is told again on every
         # save until its author chooses, never quietly saved over the newer draft.

@@ -9,6 +9,10 @@
 //   version), into data-autosave-target or where the answer says (HX-Retarget).
 // - form[data-save-on-leave]: a form that saves only when sent (an improvement-plan item):
 //   posted the same way when the page is left with something typed in it.
+// - Every save of an autosaved form (htmx's and the flush) carries the page's random tab
+//   token (draft_tab) and a number that rises with each save (draft_seq): a flush sent while
+//   this page's own autosave was in flight names the version before it, and the server
+//   applies it anyway, because every version since was this page's (perfsite/drafts.py).
 // - While a save is pending (typed and not yet saved, on its way) or failed (refused, a
 //   conflict to settle: data-autosave-state="conflict"), leaving the page asks first.
 (function () {
@@ -17,6 +21,22 @@
   var WATCHED = "form[data-autosave], form[data-save-on-leave]";
   var KEEPALIVE_LIMIT = 60000; // browsers refuse keepalive bodies above 64 KB in flight
   var states = new WeakMap();
+  var tab = newTabToken();
+  var seq = 0;
+
+  function newTabToken() {
+    var bytes = new Uint8Array(18);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i += 1) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function nextSeq() { seq += 1; return String(seq); }
 
   function stateOf(form) {
     var state = states.get(form);
@@ -81,6 +101,13 @@
     event.detail.xhr.perfsiteTyped = state.typed;
     state.sending += 1;
   });
+  // Numbered when it is sent (a queued save gets its number when it leaves, not before).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = watchedForm(event.detail.elt);
+    if (!form || !form.hasAttribute("data-autosave")) { return; }
+    event.detail.parameters.draft_tab = tab;
+    event.detail.parameters.draft_seq = nextSeq();
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = watchedForm(event.detail.elt);
     var xhr = event.detail.xhr;
@@ -124,7 +151,12 @@
     }
     if (state.sending > 0 && !leaving) { return; } // flushed when that save comes back
     var url = form.getAttribute("data-autosave") || form.getAttribute("action");
-    var body = new URLSearchParams(new FormData(form)).toString();
+    var data = new URLSearchParams(new FormData(form));
+    if (form.hasAttribute("data-autosave")) {
+      data.set("draft_tab", tab);
+      data.set("draft_seq", nextSeq());
+    }
+    var body = data.toString();
     var carried = state.typed;
     state.flushing = true;
     var options = {

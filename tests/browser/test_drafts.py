@@ -172,3 +172,69 @@ def test_interview_notes_and_plan_items_typed_and_closed_at_once_are_saved(
     assert close_at_once(other, ask=True) == ["beforeunload"]
     reopened(other.context, interview_url, value_is(lambda p: p.locator("#note-person-text"),
                                                     "I would like more 1:1s"))
+
+
+def hold_first_autosave(page, pattern: str) -> list:
+    """Let the first autosave to `pattern` reach the server (it is saved there) but keep its
+    answer from the page, as if the tab died while it was in flight; later ones pass. The
+    held (route, response) pairs."""
+    held = []
+
+    def handle(route):
+        if route.request.method == "POST" and not held:
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route(pattern, handle)
+    return held
+
+
+def wait_until_held(page, held) -> None:
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("no autosave was sent")
+
+
+def test_text_typed_while_an_autosave_is_in_flight_is_saved_when_the_tab_dies(
+        open_page, live_server):
+    """The flush sent when the tab dies names the version before the autosave in flight
+    (its answer never came back): the server takes it all the same, as every version since
+    was this tab's own (perfsite/drafts.py), so the text typed meanwhile is not lost."""
+    _to_interviews(live_server.app)
+    page = open_page()
+    context = page.context
+    login(page, "staff")
+    page.goto("/reviews/")
+    page.get_by_role("link", name=re.compile("self-review", re.I)).first.click()
+    review_url = page.url
+    held = hold_first_autosave(page, "**/self/draft")
+    typed_in(page, page.get_by_label("Achievements"), "Portal search")
+    wait_until_held(page, held)
+    assert held[0][1].status == 200  # saved on the server; the page never hears of it
+    typed_in(page, page.get_by_label("Achievements"), " and filters")
+    assert close_at_once(page, ask=False) == []
+    page = reopened(context, review_url, value_is(
+        lambda p: p.get_by_label("Achievements"), "Portal search and filters"))
+    page.close()
+
+    # Interview notes: the same, and no refused revision is left to settle.
+    head = open_page()
+    login(head, "head")
+    head.goto("/interviews/")
+    with head.expect_navigation():
+        head.get_by_role("link", name="2026 H2").click()
+    with head.expect_navigation():
+        head.locator("#interview-rows").get_by_role(
+            "link", name=re.compile("Open.*Liu Yang")).click()
+    interview_url = head.url
+    held = hold_first_autosave(head, "**/notes/strengths")
+    typed_in(head, head.locator("#note-strengths-text"), "Reliable releases")
+    wait_until_held(head, held)
+    typed_in(head, head.locator("#note-strengths-text"), ", calm on call")
+    assert close_at_once(head, ask=False) == []
+    head = reopened(head.context, interview_url, value_is(
+        lambda p: p.locator("#note-strengths-text"), "Reliable releases, calm on call"))
+    expect(head.locator("#note-strengths")).not_to_have_class(re.compile("conflict"))

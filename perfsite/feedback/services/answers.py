@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ... import drafts
 from ... import permissions as can
 from ...audit.services import record
 from ...coaching.services import notifications
@@ -119,12 +120,13 @@ def _apply(request: FeedbackRequest, actor, cleaned: dict, now: datetime) -> Non
 
 
 def save_draft(request: FeedbackRequest, actor, *, expected_version, values: dict,
-               now: datetime) -> None:
+               now: datetime, writer: drafts.Writer | None = None) -> None:
     can.enforce(can.can_give_feedback(actor, request))
-    check_version(request, expected_version)
-    _apply(request, actor, clean_values(request, competencies_of(request.cycle), values,
-                                        complete=False), now)
+    claim = drafts.claim(drafts.FEEDBACK, request, expected_version, writer)
+    cleaned = clean_values(request, competencies_of(request.cycle), values, complete=False)
+    _apply(request, actor, cleaned, now)
     db.session.flush()
+    claim.saved(request)
 
 
 def submit(request: FeedbackRequest, actor, *, expected_version, values: dict,

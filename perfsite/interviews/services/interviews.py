@@ -31,10 +31,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ... import drafts
 from ... import permissions as can
 from ...audit.services import changed, record, snapshot
 from ...coaching.services import notifications
-from ...errors import Invalid
+from ...errors import Conflict, Invalid
 from ...extensions import db
 from ...models import (
     CalibrationMove,
@@ -252,9 +253,15 @@ def note_for(interview: Interview, section: NoteSection) -> InterviewNote:
                                                     text="", version=None)
 
 
+def _same_version(note: InterviewNote, expected_version) -> None:
+    if to_version(expected_version) != note.version:
+        raise Conflict(current=note)
+
+
 def save_note(interview: Interview, actor, section, text, *, expected_version,
-              now: datetime) -> NoteSave:
-    """Save one section of the notes (see the module's rules on stale saves)."""
+              now: datetime, writer: drafts.Writer | None = None) -> NoteSave:
+    """Save one section of the notes (see the module's rules on stale saves; a save based
+    on this tab's own earlier autosave is not stale: perfsite/drafts.py)."""
     try:
         section = NoteSection(section)
     except ValueError:
@@ -262,20 +269,21 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
     can.enforce(can.can_take_notes(actor, interview, section.value))
     text = clean_text(text, field="text", limit=NOTE_LIMIT)
     note = interview.note(section)
+    based_on = to_version(expected_version)
+    try:
+        claim = drafts.claim(drafts.NOTE, note, expected_version, writer, check=_same_version)
+    except Conflict:
+        note.revisions.append(InterviewNoteRevision(
+            text=text, based_on_version=based_on, refused=True, saved_by_id=actor.id,
+            saved_at=now))
+        db.session.flush()
+        return NoteSave(note, stale=True, mine=text)
     if note is None:
         note = InterviewNote(interview=interview, section=section.value, text="",
                              updated_at=now, updated_by_id=actor.id)
         based_on = None  # the first save of a section (a second tab's is stale below)
         db.session.add(note)
         db.session.flush()
-    else:
-        based_on = to_version(expected_version)
-        if based_on != note.version:
-            note.revisions.append(InterviewNoteRevision(
-                text=text, based_on_version=based_on, refused=True, saved_by_id=actor.id,
-                saved_at=now))
-            db.session.flush()
-            return NoteSave(note, stale=True, mine=text)
     if text != note.text or note.version is None:
         note.text = text
         note.updated_at = now
@@ -283,6 +291,7 @@ def save_note(interview: Interview, actor, section, text, *, expected_version,
         note.revisions.append(InterviewNoteRevision(
             text=text, based_on_version=based_on, saved_by_id=actor.id, saved_at=now))
         db.session.flush()
+    claim.saved(note)
     if (section not in (NoteSection.PREP, NoteSection.PERSON)
             and interview.is_booked):
         start(interview, actor, now)

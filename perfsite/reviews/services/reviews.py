@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ... import drafts
 from ... import permissions as can
 from ...audit.services import record
 from ...coaching.services import notifications
@@ -288,13 +289,13 @@ def _with_saved_competencies(subject: Subject, cleaned: dict) -> tuple[Subject, 
 
 
 def save_draft(review: Review, actor, *, expected_version, values: dict, now: datetime,
-               complete: bool = False) -> Review:
+               complete: bool = False, writer: drafts.Writer | None = None) -> Review:
     """Keep what has been typed so far (see the module's rules). With `complete`, only a
     draft that may be submitted as it stands is kept (the first step of submitting)."""
     can.enforce(can.can_write_review(actor, review))
     subject = subject_of(review.cycle, review.person)
     cleaned = clean_values(review, subject, values)
-    _check_version(review, expected_version)
+    claim = drafts.claim(drafts.REVIEW, review, expected_version, writer, check=_check_version)
     if review.id is None:
         _start(review, actor, now)
         if any(c.id is None for c in subject.competencies):
@@ -307,6 +308,7 @@ def save_draft(review: Review, actor, *, expected_version, values: dict, now: da
     if review.review_kind is ReviewKind.MANAGER:
         review.author_id = actor.id
     db.session.flush()
+    claim.saved(review)
     return review
 
 
