@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfsite import ROOT
+
+# Once per CI run (the SQLite pass): the code's shape, read from the source and a fresh interpreter.
+pytestmark = pytest.mark.once
 
 PACKAGE = ROOT / "perfsite"
 
