@@ -19,6 +19,10 @@ from .test_crawl import (
     demo_company,  # noqa: F401  (a fixture)
 )
 
+# Once per CI run (the SQLite pass): the pages' markup comes from the templates; that every
+# page renders on each database is test_crawl's to show.
+pytestmark = pytest.mark.once
+
 # A valid global date and time string as the site writes it: UTC, whole seconds.
 HTML_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
 

@@ -34,6 +34,7 @@ STATE_LITERAL = re.compile(
     r"""\.(status|phase|proposal_status|origin)\s*(==|!=|in)\s*[\('"]""")
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 def test_templates_decide_nothing_by_state_or_phase_literals():
     """Whether a button shows is a predicate's answer (can.can_x), never a template's own
     comparison of a status or phase code."""
@@ -45,6 +46,7 @@ def test_templates_decide_nothing_by_state_or_phase_literals():
     assert not offenders, "\n".join(offenders)
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 def test_views_decide_no_phase_themselves():
     """Views ask predicates; only permissions/ speaks of phases."""
     offenders = []
@@ -99,6 +101,7 @@ def phase_decisions(source: str) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 def test_no_phase_is_compared_outside_permissions_and_models():
     """What a phase allows is permissions/phases.py's table: code asks `can.is_allowed`,
     `can.phase_clause`, `can.next_phase`/`previous_phase`/`is_one_step`/`closes_cycle`;
@@ -153,6 +156,7 @@ def state_decisions(source: str) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 def test_no_state_is_compared_outside_permissions_and_models():
     """A search for state literals (`x.status == "approved"`, `X.status.in_([...])`,
     `x.state is XStatus.DRAFT`) outside permissions/ and models/ finds none."""
@@ -172,6 +176,7 @@ def test_no_state_is_compared_outside_permissions_and_models():
     assert not shrunk, f"fewer state comparisons than listed: lower the counts: {shrunk}"
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 @pytest.mark.parametrize(("source", "decides"), [
     ("ok = plan.status == PlanStatus.DRAFT", True),
     ("q = select(Review).where(Review.status != 'submitted')", True),
@@ -184,6 +189,7 @@ def test_the_state_guard_finds_what_it_should(source, decides):
     assert bool(state_decisions(source)) is decides
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 @pytest.mark.parametrize(("source", "decides"), [
     ("late = cycle.current_phase is Phase.REVIEW", True),
     ("if cycle.phase != 'draft': pass", True),
@@ -478,6 +484,7 @@ def test_plan_status_codes_stay_out_of_the_pages(app, company, login_as):
     assert str(PlanStatus.DRAFT.label) in page.get_data(as_text=True)
 
 
+@pytest.mark.once  # reads the source: once per CI run (the SQLite pass)
 def test_readme_says_where_the_rules_live():
     readme = Path(ROOT / "README.md").read_text()
     for place in ("permissions.py", "errors.py", "rules.py", "submissions.py", "web.py"):

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfsite import ROOT
+
+# Once per CI run (the SQLite pass): the code's shape, read from the source and a fresh interpreter.
+pytestmark = pytest.mark.once
 
 PACKAGE = ROOT / "perfsite"
 
@@ -185,3 +190,37 @@ def test_create_app_plugs_each_areas_parts_in_for_that_app_alone():
     with second.app_context():  # a second app: the same list, not a doubled one
         assert plugins.registered(plugins.PHASE_HOOKS) == hooks
         assert len(set(hooks)) == len(hooks)
+
+
+# Start-up loads no sign-in library -----------------------------------------------------------
+
+SIGN_IN_LIBRARIES = ("authlib", "requests", "joserfc", "ldap3")
+
+
+def _loaded_after_create_app(config: dict) -> list[str]:
+    """In a fresh interpreter: create the app with `config` and name the sign-in libraries
+    (SIGN_IN_LIBRARIES) that are then in sys.modules."""
+    code = (
+        "import sys\n"
+        "from perfsite import create_app\n"
+        f"create_app({{'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite://', **{config!r}}})\n"
+        f"print(' '.join(m for m in {SIGN_IN_LIBRARIES!r} if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout.split()
+
+
+def test_starting_the_app_loads_no_sign_in_library():
+    """authlib (with requests and joserfc) and ldap3 are imported where single sign-on and
+    the directory use them (perfsite/signin/oidc.py, directory.py, checks.py), not when
+    the app starts: a start without them is most of a second shorter on a loaded machine."""
+    assert _loaded_after_create_app({}) == []
+
+
+def test_an_app_with_single_sign_on_loads_authlib_when_it_starts():
+    """The check above sees imports: an app with OIDC_ISSUER set registers its provider
+    with authlib at start-up (ldap3 still waits for the first directory sign-in)."""
+    loaded = _loaded_after_create_app({"OIDC_ISSUER": "https://sso.example.test",
+                                       "OIDC_CLIENT_ID": "perfsite"})
+    assert "authlib" in loaded and "ldap3" not in loaded

@@ -3,8 +3,12 @@
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
+
+# Once per CI run (the SQLite pass): the catalogue and the source code.
+pytestmark = pytest.mark.once
 
 ROOT = Path(__file__).resolve().parent.parent
 # Babel names Simplified Chinese for China "zh_Hans_CN"; the UI calls it zh_CN.

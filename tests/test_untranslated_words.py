@@ -17,6 +17,10 @@ from .conftest import seed_demo
 from .site_crawl import crawl, kind_of
 from .test_crawl import DEMO_LOGINS
 
+# Once per CI run (the SQLite pass): the words come from the templates and the catalogue, and
+# the demo's data is the same on each database.
+pytestmark = pytest.mark.once
+
 # Columns that hold a code the site translates for display (a status, a kind, a phase), not
 # text a person typed: their values must never reach a page as they are stored.
 CODE_COLUMNS = {"phase", "status", "kind", "locale", "source", "audit_event.action", "object_type",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import requests
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -21,6 +20,8 @@ class Check:
 
 
 def check_oidc() -> list[Check]:
+    import requests  # here, not at start-up (oidc.py says why)
+
     cfg = current_app.config
     url = f"{cfg['OIDC_ISSUER']}/.well-known/openid-configuration"
     timeout = cfg["OIDC_TIMEOUT"]

@@ -13,20 +13,23 @@ Rules:
 - ldap:// with LDAP_STARTTLS=1 upgrades the connection before any bind; ldaps:// is TLS
   from the start; either way the server's certificate is checked against LDAP_CA_FILE (or
   the system's CAs).
+
+ldap3 is imported where it is used, not when the module is: the app starts (and serves
+every page but the directory's) without loading it (tests/test_structure.py checks).
 """
 
 from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPException
-from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import escape_rdn, parse_dn
 
 from ..models import Role
+
+if TYPE_CHECKING:
+    from ldap3 import Connection, Server, Tls
 
 
 class DirectoryDown(Exception):
@@ -60,6 +63,9 @@ def same_dn(a: str, b: str) -> bool:
 
 def normal_dn(dn: str) -> str:
     """A DN compared as directories do: case and spaces around separators ignored."""
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.dn import parse_dn
+
     try:
         return ",".join(f"{attr.lower()}={value.strip().lower()}"
                         for attr, value, _sep in parse_dn(dn))
@@ -78,12 +84,16 @@ def group_roles() -> dict[Role, str]:
 # Connections -------------------------------------------------------------------------------
 
 def _tls() -> Tls:
+    from ldap3 import Tls
+
     ca_file = current_app.config["LDAP_CA_FILE"] or None
     return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file,
                version=ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _server(url: str) -> Server:
+    from ldap3 import NONE, Server
+
     timeout = current_app.config["LDAP_TIMEOUT"]
     secure = url.lower().startswith("ldaps://")
     needs_tls = secure or current_app.config["LDAP_STARTTLS"]
@@ -94,6 +104,9 @@ def _server(url: str) -> Server:
 def _open(user: str | None = None, password: str | None = None) -> Connection:
     """An open (and, with LDAP_STARTTLS, encrypted) connection to the first directory
     server that answers, not yet bound. DirectoryDown when none does."""
+    from ldap3 import Connection
+    from ldap3.core.exceptions import LDAPException
+
     cfg = current_app.config
     problems = []
     for url in cfg["LDAP_URLS"]:
@@ -117,6 +130,8 @@ def _open(user: str | None = None, password: str | None = None) -> Connection:
 
 def _close(connection: Connection) -> None:
     """Unbind, whatever state a failed handshake left the socket in."""
+    from ldap3.core.exceptions import LDAPException
+
     try:
         connection.unbind()
     except (LDAPException, OSError):
@@ -124,6 +139,8 @@ def _close(connection: Connection) -> None:
 
 
 def _bind(connection: Connection) -> bool:
+    from ldap3.core.exceptions import LDAPException
+
     try:
         return bool(connection.bind())
     except (LDAPException, OSError) as error:
@@ -162,6 +179,9 @@ def _first(attributes: dict, name: str) -> str:
 
 def _ou_of(dn: str) -> str:
     """The organisational unit an entry sits in (its department without an attribute)."""
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.dn import parse_dn
+
     try:
         parts = parse_dn(dn)
     except LDAPException:
@@ -190,12 +210,16 @@ def _person(entry: dict) -> DirectoryPerson:
     )
 
 
-def _search(connection: Connection, base: str, search_filter: str, scope=SUBTREE,
+def _search(connection: Connection, base: str, search_filter: str, scope: str | None = None,
             attributes=None) -> list[dict]:
+    """The entries found (scope: ldap3's SUBTREE unless given)."""
+    from ldap3 import SUBTREE
+    from ldap3.core.exceptions import LDAPException
+
     try:
         entries = connection.extend.standard.paged_search(
-            base, search_filter, search_scope=scope, attributes=attributes or _attributes(),
-            paged_size=500, generator=False)
+            base, search_filter, search_scope=scope or SUBTREE,
+            attributes=attributes or _attributes(), paged_size=500, generator=False)
     except (LDAPException, OSError) as error:
         raise DirectoryDown(str(error)) from error
     result = connection.result or {}
@@ -205,12 +229,16 @@ def _search(connection: Connection, base: str, search_filter: str, scope=SUBTREE
 
 
 def _user_filter(username: str | None) -> str:
+    from ldap3.utils.conv import escape_filter_chars
+
     template = current_app.config["LDAP_USER_FILTER"]
     return template.replace("{username}", "*" if username is None
                             else escape_filter_chars(username))
 
 
 def _is_disabled(connection: Connection, dn: str) -> bool:
+    from ldap3 import BASE
+
     disabled = current_app.config["LDAP_DISABLED_FILTER"]
     if not disabled:
         return False
@@ -219,6 +247,8 @@ def _is_disabled(connection: Connection, dn: str) -> bool:
 
 def group_members(connection: Connection) -> dict[Role, set[str]]:
     """The members (normalised DNs) of each configured group."""
+    from ldap3 import BASE
+
     members: dict[Role, set[str]] = {}
     for role, group_dn in group_roles().items():
         found = _search(connection, group_dn, "(objectClass=*)", scope=BASE,
@@ -247,6 +277,8 @@ def check_password(username: str, password: str) -> tuple[DirectoryPerson, dict[
     """The directory's entry for this username and password, with the roles its groups
     grant. WrongCredentials for a wrong password, unknown user or disabled account;
     DirectoryDown when the directory cannot answer."""
+    from ldap3.utils.dn import escape_rdn
+
     cfg = current_app.config
     username = username.strip().lower()
     if not username or not password:

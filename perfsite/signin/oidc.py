@@ -9,13 +9,17 @@ Rules:
   twice, or an ID token whose nonce differs is refused.
 - Signing out of perfsite also signs out at the provider when it advertises an
   end_session_endpoint (RP-initiated logout), returning to the login page.
+
+Authlib (with requests and joserfc) is imported where it is used, not when the module is:
+an app without single sign-on never loads it, one with it loads it in init_app
+(tests/test_structure.py checks). The views catch the errors these libraries raise through
+unreachable_errors(), start_errors() and refused_errors().
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
 NAME = "company"
@@ -30,6 +34,8 @@ def init_app(app: Flask) -> None:
     """Register the provider on this app (its own registry: tests make several apps)."""
     if not is_configured(app):
         return
+    from authlib.integrations.flask_client import OAuth
+
     cfg = app.config
     oauth = OAuth(app)
     oauth.register(
@@ -41,6 +47,31 @@ def init_app(app: Flask) -> None:
                        "timeout": cfg["OIDC_TIMEOUT"]},
     )
     app.extensions["perfsite_oidc"] = oauth
+
+
+def unreachable_errors() -> tuple[type[Exception], ...]:
+    """What talking to the provider raises when it cannot be reached."""
+    import requests
+
+    return (requests.RequestException,)
+
+
+def start_errors() -> tuple[type[Exception], ...]:
+    """What starting a sign-in raises when the provider cannot be reached or its discovery
+    document cannot be used."""
+    from authlib.common.errors import AuthlibBaseError
+
+    return (*unreachable_errors(), AuthlibBaseError, ValueError)
+
+
+def refused_errors() -> tuple[type[Exception], ...]:
+    """What the sign-in's checks raise on a callback that must be refused: a state that is
+    not this browser's, a code used before, an ID token whose signature, issuer, audience,
+    expiry or nonce is wrong."""
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
+    return (AuthlibBaseError, JoseError, ValueError, KeyError)
 
 
 def client():

@@ -3,12 +3,9 @@ sign-in settings page with "test connection", and HR's "sync now"."""
 
 from __future__ import annotations
 
-import requests
-from authlib.common.errors import AuthlibBaseError
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from joserfc.errors import JoseError
 
 from .. import permissions as can
 from ..auth import services as auth
@@ -39,7 +36,7 @@ def sso_start():
         return elsewhere
     try:
         return oidc.client().authorize_redirect(url_for("signin.sso_callback", _external=True))
-    except (requests.RequestException, AuthlibBaseError, ValueError):
+    except oidc.start_errors():
         current_app.logger.warning("OIDC provider not reachable", exc_info=True)
         return _refused(_("The sign-in service (%(name)s) is not reachable. Try again in a few "
                           "minutes; if it lasts, tell IT.", name=oidc.provider_name()), 503)
@@ -56,11 +53,11 @@ def sso_callback():
         return elsewhere
     try:
         token = oidc.client().authorize_access_token()
-    except requests.RequestException:
+    except oidc.unreachable_errors():
         current_app.logger.warning("OIDC token endpoint not reachable", exc_info=True)
         return _refused(_("The sign-in service (%(name)s) is not reachable. Try again in a few "
                           "minutes; if it lasts, tell IT.", name=oidc.provider_name()), 503)
-    except (AuthlibBaseError, JoseError, ValueError, KeyError) as error:
+    except oidc.refused_errors() as error:
         # A state that is not this browser's, a code used before, an ID token whose
         # signature, issuer, audience, expiry or nonce is wrong.
         current_app.logger.warning("OIDC sign-in refused: %r", error)

@@ -56,6 +56,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            if item.get_closest_marker("once"):
+                # CI's SQLite pass leaves browser tests out, its PostgreSQL pass `once` tests.
+                raise pytest.UsageError(f"{item.nodeid}: a browser test cannot be `once` "
+                                        "(CI would run it in neither pass; see the Makefile)")
 
 
 def _unavailable(reason: str):
