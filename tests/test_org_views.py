@@ -150,22 +150,56 @@ def test_department_inline_edit_rejects_unknown_head(login_as, company):
 
 def test_people_list_query_count_does_not_grow_with_people(app, login_as, company, count_queries):
     hr = login_as("hr")
+    # Pages of 5: both sizes fill the first page, so both count the list (a last page
+    # shorter than a page is not counted: its rows tell the total, paging.paginate).
+    app.config["PAGE_SIZE"] = 5
 
     def queries():
         with count_queries() as q:
             assert hr.get("/people").status_code == 200
         return q.count
 
-    small = queries()
-    with app.app_context():
-        from perfsite.models import Department
+    try:
+        small = queries()
+        with app.app_context():
+            from perfsite.models import Department
 
-        eng = db.session.get(Department, company.eng.id)
-        head = db.session.get(Person, company.head.id)
-        for i in range(45):
-            make_person(f"extra{i}", eng, manager=head)
-        db.session.commit()
-    assert queries() == small
+            eng = db.session.get(Department, company.eng.id)
+            head = db.session.get(Person, company.head.id)
+            for i in range(45):
+                make_person(f"extra{i}", eng, manager=head)
+            db.session.commit()
+        assert queries() == small
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+def test_a_people_search_shorter_than_a_page_is_not_counted(app, login_as, company,
+                                                           count_queries):
+    """The first page of a search that finds fewer than a page says the total without a
+    second statement; a full page still counts the rest, and says so."""
+    hr = login_as("hr")
+    with count_queries() as few:
+        page = hr.get("/people", query_string={"q": "colleague"}).get_data(as_text=True)
+    assert "colleague" in page
+    assert not any("count(" in s.lower() for s in few.statements), few.statements
+    app.config["PAGE_SIZE"] = 2
+    try:
+        with count_queries() as full:
+            page = hr.get("/people").get_data(as_text=True)
+        assert any("count(" in s.lower() for s in full.statements), full.statements
+        with app.app_context():
+            total = db.session.scalar(select(func.count(Person.id)).where(
+                Person.active.is_(True)))
+        last = (total + 1) // 2
+        assert f"Page 1 of {last}" in page
+        with count_queries() as end:  # the last page: its rows and those before it
+            page = hr.get("/people", query_string={"page": last}).get_data(as_text=True)
+        assert f"Page {last} of {last}" in page
+        counted = any("count(" in s.lower() for s in end.statements)
+        assert counted == (total % 2 == 0), end.statements  # a full last page is counted
+    finally:
+        app.config["PAGE_SIZE"] = 50
 
 
 def test_departments_page_query_count_does_not_grow(app, login_as, company, count_queries):

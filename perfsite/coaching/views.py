@@ -30,6 +30,7 @@ from ..models import (
     ResourceRequest,
     utcnow,
 )
+from ..paging import paginate
 from ..planning.services import progress
 from ..rules import to_id
 from ..submissions import submit_once
@@ -407,7 +408,8 @@ def add_note(person_id):
 def overview():
     form = OverviewFilterForm(request.args)
     form.department_id.choices = [(None, _("All departments"))] + [
-        (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
+        tuple(row) for row in db.session.execute(
+            select(Department.id, Department.name).order_by(Department.name))]
     if not form.validate():
         form.department_id.data = None
     kind = form.kind.data if form.kind.data in ("obstacle", "request") else ""
@@ -424,6 +426,8 @@ def overview():
                 .options(joinedload(model.kpi), joinedload(model.cycle),
                          joinedload(model.raised_by), joinedload(model.owner))
                 .order_by(model.created_at, model.id))
+        if model is ResourceRequest:  # the owner column names whom it was escalated to
+            stmt = stmt.options(joinedload(ResourceRequest.escalated_to))
         if state == "open":
             stmt = stmt.where(model.is_open)
         elif state == "closed":
@@ -432,8 +436,7 @@ def overview():
             stmt = stmt.where(overdue_clause(model, now))
         if form.department_id.data:
             stmt = stmt.where(Person.department_id.in_(can.subtree_ids([form.department_id.data])))
-        results[name] = db.paginate(stmt, page=page_number, per_page=per_page, error_out=False,
-                                    max_per_page=per_page)
+        results[name] = paginate(stmt, page_number, per_page)
     return render("coaching/overview.html", "coaching/_overview_results.html", form=form,
                   results=results, now=now)
 

@@ -10,6 +10,7 @@ from .. import permissions as can
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Department, Person, Role
+from ..paging import paginate
 from ..rules import to_id
 from ..signin import directory
 from ..signin.services import SYNC_OUTCOMES, directory_roles, last_sync
@@ -67,8 +68,7 @@ def people():
         include_inactive=bool(form.inactive.data),
     )
     per_page = current_app.config["PAGE_SIZE"]
-    page = db.paginate(stmt, page=to_id(request.args.get("page")) or 1, per_page=per_page,
-                       max_per_page=per_page, error_out=False)
+    page = paginate(stmt, to_id(request.args.get("page")), per_page)
     # HR's org page says how the last directory sync went, when there is a directory.
     sync_shown = bool(can.can_sync_directory(current_user)) and directory.is_configured()
     return render("org/people.html", "org/_people_results.html", form=form, page=page,

@@ -21,6 +21,7 @@ from ..models import (
     PersonalPlan,
 )
 from ..org.services import department_names
+from ..paging import paginate
 from ..rules import to_id
 from ..submissions import submit_once
 from ..talent.services import allocations
@@ -166,8 +167,7 @@ def _department_context(cycle: Cycle, department: Department, **extra) -> dict:
     goal_list = goals.department_goals(cycle.id, department.id)
     contributed = goals.contributed_goals(cycle.id, department.id)
     per_page = current_app.config["PAGE_SIZE"]
-    page = db.paginate(_people_in(cycle, department), page=to_id(request.args.get("page")) or 1,
-                       per_page=per_page, max_per_page=per_page, error_out=False)
+    page = paginate(_people_in(cycle, department), to_id(request.args.get("page")), per_page)
     rows = _plan_rows(cycle, page.items)
     return {
         "cycle": cycle, "department": department, "goals": goal_list,
