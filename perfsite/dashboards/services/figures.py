@@ -53,7 +53,7 @@ from ...reviews.services import settings as settings_service
 from . import kept_figures
 from .common import Scope, in_scope
 
-NO_CHECK_IN = "none"
+NO_CHECK_IN = kept_figures.NO_CHECK_IN
 STATUSES = [s.value for s in CheckInStatus] + [NO_CHECK_IN]
 ONE_PLACE = Decimal("0.1")
 

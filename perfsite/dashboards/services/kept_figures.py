@@ -65,11 +65,17 @@ from ...models import (
 )
 from .common import Scope
 
+NO_CHECK_IN = "none"  # a KPI's status before its first check-in
 NO_DEPARTMENT = 0  # the key of the people without a department
 WHOLE_CYCLE = -1  # the key of the row saying every department of the cycle was counted
 LATE_KEPT = 10  # the people with the most overdue check-ins kept per department
 GOALS_KEPT = 8  # the goals with the most KPIs off track or at risk kept per department
 MANY = 20  # more departments than this in one transaction: the cycle is counted when read
+
+STATUS_FIELDS = {CheckInStatus.ON_TRACK.value: "on_track",
+                 CheckInStatus.AT_RISK.value: "at_risk",
+                 CheckInStatus.OFF_TRACK.value: "off_track"}
+RISK_PLACES = {CheckInStatus.AT_RISK.value: 1, CheckInStatus.OFF_TRACK.value: 2}
 
 FIGURES = ("people", "plans_approved", "kpis", "kpis_checked_in", "on_track", "at_risk",
            "off_track", "overdue", "people_overdue", "late_people", "self_done",
@@ -100,8 +106,6 @@ class Figures:
     @property
     def statuses(self) -> Counter:
         """How many counting KPIs stand at each latest status ("none": no check-in)."""
-        from .figures import NO_CHECK_IN
-
         found = Counter({CheckInStatus.ON_TRACK.value: self.on_track,
                          CheckInStatus.AT_RISK.value: self.at_risk,
                          CheckInStatus.OFF_TRACK.value: self.off_track,
@@ -167,31 +171,30 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
     cutoff = now - timedelta(days=cycle.checkin_interval_days)
     due = and_(approved, or_(Kpi.last_check_in_at.is_(None), Kpi.last_check_in_at <= cutoff))
 
-    def status(value):
-        return func.sum(case((Kpi.last_check_in_status == value, 1), else_=0))
-
-    for (department_id, kpis, checked_in, on_track, at_risk, off_track, overdue,
-         next_due) in db.session.execute(
-            select(Person.department_id, func.count(Kpi.id), func.count(Kpi.last_check_in_at),
-                   status(CheckInStatus.ON_TRACK.value), status(CheckInStatus.AT_RISK.value),
-                   status(CheckInStatus.OFF_TRACK.value), func.sum(case((due, 1), else_=0)),
+    for (department_id, value, kpis, checked_in, overdue, next_due) in db.session.execute(
+            select(Person.department_id, Kpi.last_check_in_status, func.count(Kpi.id),
+                   func.count(Kpi.last_check_in_at), func.sum(case((due, 1), else_=0)),
                    func.min(case((and_(approved, Kpi.last_check_in_at > cutoff),
                                   Kpi.last_check_in_at))))
             .select_from(Kpi)
             .join(PersonalPlan, PersonalPlan.id == Kpi.plan_id)
             .join(Person, Person.id == PersonalPlan.person_id)
             .where(PersonalPlan.cycle_id == cycle.id, Kpi.counts, *where_people)
-            .group_by(Person.department_id)):
+            .group_by(Person.department_id, Kpi.last_check_in_status)):
         entry = row(department_id)
-        entry.kpis, entry.kpis_checked_in = kpis, checked_in
-        entry.on_track, entry.at_risk, entry.off_track = (int(on_track or 0), int(at_risk or 0),
-                                                         int(off_track or 0))
-        entry.overdue = int(overdue or 0)
+        entry.kpis += kpis
+        entry.kpis_checked_in += checked_in
+        if value in STATUS_FIELDS:
+            setattr(entry, STATUS_FIELDS[value],
+                    getattr(entry, STATUS_FIELDS[value]) + kpis)
+        entry.overdue += int(overdue or 0)
         if next_due is not None:
             if isinstance(next_due, str):  # SQLite's MIN over a CASE loses the column type
                 next_due = Kpi.__table__.c.last_check_in_at.type.process_result_value(
                     datetime.fromisoformat(next_due), db.engine.dialect)
-            entry.expires_at = next_due + timedelta(days=cycle.checkin_interval_days)
+            moment = next_due + timedelta(days=cycle.checkin_interval_days)
+            if entry.expires_at is None or moment < entry.expires_at:
+                entry.expires_at = moment
 
     late: dict[int, list] = defaultdict(list)
     for department_id, person_id, overdue in db.session.execute(
@@ -240,7 +243,7 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
                                                  CheckInStatus.OFF_TRACK.value]), *narrow)
             .group_by(DepartmentGoal.department_id, Kpi.goal_id, Kpi.last_check_in_status)):
         entry = goals[key_of(department_id)].setdefault(goal_id, [goal_id, 0, 0])
-        entry[1 if value == CheckInStatus.AT_RISK.value else 2] = count
+        entry[RISK_PLACES[value]] = count
     for key, ranked in goals.items():
         row(_department_of(key)).goals_at_risk = sorted(
             ranked.values(), key=lambda g: (-g[2], -g[1], g[0]))[:GOALS_KEPT]
