@@ -721,3 +721,46 @@ def test_assignable_people_decides_as_can_assign_kpi_row_by_row(org_chart):
         if moment == "planning":
             cycles.move_phase(o.cycle, hr_admin(), Phase.IN_PROGRESS)
             db.session.flush()
+
+
+def test_plans_waiting_decided_in_sql_equal_the_predicates_row_by_row(org_chart):
+    """plans_waiting_for decides its list in SQL (approver, manages and phase twins); it
+    equals asking approver_id and can_approve_plan of every plan, for everyone, in cycles
+    whose phase does and does not allow deciding plans, with people without a manager."""
+    from perfsite import permissions as can
+    from perfsite.models import Department, PersonalPlan, Phase, PlanStatus
+
+    from .factories import make_cycle
+
+    o = org_chart
+    empty = Department(name="No head", code="NOHEAD")
+    db.session.add(empty)
+    db.session.flush()
+    make_person("nohead.a", empty, manager=o.exec)
+    make_person("nohead.b", empty)
+    make_person("eng.nomanager", o.eng)
+    o.staff.manager_id = None  # falls back to the responsible head
+    cycles = [make_cycle("Planning", Phase.PLANNING), make_cycle("Running", Phase.IN_PROGRESS),
+              make_cycle("Reviewing", Phase.REVIEW)]
+    people = db.session.scalars(select(Person)).all()
+    statuses = [PlanStatus.SUBMITTED, PlanStatus.SUBMITTED, PlanStatus.DRAFT,
+                PlanStatus.APPROVED]
+    for number, person in enumerate(people):
+        for cycle in cycles:
+            db.session.add(PersonalPlan(cycle=cycle, person=person,
+                                        status=statuses[number % len(statuses)].value))
+    db.session.flush()
+    db.session.expire_all()
+    every_plan = db.session.scalars(select(PersonalPlan)).all()
+    asked = 0
+    for user in db.session.scalars(select(Person)).all():
+        expected = {plan.id for plan in every_plan
+                    if can.approver_id(plan.person) == user.id
+                    and can.can_approve_plan(user, plan)}
+        assert {plan.id for plan in plans.plans_waiting_for(user)} == expected, user.username
+        for cycle in cycles:
+            assert {plan.id for plan in plans.plans_waiting_for(user, cycle)} == {
+                plan.id for plan in every_plan
+                if plan.id in expected and plan.cycle_id == cycle.id}
+        asked += len(expected)
+    assert asked > 0

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
 from ... import permissions as can
@@ -327,20 +327,22 @@ def plan_with_kpis(cycle: Cycle, person: Person) -> PersonalPlan | None:
 
 def plans_waiting_for(user, cycle: Cycle | None = None) -> list[PersonalPlan]:
     """Submitted plans `user` is asked to decide on: those whose approver they are
-    (permissions.approver_id) and may approve now (permissions.can_approve_plan)."""
-    # In SQL, the plans whose approver `user` may be; approver_id then decides exactly.
-    headed = can.managed_department_ids(user)
+    (permissions.approver_id) and may approve now (permissions.can_approve_plan), decided
+    for the whole list in SQL by the predicates' twins (permissions/twins.py: approver,
+    manages, the phases), not asked row by row (tests/test_scale.py holds them equal)."""
+    if not user.is_authenticated:
+        return []
     stmt = (select(PersonalPlan).join(Person, Person.id == PersonalPlan.person_id)
-            .where(PersonalPlan.awaiting_approval,
-                   PersonalPlan.person_id != user.id,
-                   or_(Person.manager_id == user.id,
-                       Person.manager_id.is_(None) & Person.department_id.in_(headed)))
+            .join(Cycle, Cycle.id == PersonalPlan.cycle_id)
+            .where(PersonalPlan.awaiting_approval,  # can_approve_plan: a submitted plan,
+                   can.approved_by_clause(user),  # approver_id(person) == user.id,
+                   can.managed_people_clause(user),  # can_manage_plan_of(user, person),
+                   can.phase_clause("edit_plans", "revise_plans"))  # _plan_phase(cycle)
             .options(joinedload(PersonalPlan.person), joinedload(PersonalPlan.cycle))
             .order_by(PersonalPlan.submitted_at))
     if cycle is not None:
         stmt = stmt.where(PersonalPlan.cycle_id == cycle.id)
-    return [plan for plan in db.session.scalars(stmt)
-            if can.approver_id(plan.person) == user.id and can.can_approve_plan(user, plan)]
+    return list(db.session.scalars(stmt))
 
 
 def people_to_assign_in(actor, department, cycle: Cycle) -> list[Person]:
@@ -358,11 +360,14 @@ def people_to_assign_in(actor, department, cycle: Cycle) -> list[Person]:
 def home_summary(person) -> dict:
     """What the home page shows about planning: every open cycle with the person's plan in
     it, goals to re-align, plans waiting for them (a few queries)."""
-    cycles = open_cycles()
-    mine = {plan.cycle_id: plan for plan in db.session.scalars(
-        select(PersonalPlan).where(PersonalPlan.person_id == person.id,
-                                   PersonalPlan.cycle_id.in_([c.id for c in cycles])))}
-    return {"cycles": [(cycle, mine.get(cycle.id)) for cycle in cycles],
+    # The open cycles (open_cycles) with the person's plan in each, in one statement.
+    cycles = db.session.execute(
+        select(Cycle, PersonalPlan)
+        .outerjoin(PersonalPlan, and_(PersonalPlan.cycle_id == Cycle.id,
+                                      PersonalPlan.person_id == person.id))
+        .where(can.phase_clause("work_in_cycle"))
+        .order_by(Cycle.start_date.desc(), Cycle.id.desc())).all()
+    return {"cycles": [(cycle, plan) for cycle, plan in cycles],
             "flagged": flagged_goals_for(person),
             "waiting": plans_waiting_for(person)}
 
