@@ -422,12 +422,16 @@ def overview():
     for name, model in (("obstacle", Obstacle), ("request", ResourceRequest)):
         if kind and kind != name:
             continue
+        # Of the KPI and the people, only what a row shows (their names): a page of 50
+        # rows decoded four whole records each.
         stmt = (select(model).join(Person, Person.id == model.raised_by_id)
-                .options(joinedload(model.kpi), joinedload(model.cycle),
-                         joinedload(model.raised_by), joinedload(model.owner))
+                .options(joinedload(model.kpi).load_only(Kpi.title), joinedload(model.cycle),
+                         joinedload(model.raised_by).load_only(Person.display_name),
+                         joinedload(model.owner).load_only(Person.display_name))
                 .order_by(model.created_at, model.id))
         if model is ResourceRequest:  # the owner column names whom it was escalated to
-            stmt = stmt.options(joinedload(ResourceRequest.escalated_to))
+            stmt = stmt.options(joinedload(ResourceRequest.escalated_to)
+                                .load_only(Person.display_name))
         if state == "open":
             stmt = stmt.where(model.is_open)
         elif state == "closed":
