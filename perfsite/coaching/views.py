@@ -21,7 +21,6 @@ from ..models import (
     CheckIn,
     CoachingComment,
     Cycle,
-    Department,
     Kpi,
     Notification,
     Obstacle,
@@ -30,6 +29,7 @@ from ..models import (
     ResourceRequest,
     utcnow,
 )
+from ..org.services import department_options
 from ..paging import paginate
 from ..planning.services import progress
 from ..rules import to_id
@@ -407,9 +407,8 @@ def add_note(person_id):
 @can.require(can.can_view_overview)
 def overview():
     form = OverviewFilterForm(request.args)
-    form.department_id.choices = [(None, _("All departments"))] + [
-        tuple(row) for row in db.session.execute(
-            select(Department.id, Department.name).order_by(Department.name))]
+    form.department_id.choices = [(None, _("All departments"))] + department_options(
+        active_only=False)
     if not form.validate():
         form.department_id.data = None
     kind = form.kind.data if form.kind.data in ("obstacle", "request") else ""
