@@ -21,7 +21,6 @@ from ..models import (
     CheckIn,
     CoachingComment,
     Cycle,
-    Department,
     Kpi,
     Notification,
     Obstacle,
@@ -30,6 +29,7 @@ from ..models import (
     ResourceRequest,
     utcnow,
 )
+from ..org.services import department_options
 from ..paging import paginate
 from ..planning.services import progress
 from ..rules import to_id
@@ -407,9 +407,8 @@ def add_note(person_id):
 @can.require(can.can_view_overview)
 def overview():
     form = OverviewFilterForm(request.args)
-    form.department_id.choices = [(None, _("All departments"))] + [
-        tuple(row) for row in db.session.execute(
-            select(Department.id, Department.name).order_by(Department.name))]
+    form.department_id.choices = [(None, _("All departments"))] + department_options(
+        active_only=False)
     if not form.validate():
         form.department_id.data = None
     kind = form.kind.data if form.kind.data in ("obstacle", "request") else ""
@@ -422,12 +421,16 @@ def overview():
     for name, model in (("obstacle", Obstacle), ("request", ResourceRequest)):
         if kind and kind != name:
             continue
+        # Of the KPI and the people, only what a row shows (their names): a page of 50
+        # rows decoded four whole records each.
         stmt = (select(model).join(Person, Person.id == model.raised_by_id)
-                .options(joinedload(model.kpi), joinedload(model.cycle),
-                         joinedload(model.raised_by), joinedload(model.owner))
+                .options(joinedload(model.kpi).load_only(Kpi.title), joinedload(model.cycle),
+                         joinedload(model.raised_by).load_only(Person.display_name),
+                         joinedload(model.owner).load_only(Person.display_name))
                 .order_by(model.created_at, model.id))
         if model is ResourceRequest:  # the owner column names whom it was escalated to
-            stmt = stmt.options(joinedload(ResourceRequest.escalated_to))
+            stmt = stmt.options(joinedload(ResourceRequest.escalated_to)
+                                .load_only(Person.display_name))
         if state == "open":
             stmt = stmt.where(model.is_open)
         elif state == "closed":

@@ -286,12 +286,19 @@ def deactivate_department(department: Department, actor) -> None:
 
 
 def department_options(active_only: bool = True) -> list[tuple[int, str]]:
-    stmt = select(Department.id, Department.name).order_by(Department.name)
-    if active_only:
-        stmt = stmt.where(Department.active.is_(True))
-    return [tuple(r) for r in db.session.execute(stmt)]
+    """(id, name) of the departments by name, for a department field; kept under the org
+    chart's version (permissions.kept_with_org_chart), not read on every page."""
+    def read():
+        stmt = select(Department.id, Department.name).order_by(Department.name)
+        if active_only:
+            stmt = stmt.where(Department.active.is_(True))
+        return tuple(tuple(r) for r in db.session.execute(stmt))
+
+    return list(can.kept_with_org_chart(f"department_options:{active_only}", read))
 
 
 def department_names() -> dict[int, str]:
-    """Every department's name by id, deactivated ones too (old records still name them)."""
-    return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
+    """Every department's name by id, deactivated ones too (old records still name them);
+    kept under the org chart's version."""
+    return dict(can.kept_with_org_chart("department_names", lambda: tuple(
+        db.session.execute(select(Department.id, Department.name)).tuples().all())))

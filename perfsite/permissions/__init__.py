@@ -143,6 +143,7 @@ from .org import (  # noqa: F401
     is_executive,
     is_head,
     is_hr,
+    kept_with_org_chart,
     managed_department_ids,
     managed_people_clause,
     manages,

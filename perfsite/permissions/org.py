@@ -52,6 +52,28 @@ def _department_links() -> list[tuple[int, int | None, int | None]]:
     return g._department_links
 
 
+def kept_with_org_chart(name: str, read):
+    """`read()` (something derived from the departments alone: their names, the options of
+    a department field) kept across requests in the process under the org chart's version,
+    as the tree is (_department_links): read again once a department is written anywhere.
+    Without a version (no login, or a department written in this request) read each time."""
+    kept_here = g.setdefault("_org_kept", {})
+    if name in kept_here:
+        return kept_here[name]
+    version = g.get("org_version")
+    kept = current_app.extensions.setdefault("perfsite_org_kept", {})
+    entry = kept.get(name)
+    if version is not None and entry is not None and entry[0] == version:
+        value = entry[1]
+    else:
+        value = read()
+        if version is not None:
+            kept[name] = (version, value)
+    if version is not None:
+        kept_here[name] = value
+    return value
+
+
 def bump_org_version(connection) -> int:
     """A new version for the org chart (a department was written), in the same
     transaction: a random one, so that no two states of any database share one."""
@@ -75,6 +97,7 @@ def _forget_department_links(session, flush_context):
             g.pop("_department_links", None)
             g.pop("_managed_department_ids", None)
             g.pop("org_version", None)
+            g.pop("_org_kept", None)
             # This process keeps the new tree at once (read in this transaction: should it
             # roll back, its version is never seen, and the entry never matches).
             current_app.extensions["perfsite_department_links"] = (version, [

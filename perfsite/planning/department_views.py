@@ -154,6 +154,8 @@ def _plans_to_start(cycle: Cycle, department: Department) -> list[dict]:
                 .where(PersonalPlan.person_id == Person.id, PersonalPlan.cycle_id == cycle.id,
                        Kpi.counts).exists())
     people = db.session.scalars(_people_in(cycle, department).where(~has_kpis)).all()
+    if not people:  # everyone has KPIs already: no plans to read
+        return []
     plan_of = {plan.person_id: plan for plan in db.session.scalars(
         select(PersonalPlan).where(PersonalPlan.cycle_id == cycle.id,
                                    PersonalPlan.person_id.in_([p.id for p in people]))
