@@ -198,12 +198,10 @@ def wait_until_held(page, held) -> None:
     raise AssertionError("no autosave was sent")
 
 
-def test_text_typed_while_an_autosave_is_in_flight_is_saved_when_the_tab_dies(
-        open_page, live_server):
+def test_text_typed_while_an_autosave_is_in_flight_is_saved_when_the_tab_dies(open_page):
     """The flush sent when the tab dies names the version before the autosave in flight
     (its answer never came back): the server takes it all the same, as every version since
     was this tab's own (perfsite/drafts.py), so the text typed meanwhile is not lost."""
-    _to_interviews(live_server.app)
     page = open_page()
     context = page.context
     login(page, "staff")
@@ -216,11 +214,29 @@ def test_text_typed_while_an_autosave_is_in_flight_is_saved_when_the_tab_dies(
     assert held[0][1].status == 200  # saved on the server; the page never hears of it
     typed_in(page, page.get_by_label("Achievements"), " and filters")
     assert close_at_once(page, ask=False) == []
-    page = reopened(context, review_url, value_is(
-        lambda p: p.get_by_label("Achievements"), "Portal search and filters"))
-    page.close()
+    reopened(context, review_url, value_is(
+        lambda p: p.get_by_label("Achievements"), "Portal search and filters")).close()
 
-    # Interview notes: the same, and no refused revision is left to settle.
+    # A 360 card: the same.
+    page = context.new_page()
+    page.goto("/feedback/")
+    page.get_by_role("link", name="Feedback to give").first.click()
+    give_url = page.url
+    card_id = page.locator("article.feedback-card").first.get_attribute("id")
+    held = hold_first_autosave(page, "**/feedback/requests/*/draft")
+    typed_in(page, page.locator(f"#{card_id}").get_by_label("Keep doing"), "Clear notes")
+    wait_until_held(page, held)
+    typed_in(page, page.locator(f"#{card_id}").get_by_label("Keep doing"), " every release")
+    assert close_at_once(page, ask=False) == []
+    reopened(context, give_url, value_is(
+        lambda p: p.locator(f"#{card_id}").get_by_label("Keep doing"),
+        "Clear notes every release"))
+
+
+def test_notes_typed_while_an_autosave_is_in_flight_are_saved_when_the_tab_dies(
+        open_page, live_server):
+    """Interview notes: the same, and no stale save is left to settle."""
+    _to_interviews(live_server.app)
     head = open_page()
     login(head, "head")
     head.goto("/interviews/")
