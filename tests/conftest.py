@@ -310,17 +310,21 @@ class Browserless:
         })
         return response
 
-    def post_form(self, path: str, data: dict | None = None, token_from: str = "/", **kwargs):
-        """A crafted POST with a valid CSRF token taken from a page of this session (and,
-        like any crafted create form, a fresh one-time form token)."""
-        payload = {"csrf_token": self.token(token_from), **_with_form_tokens(data or {})}
+    def post_form(self, path: str, data: dict | None = None, token_from: str = "/",
+                  token: str | None = None, **kwargs):
+        """A crafted POST with a valid CSRF token taken from a page of this session (or
+        `token`, taken so once for many posts), and, like any crafted create form, a fresh
+        one-time form token."""
+        payload = {"csrf_token": token or self.token(token_from),
+                   **_with_form_tokens(data or {})}
         return self.client.post(path, data=payload, **kwargs)
 
-    def htmx(self, method: str, path: str, data: dict | None = None, token_from: str = "/"):
+    def htmx(self, method: str, path: str, data: dict | None = None, token_from: str = "/",
+             token: str | None = None):
         headers = {"HX-Request": "true"}
         if method.upper() == "GET":
             return self.client.get(path, headers=headers, query_string=data)
-        headers["X-CSRFToken"] = self.token(token_from)
+        headers["X-CSRFToken"] = token or self.token(token_from)
         return self.client.open(path, method=method.upper(), data=_with_form_tokens(data or {}),
                                 headers=headers)
 

@@ -278,6 +278,7 @@ def test_hostile_versions_in_every_interview_note_section_never_answer_500(app, 
         field = f"note-{section}"
         form = writer.form(page, f"/notes/{section}")
         assert form.submit({f"{field}-text": "Kept"}).status_code == 302
+        token = other.token(page)  # the other party's CSRF token, from the page, once
         for value in VERSIONS:
             for name in (f"{field}-version", f"{field}-overwrite_version"):
                 for htmx in (False, True):
@@ -285,9 +286,10 @@ def test_hostile_versions_in_every_interview_note_section_never_answer_500(app, 
                     assert answer.status_code in (409, 422), (section, name, value[:20],
                                                               answer.status_code)
                     crafted = {f"{field}-text": "Crafted", name: value}
-                    refused = (other.htmx("POST", f"{page}/notes/{section}", crafted, page)
+                    refused = (other.htmx("POST", f"{page}/notes/{section}", crafted,
+                                          token=token)
                                if htmx else other.post_form(f"{page}/notes/{section}", crafted,
-                                                            token_from=page))
+                                                            token=token))
                     assert refused.status_code == 403, (section, value[:20])
         with app.app_context():
             assert db.session.scalar(select(InterviewNote.text).where(
