@@ -5,16 +5,20 @@ the same for every kind: the view tests show each kind)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from perfsite import drafts
 from perfsite.drafts import StaleSave, Writer, writer_of
 from perfsite.errors import Conflict
 from perfsite.extensions import db
-from perfsite.models import DraftWriter, ReviewKind
+from perfsite.models import DraftWriter, Review, ReviewKind
 from perfsite.reviews.services import reviews
 
 from .coaching_factories import NOW
+from .factories import attached
 from .review_factories import review_cycle, write_review
 
 TAB, OTHER = "a" * 32, "b" * 32
@@ -136,3 +140,64 @@ def test_the_writer_is_kept_per_draft(draft):
     save(draft, "typed", draft.version, Writer(TAB, 4))
     row = db.session.get(DraftWriter, (drafts.REVIEW, draft.id))
     assert (row.tab, row.seq, row.version) == (TAB, 4, draft.version)
+
+
+def test_on_postgresql_a_flush_overtaking_its_own_autosave_waits_for_it_and_is_applied(
+        app, company):
+    """The autosave and the flush of one tab at the same time on the server: the flush read
+    the draft before the autosave committed. It waits for it (the draft's row is locked) and
+    then sees the autosave's version as its own tab's: applied, not a 409 (without the lock
+    its write would find the version moved under it). SQLite writes one at a time."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite runs one write at a time")
+        made = review_cycle(attached(company))
+        review = write_review(made.cycle, attached(company).staff, attached(company).staff,
+                              ReviewKind.SELF, 4, 4, submit=False)
+        db.session.commit()
+        review_id, v1 = review.id, review.version
+        db.session.remove()
+    autosave_saved, flush_loaded = threading.Event(), threading.Event()
+    errors = []
+
+    def autosave():
+        with app.app_context():
+            try:
+                found = db.session.get(Review, review_id)
+                reviews.save_draft(found, found.person, expected_version=v1, now=NOW,
+                                   values={"achievements": "typed"}, writer=Writer(TAB, 1))
+                autosave_saved.set()  # flushed, not committed: the row stays locked
+                flush_loaded.wait(10)
+                time.sleep(0.3)  # let the flush reach the lock (it is applied either way)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+                autosave_saved.set()
+            finally:
+                db.session.remove()
+
+    def flush():
+        with app.app_context():
+            try:
+                found = db.session.get(Review, review_id)
+                assert found.version == v1  # read before the autosave committed
+                flush_loaded.set()
+                autosave_saved.wait(10)
+                reviews.save_draft(found, found.person, expected_version=v1, now=NOW,
+                                   values={"achievements": "typed and more"},
+                                   writer=Writer(TAB, 2))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=autosave), threading.Thread(target=flush)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with app.app_context():
+        saved = db.session.get(Review, review_id)
+        assert (saved.achievements, saved.version) == ("typed and more", v1 + 2)
