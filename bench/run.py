@@ -22,7 +22,8 @@ Settings (environment): BENCH_DATABASE_URL (a database on the server to use, def
 postgresql://postgres@127.0.0.1:5432/postgres), BENCH_PEOPLE (10000), BENCH_WORKERS (2),
 BENCH_USERS (20), BENCH_DURATION (5), BENCH_ROUNDS (2), BENCH_PORT (8510; the floor
 BENCH_PORT + 1), BENCH_SKIP_IMPORT (1 to skip step 5), BENCH_DASHBOARD_SIZES (1000,10000;
-empty to skip step 6), BENCH_SINGLE (10), BENCH_SCRATCH (the scratch database's name,
+empty to skip step 6), BENCH_SINGLE (10), BENCH_DASHBOARDS_ONLY (1: step 6 alone, after
+step 1), BENCH_SCRATCH (the scratch database's name,
 perfsite_bench_<pid> by default; the import's gets "_import" added, each dashboard size's
 "_<people>"). `make bench BENCH_PEOPLE=50000` measures at 50,000 people (about an hour:
 seeding, the pages, and the dashboards at 1,000, 10,000 and 50,000).
@@ -67,6 +68,7 @@ SETTINGS = {
     "dashboard_sizes": [int(n) for n in os.environ.get("BENCH_DASHBOARD_SIZES",
                                                        "1000,10000").split(",") if n.strip()],
     "single": int(os.environ.get("BENCH_SINGLE", 10)),
+    "dashboards_only": os.environ.get("BENCH_DASHBOARDS_ONLY") == "1",
 }
 PASSWORD = "perfsite-demo"
 # Targets: pages p95 < 100 ms, fragments p95 < 50 ms, at least half the floor's
@@ -396,6 +398,7 @@ def dashboard_growth(all_targets: list[Target], main_database: str, scratch: str
         for t in dashboards:
             sized_target = Target(t.name, t.role, re.sub(r"cycle_id=\d+", f"cycle_id={cycle}",
                                                          t.path))
+            read_once(base, sized_target, cookies[t.role])  # warm: the worker, kept figures
             stats = read_once(base, sized_target, cookies[t.role])
             ms = single_client(base, sized_target, cookies[t.role], SETTINGS["single"])
             found.append({"name": t.name, "people": size, "ms": ms, **stats})
@@ -454,6 +457,13 @@ def main() -> None:
                              "WHERE p.person_id = %s AND p.cycle_id = %s ORDER BY kpi.id",
                              (ids["staff"], ids["cycle"])).fetchone()[0]
         all_targets = targets(ids)
+        if SETTINGS["dashboards_only"]:  # step 6 alone: the growth table, no load
+            step("dashboards with one client, at each size")
+            growth = dashboard_growth(all_targets, database, scratch, env, servers, created)
+            misses = report_growth(growth)
+            print(f"{len(misses)} targets missed." if misses else "Every target met.")
+            report_steps()
+            return
         port, floor_port = SETTINGS["port"], SETTINGS["port"] + 1
         site, floor = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}"
 
