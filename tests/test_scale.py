@@ -800,3 +800,35 @@ def test_plans_waiting_decided_in_sql_equal_the_predicates_row_by_row(org_chart)
                 if plan.id in expected and plan.cycle_id == cycle.id}
         asked += len(expected)
     assert asked > 0
+
+
+def test_the_head_dashboard_pages_its_people_without_counting_them(app, company, login_as,
+                                                                   count_queries, planned):
+    """The team grid pages by department, name and id, a window of rows and one more to
+    know whether there is a next page: no COUNT over everyone in scope (issue 21)."""
+    head = login_as("head")
+    url = "/dashboards/team"
+    _grow(app, company, planned, "eng", 11)  # 13 people with a plan in Engineering
+    app.config["PAGE_SIZE"] = 5
+    try:
+        shown = []
+        for number, (rows, more) in enumerate([(5, True), (5, True), (3, False)], start=1):
+            with count_queries() as q:
+                page = head.get(url, query_string={"cycle_id": planned.cycle,
+                                                   "page": number}).get_data(as_text=True)
+            assert not any(re.search(r"SELECT count\(\*\)", s, re.I) for s in q.statements)
+            grid = page.split('id="team-grid"')[1].split("</table>")[0]
+            names = re.findall(r'<th scope="row"[^>]*><a [^>]*>([^<]+)</a>', grid)
+            assert len(names) == rows, (number, names)
+            assert ('rel="next"' in page) is more and ('rel="prev"' in page) is (number > 1)
+            shown += names
+        with app.app_context():
+            expected = db.session.scalars(
+                select(Person.display_name).join(PersonalPlan,
+                                                 PersonalPlan.person_id == Person.id)
+                .where(PersonalPlan.cycle_id == planned.cycle, Person.active.is_(True),
+                       Person.department_id == planned.eng)
+                .order_by(Person.display_name, Person.id)).all()
+        assert shown == expected
+    finally:
+        app.config["PAGE_SIZE"] = 50

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ... import paging
 from ... import permissions as can
 from ...audit.readable import describe
 from ...audit.services import search_events
@@ -76,7 +77,7 @@ class Team:
     statuses: dict  # department id -> Counter of latest statuses
     names: dict  # department id -> name
     overdue: dict  # department id -> overdue check-ins
-    people: object  # a page of the people of the scope
+    people: paging.Window  # a page of the people of the scope (not counted)
     people_figures: dict
     obstacles: figures.OpenItems
     requests: figures.OpenItems
@@ -93,8 +94,7 @@ def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: 
                           in_scope(Person.department_id, scope))
                    .options(joinedload(Person.department))
                    .order_by(Department.name, Person.display_name, Person.id))
-    page = db.paginate(people_stmt, page=page_number, per_page=per_page, max_per_page=per_page,
-                       error_out=False)
+    page = paging.window(people_stmt, page_number, per_page)  # previous / next: no COUNT
     kept = figures.department_figures(cycle, now)
     names = department_names(kept)
     statuses = figures.status_by_department(cycle, scope, kept=kept)
