@@ -30,15 +30,13 @@ from ...models import (
     Cycle,
     Department,
     Outcome,
-    Person,
-    PersonalPlan,
     ReviewResult,
 )
 from ...permissions import is_allowed
 from ...planning.services import progress
 from ...reviews.services import scores
 from . import figures, other_areas
-from .common import Scope, in_scope
+from .common import Scope
 
 LAGGARDS_SHOWN = 10
 
@@ -88,15 +86,9 @@ class Team:
 
 def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: int,
          viewer=None) -> Team:
-    people_stmt = (select(Person).join(PersonalPlan, PersonalPlan.person_id == Person.id)
-                   .outerjoin(Department, Department.id == Person.department_id)
-                   .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True),
-                          in_scope(Person.department_id, scope))
-                   .options(joinedload(Person.department))
-                   .order_by(Department.name, Person.display_name, Person.id))
-    page = paging.window(people_stmt, page_number, per_page)  # previous / next: no COUNT
     kept = figures.department_figures(cycle, now)
     names = department_names(kept)
+    page = figures.team_people(cycle, scope, page_number, per_page, kept=kept, names=names)
     statuses = figures.status_by_department(cycle, scope, kept=kept)
     return Team(cycle, statuses, names,
                 figures.overdue_check_ins(cycle, scope, now, kept=kept), page,
@@ -116,9 +108,10 @@ class Laggards:
 
 
 def department_names(kept) -> dict[int, str]:
-    """The names of the departments with kept figures (one statement)."""
+    """The names of the departments with kept figures, in order of name (one statement)."""
     return dict(db.session.execute(select(Department.id, Department.name).where(
-        Department.id.in_(sorted(d for d in kept if d is not None) or [0]))).tuples().all())
+        Department.id.in_(sorted(d for d in kept if d is not None) or [0]))
+        .order_by(Department.name, Department.id)).tuples().all())
 
 
 def laggards(cycle: Cycle, scope: Scope, now: datetime, kept=None) -> Laggards:

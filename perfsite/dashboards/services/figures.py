@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ...extensions import db
@@ -249,6 +249,64 @@ class PersonFigure:
         return NO_CHECK_IN
 
 
+def team_people(cycle: Cycle, scope: Scope, page: int, per_page: int, now: datetime | None = None,
+                kept=None, names=None):
+    """A page of the people with a plan in the scope (active), by department name, name and
+    id (the people without a department last), previous / next only (paging.Window).
+
+    The kept figures say how many people with a plan each department has (`people`, the
+    same rows), so the page's place is found department by department in Python and the
+    database reads only the page's rows: per department the page reaches, its slice
+    (OFFSET / LIMIT within the department, by the index on department, name and id), in one
+    statement; never a sort or count of everyone in the scope (issue 21)."""
+    from ... import paging
+
+    found = {d: f.people for d, f in department_figures(cycle, now, kept).items()
+             if scope.allows(d) and f.people}
+    names = _names(found) if names is None else names
+    # `names` comes ordered by name as the database collates (department_names, _names);
+    # departments of one name page as one, by person.
+    groups: list[tuple[str | None, list, int]] = []
+    for department_id in [*(d for d in names if d in found), *([None] if None in found else [])]:
+        name = names.get(department_id) if department_id is not None else None
+        if groups and department_id is not None and groups[-1][0] == name:
+            groups[-1][1].append(department_id)
+            groups[-1] = (name, groups[-1][1], groups[-1][2] + found[department_id])
+        else:
+            groups.append((name, [department_id], found[department_id]))
+    page = min(max(page, 1), paging.MAX_PAGE)
+    start, end = (page - 1) * per_page, page * per_page
+    parts, before = [], 0
+    for rank, (_name, ids, count) in enumerate(groups):
+        first, last = max(start, before), min(end, before + count)
+        if first < last:
+            present = [i for i in ids if i is not None]
+            where = [_narrow_ids(Person.department_id, present, None in ids)]
+            inner = (select(Person.id, literal(rank).label("rank"))
+                     .join(PersonalPlan, PersonalPlan.person_id == Person.id)
+                     .where(PersonalPlan.cycle_id == cycle.id, Person.active.is_(True), *where)
+                     .order_by(Person.display_name, Person.id)
+                     .offset(first - before).limit(last - first)).subquery()
+            parts.append(select(inner.c.id, inner.c.rank))
+        before += count
+    people = []
+    if parts:
+        window = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        people = list(db.session.scalars(
+            select(Person).join(window, window.c.id == Person.id)
+            .options(joinedload(Person.department))
+            .order_by(window.c.rank, Person.display_name, Person.id)))
+    return paging.Window(items=people, page=page, per_page=per_page, has_next=end < before)
+
+
+def _narrow_ids(column, ids, none: bool):
+    """SQL: `column` among `ids`, or NULL when `none`."""
+    clauses = ([column == ids[0]] if len(ids) == 1 else [column.in_(ids)]) if ids else []
+    if none:
+        clauses.append(column.is_(None))
+    return or_(*clauses)
+
+
 def people_figures(cycle: Cycle, person_ids, now: datetime) -> dict[int, PersonFigure]:
     """For these people (a page of a team): their KPIs' weighted progress, the latest
     statuses and the overdue check-ins, summed per person (three queries)."""
@@ -325,9 +383,10 @@ def requests(cycle, scope, now) -> OpenItems:
 # Reviews: completion and ratings ---------------------------------------------------------------
 
 def _names(department_ids) -> dict[int, str]:
+    """The departments' names, in order of name (then id)."""
     return dict(db.session.execute(select(Department.id, Department.name).where(
-        Department.id.in_(sorted(d for d in department_ids if d is not None) or [0])))
-        .tuples().all())
+        Department.id.in_(sorted(d for d in department_ids if d is not None) or [0]))
+        .order_by(Department.name, Department.id)).tuples().all())
 
 
 def _by_name(rows, name=lambda r: r.name):
