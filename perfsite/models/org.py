@@ -7,7 +7,17 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, and_, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -79,6 +89,9 @@ class Person(UserMixin, db.Model):
     __tablename__ = "person"
     __table_args__ = (
         CheckConstraint("manager_id IS NULL OR manager_id <> id", name="not_own_manager"),
+        # a team's people by department, name and id, a page at a time (the head's
+        # dashboard: dashboards.services.figures.team_people)
+        Index("ix_person_department_id_display_name_id", "department_id", "display_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
