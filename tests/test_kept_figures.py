@@ -241,3 +241,73 @@ def test_rebuild_figures_counts_every_cycle(app, org_chart):
     result = app.test_cli_runner().invoke(args=["rebuild-figures"])
     assert result.exit_code == 0, result.output
     assert kept_figures.kept(run.cycle)[org_chart.eng.id]["kpis"] == 4
+
+
+def test_kept_open_obstacles_and_requests_equal_a_full_count_after_every_step(org_chart):
+    """The open obstacles and requests each department keeps (counts by status, overdue,
+    the oldest few) follow raising, taking in hand, resolving, deciding, a move to another
+    department and a change of the cycle's overdue days; what the head's dashboard shows
+    equals a plain count of the open items in scope (issue 21)."""
+    from perfsite.coaching.services import obstacles, requests
+    from perfsite.dashboards.services.common import scope_for
+    from perfsite.models import Obstacle, Person, ResourceRequest
+
+    o = org_chart
+    run = running_cycle(o)
+    db.session.commit()
+    now = utcnow()
+    kept_figures.read(run.cycle, Scope(None, None), now)
+    db.session.commit()
+    old = now - timedelta(days=run.cycle.overdue_after_days + 2)
+    first = obstacles.raise_obstacle(run.kpi, o.staff, description="No test server", now=old)
+    second = obstacles.raise_obstacle(run.colleague_kpi, o.colleague, description="Flaky CI",
+                                      now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "two obstacles raised")
+    assert oracle[o.eng.id]["open_obstacles"]["counts"] == {"open": 2}
+    assert oracle[o.eng.id]["open_obstacles"]["overdue"] == 1
+    assert [i for _at, i in oracle[o.eng.id]["open_obstacles"]["oldest"]] == [first.id,
+                                                                              second.id]
+    row = db.session.get(DepartmentFigure, (run.cycle.id, o.eng.id))
+    assert row.expires_at <= now + timedelta(days=run.cycle.overdue_after_days)
+    later = now + timedelta(days=run.cycle.overdue_after_days, minutes=1)  # second falls due
+    assert kept_figures.read(run.cycle, Scope(None, None), later)[o.eng.id].open_obstacles[
+        "overdue"] == 2
+    db.session.commit()
+    assert kept_figures.compute(run.cycle, later)[o.eng.id].open_obstacles["overdue"] == 2
+
+    obstacles.take_in_hand(first, o.head, expected_version=first.version, now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "one taken in hand")
+    assert oracle[o.eng.id]["open_obstacles"]["counts"] == {"open": 1, "in_hand": 1}
+    obstacles.resolve(first, o.head, resolution="Ordered one", expected_version=first.version,
+                      now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "one resolved")
+    assert oracle[o.eng.id]["open_obstacles"]["overdue"] == 0
+
+    item = requests.raise_request(run.kpi, o.staff, kind="tools", what="A test server",
+                                  why="Releases wait for one",
+                                  now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "a request raised")
+    assert oracle[o.eng.id]["open_requests"]["counts"] == {"open": 1}
+    requests.decide(item, o.head, decision="decline", comment="Not this quarter",
+                    expected_version=item.version, now=now)
+    oracle = _figures_equal_recomputed(run.cycle, "the request declined")
+    assert oracle[o.eng.id]["open_requests"] == {}
+
+    o.colleague.department_id = o.sales.id  # their open obstacle goes with them
+    oracle = _figures_equal_recomputed(run.cycle, "colleague moves to Sales")
+    assert oracle[o.sales.id]["open_obstacles"]["counts"] == {"open": 1}
+    assert oracle[o.eng.id]["open_obstacles"] == {}
+    run.cycle.overdue_after_days = 0
+    _figures_equal_recomputed(run.cycle, "the cycle's overdue days changed", stale=True)
+
+    head = db.session.get(Person, o.head.id)
+    for model, name in ((Obstacle, "obstacles"), (ResourceRequest, "requests")):
+        for scope in (Scope(None, None), scope_for(head, None)):
+            shown = getattr(figures, name)(run.cycle, scope, utcnow())
+            expected = db.session.scalars(
+                select(model).join(Person, Person.id == model.raised_by_id)
+                .where(model.cycle_id == run.cycle.id, model.is_open,
+                       *([] if scope.ids is None
+                         else [Person.department_id.in_(scope.id_list)]))
+                .order_by(model.created_at, model.id)).all()
+            assert shown.open == len(expected) and shown.oldest == expected[:5], (name, scope)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -198,6 +199,12 @@ class DepartmentFigure(db.Model):
     # the department's goals with the most KPIs off track or at risk (of anyone's plan):
     # [[goal id, at risk, off track], ...]
     goals_at_risk: Mapped[list] = mapped_column(db.JSON, default=list)
+    # the open obstacles / resource requests raised by the department's people:
+    # {"counts": {status: n}, "overdue": n, "oldest": [[raised at, id], ...]}
+    open_obstacles: Mapped[dict] = mapped_column(db.JSON, default=dict,
+                                                 server_default=text("'{}'"))
+    open_requests: Mapped[dict] = mapped_column(db.JSON, default=dict,
+                                                server_default=text("'{}'"))
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

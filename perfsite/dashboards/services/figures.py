@@ -353,31 +353,36 @@ class OpenItems:
         return sum(self.counts.values())
 
 
-def open_items(model, cycle: Cycle, scope: Scope, now: datetime, limit: int = 5) -> OpenItems:
+def open_items(model, cycle: Cycle, scope: Scope, now: datetime, limit: int = 5,
+               kept=None) -> OpenItems:
     """Open obstacles or requests raised by people in the scope: counts by status, how many
-    are overdue, and the oldest few."""
-    where = [model.cycle_id == cycle.id, model.is_open, in_scope(Person.department_id, scope)]
-    counts = Counter(dict(db.session.execute(
-        select(model.status, func.count(model.id))
-        .join(Person, Person.id == model.raised_by_id).where(*where)
-        .group_by(model.status)).tuples().all()))
-    cutoff = now - timedelta(days=cycle.overdue_after_days)
-    overdue = db.session.scalar(select(func.count(model.id))
-                                .join(Person, Person.id == model.raised_by_id)
-                                .where(*where, model.created_at < cutoff)) or 0
-    oldest = list(db.session.scalars(
-        select(model).join(Person, Person.id == model.raised_by_id).where(*where)
+    are overdue, and the oldest few, from the kept rows (kept_figures: each department
+    keeps its oldest few, so the scope's oldest `limit` are among them); one statement
+    reads those few."""
+    name = {Obstacle: "open_obstacles", ResourceRequest: "open_requests"}[model]
+    counts: Counter = Counter()
+    overdue, oldest = 0, []
+    for department_id, found in department_figures(cycle, now, kept).items():
+        items = getattr(found, name)
+        if not items or not scope.allows(department_id):
+            continue
+        counts.update(items["counts"])
+        overdue += items["overdue"]
+        oldest.extend(tuple(item) for item in items["oldest"])
+    ids = [item_id for _at, item_id in sorted(oldest)[:limit]]
+    shown = list(db.session.scalars(
+        select(model).where(model.id.in_(ids or [0]))
         .options(joinedload(model.raised_by), joinedload(model.kpi))
-        .order_by(model.created_at, model.id).limit(limit)))
-    return OpenItems(counts, overdue, oldest)
+        .order_by(model.created_at, model.id))) if ids else []
+    return OpenItems(+counts, overdue, shown)
 
 
-def obstacles(cycle, scope, now) -> OpenItems:
-    return open_items(Obstacle, cycle, scope, now)
+def obstacles(cycle, scope, now, kept=None) -> OpenItems:
+    return open_items(Obstacle, cycle, scope, now, kept=kept)
 
 
-def requests(cycle, scope, now) -> OpenItems:
-    return open_items(ResourceRequest, cycle, scope, now)
+def requests(cycle, scope, now, kept=None) -> OpenItems:
+    return open_items(ResourceRequest, cycle, scope, now, kept=kept)
 
 
 # Reviews: completion and ratings ---------------------------------------------------------------

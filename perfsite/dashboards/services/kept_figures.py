@@ -7,7 +7,8 @@ the tests hold the rows to, and `flask rebuild-figures`) finds for its departmen
 whenever the row is read as fresh. The figures and their rules are the dashboards' (see
 figures.py): people with a plan, plans approved, counting KPIs, KPIs with a check-in and at
 each latest status, overdue check-ins (and the people with the most), submitted self and
-manager reviews, final ratings by band.
+manager reviews, final ratings by band, and the open obstacles and resource requests raised
+by the department's people (how many at each status, how many overdue, the oldest few).
 
 How the rows stay equal to the count:
 
@@ -23,7 +24,10 @@ How the rows stay equal to the count:
 - Which departments a cycle has is itself kept: the row of department -1 says "every
   department of this cycle was counted". A cycle without it (never read, or stale) is
   counted whole by the next read; a cycle nobody has read costs its writers nothing.
-- Time alone moves one figure: a check-in falls due when the cycle's interval has passed
+- Time alone moves two figures: an open obstacle or request becomes overdue once the
+  cycle's `overdue_after_days` have passed since it was raised, which expires the row in
+  the same way (its created_at + the days, the smallest still in the future).
+- Time alone moves one more: a check-in falls due when the cycle's interval has passed
   since the KPI's latest one. So the overdue count is kept as of `counted_at`, with
   `expires_at`, the first moment after it when one more KPI of the department falls due
   (its latest check-in + the interval, the smallest still in the future, found in the same
@@ -56,8 +60,10 @@ from ...models import (
     DepartmentFigure,
     DepartmentGoal,
     Kpi,
+    Obstacle,
     Person,
     PersonalPlan,
+    ResourceRequest,
     Review,
     ReviewKind,
     ReviewResult,
@@ -71,6 +77,8 @@ WHOLE_CYCLE = -1  # the key of the row saying every department of the cycle was 
 LATE_KEPT = 10  # the people with the most overdue check-ins kept per department
 GOALS_KEPT = 8  # the goals with the most KPIs off track or at risk kept per department
 MANY = 20  # more departments than this in one transaction: the cycle is counted when read
+OLDEST_KEPT = 5  # the oldest open obstacles / requests kept per department
+OPEN_ITEMS = {"open_obstacles": Obstacle, "open_requests": ResourceRequest}
 
 STATUS_FIELDS = {CheckInStatus.ON_TRACK.value: "on_track",
                  CheckInStatus.AT_RISK.value: "at_risk",
@@ -79,7 +87,7 @@ RISK_PLACES = {CheckInStatus.AT_RISK.value: 1, CheckInStatus.OFF_TRACK.value: 2}
 
 FIGURES = ("people", "plans_approved", "kpis", "kpis_checked_in", "on_track", "at_risk",
            "off_track", "overdue", "people_overdue", "late_people", "self_done",
-           "manager_done", "ratings", "goals_at_risk")
+           "manager_done", "ratings", "goals_at_risk", "open_obstacles", "open_requests")
 
 
 @dataclass
@@ -101,6 +109,10 @@ class Figures:
     manager_done: int = 0
     ratings: dict = field(default_factory=dict)
     goals_at_risk: list = field(default_factory=list)  # [[goal id, at risk, off track]]
+    # open obstacles / requests raised by the department's people: {"counts": {status: n},
+    # "overdue": n, "oldest": [[raised at (ISO), id], ...]} ({} when there are none)
+    open_obstacles: dict = field(default_factory=dict)
+    open_requests: dict = field(default_factory=dict)
     expires_at: datetime | None = None
 
     @property
@@ -118,7 +130,13 @@ class Figures:
     @property
     def empty(self) -> bool:
         return not (self.people or self.kpis or self.ratings or self.self_done
-                    or self.manager_done or self.goals_at_risk)
+                    or self.manager_done or self.goals_at_risk or self.open_obstacles
+                    or self.open_requests)
+
+    def expire_at(self, moment: datetime) -> None:
+        """The row is counted afresh from `moment` on (when it is sooner than the last)."""
+        if self.expires_at is None or moment < self.expires_at:
+            self.expires_at = moment
 
 
 def key_of(department_id: int | None) -> int:
@@ -189,12 +207,7 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
                     getattr(entry, STATUS_FIELDS[value]) + kpis)
         entry.overdue += int(overdue or 0)
         if next_due is not None:
-            if isinstance(next_due, str):  # SQLite's MIN over a CASE loses the column type
-                next_due = Kpi.__table__.c.last_check_in_at.type.process_result_value(
-                    datetime.fromisoformat(next_due), db.engine.dialect)
-            moment = next_due + timedelta(days=cycle.checkin_interval_days)
-            if entry.expires_at is None or moment < entry.expires_at:
-                entry.expires_at = moment
+            entry.expire_at(_as_moment(next_due) + timedelta(days=cycle.checkin_interval_days))
 
     late: dict[int, list] = defaultdict(list)
     for department_id, person_id, overdue in db.session.execute(
@@ -231,6 +244,9 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
             .group_by(Person.department_id, _final_band())):
         row(department_id).ratings[band] = count
 
+    for name, model in OPEN_ITEMS.items():
+        _count_open_items(cycle, now, keys, model, name, row)
+
     # Goals at risk are counted by the goal's department (whoever's plan the KPI is in).
     narrow = [] if keys is None else [_narrow(DepartmentGoal.department_id, keys)]
     goals: dict[int, dict[int, list]] = defaultdict(dict)
@@ -248,6 +264,49 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
         row(_department_of(key)).goals_at_risk = sorted(
             ranked.values(), key=lambda g: (-g[2], -g[1], g[0]))[:GOALS_KEPT]
     return found
+
+
+def _as_moment(value):
+    """SQLite's MIN over a CASE loses the column type: its text, as the column reads it."""
+    if isinstance(value, str):
+        return Kpi.__table__.c.last_check_in_at.type.process_result_value(
+            datetime.fromisoformat(value), db.engine.dialect)
+    return value
+
+
+def _count_open_items(cycle: Cycle, now: datetime, keys, model, name: str, row) -> None:
+    """The open obstacles or requests raised by each department's people (active or not,
+    as the dashboards count them): how many at each status, how many overdue (raised more
+    than the cycle's overdue_after_days ago), the oldest few; the row expires when the next
+    one becomes overdue."""
+    narrow = [] if keys is None else [_narrow(Person.department_id, keys)]
+    where = [model.cycle_id == cycle.id, model.is_open, *narrow]
+    days = timedelta(days=cycle.overdue_after_days)
+    cutoff = now - days
+    for department_id, status, count, overdue, next_due in db.session.execute(
+            select(Person.department_id, model.status, func.count(model.id),
+                   func.sum(case((model.created_at < cutoff, 1), else_=0)),
+                   func.min(case((model.created_at >= cutoff, model.created_at))))
+            .join(Person, Person.id == model.raised_by_id).where(*where)
+            .group_by(Person.department_id, model.status)):
+        entry = row(department_id)
+        found = getattr(entry, name) or {"counts": {}, "overdue": 0, "oldest": []}
+        found["counts"][status] = count
+        found["overdue"] += int(overdue or 0)
+        setattr(entry, name, found)
+        if next_due is not None:
+            entry.expire_at(_as_moment(next_due) + days)
+    rank = func.row_number().over(partition_by=Person.department_id,
+                                  order_by=(model.created_at, model.id)).label("rank")
+    ranked = (select(Person.department_id.label("department_id"), model.id.label("id"),
+                     model.created_at.label("created_at"), rank)
+              .join(Person, Person.id == model.raised_by_id).where(*where)).subquery()
+    for department_id, item_id, created_at in db.session.execute(
+            select(ranked.c.department_id, ranked.c.id, ranked.c.created_at)
+            .where(ranked.c.rank <= OLDEST_KEPT)
+            .order_by(ranked.c.department_id, ranked.c.created_at, ranked.c.id)):
+        getattr(row(department_id), name)["oldest"].append(
+            [_as_moment(created_at).isoformat(timespec="microseconds"), item_id])
 
 
 # Keeping ---------------------------------------------------------------------------------------
@@ -361,7 +420,7 @@ def touch_everything(cycle_id: int | None = None) -> None:
 # Noting what a flush reaches, and counting before the commit ----------------------------------
 
 PERSON_ATTRIBUTES = ("department_id", "active")
-CYCLE_ATTRIBUTES = ("checkin_interval_days", "phase")
+CYCLE_ATTRIBUTES = ("checkin_interval_days", "overdue_after_days", "phase")
 
 
 def _values(obj, name) -> set:
@@ -407,6 +466,10 @@ def _flushed(session, flush_context) -> None:
             goals = info.setdefault("_figures_goal_departments", set())
             goals.update((c, key_of(d)) for c in _values(obj, "cycle_id")
                          for d in _values(obj, "department_id"))
+        elif isinstance(obj, Obstacle | ResourceRequest):
+            pairs = info.setdefault("_figures_people", set())
+            pairs.update((c, p) for c in _values(obj, "cycle_id")
+                         for p in _values(obj, "raised_by_id"))
         elif isinstance(obj, CheckIn):
             info.setdefault("_figures_kpis", set()).update(_values(obj, "kpi_id"))
         elif isinstance(obj, Person) and obj not in session.new and (
@@ -457,9 +520,13 @@ def _reached(session) -> dict[int, set[int]]:
     moved = info.get("_figures_moved")
     if moved:
         cycles_of: dict[int, set[int]] = defaultdict(set)
+        movers = sorted({p for p, _k in moved})
         for person_id, cycle_id in session.execute(
-                select(PersonalPlan.person_id, PersonalPlan.cycle_id).where(
-                    PersonalPlan.person_id.in_(sorted({p for p, _k in moved})))):
+                select(PersonalPlan.person_id, PersonalPlan.cycle_id)
+                .where(PersonalPlan.person_id.in_(movers))
+                .union(*(select(model.raised_by_id, model.cycle_id)
+                         .where(model.raised_by_id.in_(movers))
+                         for model in OPEN_ITEMS.values()))):
             cycles_of[person_id].add(cycle_id)
         for person_id, key in moved:
             for cycle_id in cycles_of[person_id]:
