@@ -233,3 +233,29 @@ def test_each_dashboard_reads_as_many_queries_for_5_as_for_50_departments(
     few = _queries(app, login_as, count_queries, username, path, small)
     many = _queries(app, login_as, count_queries, username, path, large)
     assert few == many, f"{path}: {few} queries for 5 departments, {many} for 50"
+
+
+@pytest.mark.parametrize("cycle_name", ["2026 H1", "2026 H2"])
+def test_the_360_counts_from_the_kept_figures_equal_the_feedback_areas_count(
+        app, demo, cycle_name):
+    """The head's dashboard reads the 360 requests kept per department (issue 21): for every
+    kind of reader and their scope, the same rows as feedback.services.completion counts
+    (the reader's own feedback left out, "fewer than N" below the threshold)."""
+    from perfsite.dashboards.services import boards, figures, other_areas
+    from perfsite.dashboards.services.common import scope_for
+    from perfsite.feedback.services.completion import completion as feedback_completion
+    from perfsite.models import Person, utcnow
+
+    with app.app_context():
+        cycle = db.session.get(Cycle, demo[cycle_name])
+        kept = figures.department_figures(cycle, utcnow())
+        names = boards.department_names(kept)
+        seen = 0
+        for username in ("exec", "hr", "head", "staff"):
+            reader = db.session.scalar(select(Person).where(Person.username == username))
+            scope = scope_for(reader, None)
+            expected = feedback_completion(cycle, scope.ids, reader)
+            assert other_areas.feedback_by_department(cycle, scope, reader, kept,
+                                                      names) == expected, username
+            seen += sum(r.requested for r in expected)
+        assert seen

@@ -245,12 +245,13 @@ def test_rebuild_figures_counts_every_cycle(app, org_chart):
 
 def test_kept_open_obstacles_and_requests_equal_a_full_count_after_every_step(org_chart):
     """The open obstacles and requests each department keeps (counts by status, overdue,
-    the oldest few) follow raising, taking in hand, resolving, deciding, a move to another
-    department and a change of the cycle's overdue days; what the head's dashboard shows
+    the oldest few) and its 360 requests by status follow raising, taking in hand,
+    resolving, deciding, requesting and declining feedback, moves to another department and
+    a change of the cycle's overdue days; what the head's dashboard shows
     equals a plain count of the open items in scope (issue 21)."""
     from perfsite.coaching.services import obstacles, requests
     from perfsite.dashboards.services.common import scope_for
-    from perfsite.models import Obstacle, Person, ResourceRequest
+    from perfsite.models import FeedbackRequest, Obstacle, Person, ResourceRequest
 
     o = org_chart
     run = running_cycle(o)
@@ -297,6 +298,23 @@ def test_kept_open_obstacles_and_requests_equal_a_full_count_after_every_step(or
     oracle = _figures_equal_recomputed(run.cycle, "colleague moves to Sales")
     assert oracle[o.sales.id]["open_obstacles"]["counts"] == {"open": 1}
     assert oracle[o.eng.id]["open_obstacles"] == {}
+    for rater, group in ((o.head, "manager"), (o.staff, "peer")):  # on colleague, in Sales
+        db.session.add(FeedbackRequest(cycle_id=run.cycle.id, subject_id=o.colleague.id,
+                                       rater_id=rater.id, rater_group=group,
+                                       status="requested"))
+    oracle = _figures_equal_recomputed(run.cycle, "360 requests on colleague")
+    assert oracle[o.sales.id]["feedback"] == {"requested": 2}
+    asked = db.session.scalars(select(FeedbackRequest).where(
+        FeedbackRequest.subject_id == o.colleague.id)).all()
+    asked[0].status = "declined"
+    oracle = _figures_equal_recomputed(run.cycle, "one declined")
+    assert oracle[o.sales.id]["feedback"] == {"requested": 1, "declined": 1}
+    o.colleague.department_id = o.eng.id
+    oracle = _figures_equal_recomputed(run.cycle, "colleague back to Engineering")
+    assert oracle[o.eng.id]["feedback"] == {"requested": 1, "declined": 1}
+    assert oracle[o.eng.id]["open_obstacles"]["counts"] == {"open": 1}
+    o.colleague.department_id = o.sales.id
+    oracle = _figures_equal_recomputed(run.cycle, "colleague to Sales again")
     run.cycle.overdue_after_days = 0
     _figures_equal_recomputed(run.cycle, "the cycle's overdue days changed", stale=True)
 

@@ -205,6 +205,8 @@ class DepartmentFigure(db.Model):
                                                  server_default=text("'{}'"))
     open_requests: Mapped[dict] = mapped_column(db.JSON, default=dict,
                                                 server_default=text("'{}'"))
+    # the 360 feedback requests on the department's people: status -> how many
+    feedback: Mapped[dict] = mapped_column(db.JSON, default=dict, server_default=text("'{}'"))
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -98,7 +98,7 @@ def team(cycle: Cycle, scope: Scope, now: datetime, page_number: int, per_page: 
                 figures.review_completion(cycle, scope, kept=kept, names=names),
                 figures.ratings(cycle, scope, str(_l("My departments")), kept=kept,
                                 names=names),
-                other_areas.feedback_by_department(cycle, scope, viewer))
+                other_areas.feedback_by_department(cycle, scope, viewer, kept, names))
 
 
 @dataclass

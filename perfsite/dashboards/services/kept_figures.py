@@ -8,7 +8,9 @@ whenever the row is read as fresh. The figures and their rules are the dashboard
 figures.py): people with a plan, plans approved, counting KPIs, KPIs with a check-in and at
 each latest status, overdue check-ins (and the people with the most), submitted self and
 manager reviews, final ratings by band, and the open obstacles and resource requests raised
-by the department's people (how many at each status, how many overdue, the oldest few).
+by the department's people (how many at each status, how many overdue, the oldest few),
+and the 360 feedback requests on the department's people by status (counts only, never
+who wrote what: feedback.services.completion draws its rows from them).
 
 How the rows stay equal to the count:
 
@@ -59,6 +61,7 @@ from ...models import (
     Cycle,
     DepartmentFigure,
     DepartmentGoal,
+    FeedbackRequest,
     Kpi,
     Obstacle,
     Person,
@@ -87,7 +90,8 @@ RISK_PLACES = {CheckInStatus.AT_RISK.value: 1, CheckInStatus.OFF_TRACK.value: 2}
 
 FIGURES = ("people", "plans_approved", "kpis", "kpis_checked_in", "on_track", "at_risk",
            "off_track", "overdue", "people_overdue", "late_people", "self_done",
-           "manager_done", "ratings", "goals_at_risk", "open_obstacles", "open_requests")
+           "manager_done", "ratings", "goals_at_risk", "open_obstacles", "open_requests",
+           "feedback")
 
 
 @dataclass
@@ -113,6 +117,7 @@ class Figures:
     # "overdue": n, "oldest": [[raised at (ISO), id], ...]} ({} when there are none)
     open_obstacles: dict = field(default_factory=dict)
     open_requests: dict = field(default_factory=dict)
+    feedback: dict = field(default_factory=dict)  # 360 requests on its people: status -> n
     expires_at: datetime | None = None
 
     @property
@@ -131,7 +136,7 @@ class Figures:
     def empty(self) -> bool:
         return not (self.people or self.kpis or self.ratings or self.self_done
                     or self.manager_done or self.goals_at_risk or self.open_obstacles
-                    or self.open_requests)
+                    or self.open_requests or self.feedback)
 
     def expire_at(self, moment: datetime) -> None:
         """The row is counted afresh from `moment` on (when it is sooner than the last)."""
@@ -246,6 +251,15 @@ def compute(cycle: Cycle, now: datetime, keys=None) -> dict[int, Figures]:
 
     for name, model in OPEN_ITEMS.items():
         _count_open_items(cycle, now, keys, model, name, row)
+
+    # 360 requests by the department of the person the feedback is on, active or not.
+    narrow = [] if keys is None else [_narrow(Person.department_id, keys)]
+    for department_id, status, count in db.session.execute(
+            select(Person.department_id, FeedbackRequest.status, func.count(FeedbackRequest.id))
+            .join(Person, Person.id == FeedbackRequest.subject_id)
+            .where(FeedbackRequest.cycle_id == cycle.id, *narrow)
+            .group_by(Person.department_id, FeedbackRequest.status)):
+        row(department_id).feedback[status] = count
 
     # Goals at risk are counted by the goal's department (whoever's plan the KPI is in).
     narrow = [] if keys is None else [_narrow(DepartmentGoal.department_id, keys)]
@@ -466,6 +480,10 @@ def _flushed(session, flush_context) -> None:
             goals = info.setdefault("_figures_goal_departments", set())
             goals.update((c, key_of(d)) for c in _values(obj, "cycle_id")
                          for d in _values(obj, "department_id"))
+        elif isinstance(obj, FeedbackRequest):
+            pairs = info.setdefault("_figures_people", set())
+            pairs.update((c, p) for c in _values(obj, "cycle_id")
+                         for p in _values(obj, "subject_id"))
         elif isinstance(obj, Obstacle | ResourceRequest):
             pairs = info.setdefault("_figures_people", set())
             pairs.update((c, p) for c in _values(obj, "cycle_id")
@@ -526,7 +544,9 @@ def _reached(session) -> dict[int, set[int]]:
                 .where(PersonalPlan.person_id.in_(movers))
                 .union(*(select(model.raised_by_id, model.cycle_id)
                          .where(model.raised_by_id.in_(movers))
-                         for model in OPEN_ITEMS.values()))):
+                         for model in OPEN_ITEMS.values()),
+                       select(FeedbackRequest.subject_id, FeedbackRequest.cycle_id)
+                       .where(FeedbackRequest.subject_id.in_(movers)))):
             cycles_of[person_id].add(cycle_id)
         for person_id, key in moved:
             for cycle_id in cycles_of[person_id]:

@@ -24,10 +24,17 @@ from ...models import Cycle, Interview, Person
 from .common import Scope, in_scope
 
 
-def feedback_by_department(cycle: Cycle, scope: Scope, viewer=None) -> list:
+def feedback_by_department(cycle: Cycle, scope: Scope, viewer=None, kept=None,
+                           names=None) -> list:
     """feedback.services.completion for the departments of the scope, as `viewer` may see
-    the counts (below the threshold: "fewer than N", unless HR)."""
-    return feedback_completion.completion(cycle, scope.ids, viewer)
+    the counts (below the threshold: "fewer than N", unless HR); with the kept figures
+    (department id -> kept_figures.Figures) and their departments' names in order of name,
+    from the requests kept per department instead of counting them."""
+    if kept is None:
+        return feedback_completion.completion(cycle, scope.ids, viewer)
+    return feedback_completion.completion_of(
+        cycle, {d: f.feedback for d, f in kept.items() if scope.allows(d) and f.feedback},
+        names, viewer)
 
 
 @dataclass

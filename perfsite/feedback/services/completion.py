@@ -80,6 +80,40 @@ def completion(cycle: Cycle, department_ids=None, viewer=None) -> list[Departmen
             for dept_id, name, asked, done, declined in db.session.execute(stmt)]
 
 
+ASKED = (FeedbackStatus.REQUESTED.value, FeedbackStatus.SUBMITTED.value,
+         FeedbackStatus.DECLINED.value)
+
+
+def completion_of(cycle: Cycle, by_department: dict, names: dict, viewer=None
+                  ) -> list[DepartmentCounts]:
+    """`completion`'s rows from counts already made: `by_department` maps a department id
+    (None: no department) to its requests by status (the dashboards keep them per
+    department: dashboards.services.kept_figures), `names` the departments' names in the
+    order of name. The same rules: for a viewer other than HR the requests on the viewer
+    are left out (one small query, by subject) and counts below the threshold read "fewer
+    than N". A department appears when it has requests in any status."""
+    counts = {d: dict(c) for d, c in by_department.items() if c}
+    floor = 0
+    if viewer is not None and not can.can_see_exact_feedback_counts(viewer):
+        floor = threshold_of(cycle)
+        own = counts.get(viewer.department_id)
+        if own is not None:
+            for status, n in db.session.execute(
+                    select(FeedbackRequest.status, func.count(FeedbackRequest.id))
+                    .where(FeedbackRequest.cycle_id == cycle.id,
+                           FeedbackRequest.subject_id == viewer.id)
+                    .group_by(FeedbackRequest.status)):
+                own[status] = own.get(status, 0) - n
+            if not any(own.values()):
+                del counts[viewer.department_id]
+    order = [*(d for d in names if d in counts), *(d for d in counts if d not in names)]
+    return [DepartmentCounts(d, names.get(d) or "—",
+                             sum(counts[d].get(s, 0) for s in ASKED),
+                             counts[d].get(FeedbackStatus.SUBMITTED.value, 0),
+                             counts[d].get(FeedbackStatus.DECLINED.value, 0), floor)
+            for d in order]
+
+
 def totals(rows: list[DepartmentCounts]) -> DepartmentCounts:
     return DepartmentCounts(None, "", sum(r.requested for r in rows),
                             sum(r.submitted for r in rows), sum(r.declined for r in rows))
