@@ -18,6 +18,11 @@ Rules (the figures are the services' own, so a dashboard never disagrees with a 
   of the to-do list (coaching.services.todos).
 - Review completion and the rating distribution are the reviews services' figures
   (completion.by_department, calibration.distributions), narrowed to the scope.
+- The head's dashboard stays flat with the size of the company (issue 21): its grid pages
+  by department name, person name and id, placed by the kept per-department counts and
+  read a page at a time (team_people, no COUNT); the open obstacles and requests (counts,
+  overdue, the oldest few) and the 360 requests are summed from the kept rows
+  (kept_figures), never counted over the scope on a request.
 """
 
 from __future__ import annotations
