@@ -309,6 +309,11 @@ def test_kept_open_obstacles_and_requests_equal_a_full_count_after_every_step(or
     asked[0].status = "declined"
     oracle = _figures_equal_recomputed(run.cycle, "one declined")
     assert oracle[o.sales.id]["feedback"] == {"requested": 1, "declined": 1}
+    counted = db.session.get(DepartmentFigure, (run.cycle.id, o.sales.id)).counted_at
+    asked[1].keep_doing = "Clear reviews"  # an answer typed: no count moves, none is made
+    _figures_equal_recomputed(run.cycle, "an answer typed")
+    db.session.expire_all()
+    assert db.session.get(DepartmentFigure, (run.cycle.id, o.sales.id)).counted_at == counted
     o.colleague.department_id = o.eng.id
     oracle = _figures_equal_recomputed(run.cycle, "colleague back to Engineering")
     assert oracle[o.eng.id]["feedback"] == {"requested": 1, "declined": 1}

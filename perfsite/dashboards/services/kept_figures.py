@@ -435,6 +435,8 @@ def touch_everything(cycle_id: int | None = None) -> None:
 
 PERSON_ATTRIBUTES = ("department_id", "active")
 CYCLE_ATTRIBUTES = ("checkin_interval_days", "overdue_after_days", "phase")
+FEEDBACK_ATTRIBUTES = ("status", "subject_id", "cycle_id")
+ITEM_ATTRIBUTES = ("status", "raised_by_id", "cycle_id", "created_at")
 
 
 def _values(obj, name) -> set:
@@ -481,10 +483,16 @@ def _flushed(session, flush_context) -> None:
             goals.update((c, key_of(d)) for c in _values(obj, "cycle_id")
                          for d in _values(obj, "department_id"))
         elif isinstance(obj, FeedbackRequest):
+            # an answer typed (autosaved drafts) moves no count: only its status or whom
+            # it is on
+            if obj in session.dirty and not _changed(obj, FEEDBACK_ATTRIBUTES):
+                continue
             pairs = info.setdefault("_figures_people", set())
             pairs.update((c, p) for c in _values(obj, "cycle_id")
                          for p in _values(obj, "subject_id"))
         elif isinstance(obj, Obstacle | ResourceRequest):
+            if obj in session.dirty and not _changed(obj, ITEM_ATTRIBUTES):
+                continue
             pairs = info.setdefault("_figures_people", set())
             pairs.update((c, p) for c in _values(obj, "cycle_id")
                          for p in _values(obj, "raised_by_id"))
